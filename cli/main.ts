@@ -1,0 +1,159 @@
+/**
+ * The `vmspace` command line. Argument parsing and terminal I/O only: reading, checking and
+ * running scenarios is scenario/'s job.
+ *
+ *   vmspace run [FILE|-] [--json] [--no-check] [--stream]
+ *
+ * Exit status (as the kernel oracle's): 0 the scenario ran (ops may have failed: that is their
+ * result); 2 a bad scenario (`FILE:LINE: message` on stderr, nothing ran) or bad usage; 1 an
+ * invariant broke or the simulator threw (a vmspace bug).
+ */
+import { existsSync, readFileSync, createReadStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ScenarioError } from '../scenario/parse.js';
+import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
+
+export interface CliIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+/** The package version, from the nearest package.json above this module (source or dist). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vmspace') return pkg.version ?? '0.0.0';
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+async function readAll(input: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of input) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Writes text, resolving once it is handed to the stream (keeps memory flat on big outputs). */
+function write(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (out.write(text)) resolve();
+    else out.once('drain', resolve);
+  });
+}
+
+interface RunFlags {
+  json?: boolean;
+  check: boolean;
+  stream?: boolean;
+}
+
+async function runCommand(file: string | undefined, flags: RunFlags, io: CliIo): Promise<number> {
+  const fromStdin = file === undefined || file === '-';
+  const name = fromStdin ? '<stdin>' : file;
+  const opts = { checkInvariants: flags.check };
+  const fail = async (e: unknown): Promise<number> => {
+    if (e instanceof ScenarioError) {
+      await write(io.stderr, `${name}:${e.line}: ${e.detail}\n`);
+      return 2;
+    }
+    if (e instanceof ScenarioRunError) {
+      await write(io.stderr, `vmspace: ${name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  };
+
+  if (flags.stream) {
+    const input = fromStdin ? io.stdin : createReadStream(file);
+    const stream = new ScenarioStream({
+      ...opts,
+      onBadLine: (line, message) => { io.stderr.write(`${name}:${line}: ${message}\n`); },
+    });
+    try {
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        const out = stream.push(line + '\n');
+        if (out.length) await write(io.stdout, out.join('\n') + '\n');
+      }
+      const out = stream.end();
+      if (out.length) await write(io.stdout, out.join('\n') + '\n');
+    } catch (e) {
+      if (e instanceof Error && 'code' in e && e.code === 'ENOENT') {
+        await write(io.stderr, `vmspace: ${name}: no such file\n`);
+        return 2;
+      }
+      return fail(e);
+    }
+    return 0;
+  }
+
+  let text: string;
+  try {
+    text = fromStdin ? await readAll(io.stdin) : readFileSync(file, 'utf8');
+  } catch (e) {
+    await write(io.stderr, `vmspace: ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  try {
+    await write(io.stdout, runScenarioText(text, opts));
+    return 0;
+  } catch (e) {
+    if (e instanceof ScenarioRunError && e.partialOutput.length) {
+      await write(io.stdout, e.partialOutput.join('\n') + '\n');
+    }
+    return fail(e);
+  }
+}
+
+/** Runs the command line; resolves to the exit status. */
+export async function main(
+  argv: readonly string[] = process.argv,
+  io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let status = 0;
+  const program = new Command()
+    .name('vmspace')
+    .description(
+      'The Linux virtual-memory subsystem in TypeScript: runs scenarios and answers as Linux 6.18 x86-64 does.',
+    )
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => { io.stdout.write(s); },
+      writeErr: (s) => { io.stderr.write(s); },
+    });
+  program
+    .command('run')
+    .description(
+      'run a scenario (JSON lines, spec/scenario.md) and print the init record, then one result line per op',
+    )
+    .argument('[file]', 'scenario file, or - for stdin', '-')
+    .option('--json', 'print JSON lines (the default and only format)')
+    .option('--no-check', 'do not check invariants after every op')
+    .option('--stream', 'run each line as soon as it is read; a bad line gets {"error": ...} and the run goes on')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 the scenario ran (ops may fail), 2 a bad scenario (FILE:LINE: message on stderr),\n' +
+        '1 an invariant broke or the simulator failed.',
+    )
+    .action(async (file: string, flags: RunFlags) => {
+      status = await runCommand(file, flags, io);
+    });
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (e) {
+    // --help and --version end with status 0; usage errors with 2, as the kernel oracle's.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  return status;
+}

@@ -1,0 +1,215 @@
+/**
+ * Executing checked scenario ops on a simulated system (spec/scenario.md §2.1, §3.1, §4, §5):
+ * the part of the runner that knows the ops, independent of which kernel implementation runs
+ * them (it sees only the System/Task contract).
+ *
+ * Operands are evaluated just before their op runs; an op whose operand refers to an op without
+ * a ret is skipped (`{"skip":"$3 has no ret"}`), as is an op of a pid that does not exist. Every
+ * syscall gets its operands unchanged as u64 values, so the simulated kernel's own checks see
+ * exactly what Linux's see. With invariant checking on, the task's invariants are checked after
+ * every op, and a broken one stops the run with a ScenarioRunError.
+ * Oracle: tools/kernel-oracle/src/controller.c:run_op().
+ */
+import { errnoName } from '../src/abi/errno.js';
+import { O_CLOEXEC } from '../src/abi/mman.js';
+import type { System, Task } from '../src/kernel/system.js';
+import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
+import type { Op } from './parse.js';
+import { EXEC_BUF_SIZE, evalExpr, hex, hexBytes } from './values.js';
+
+/** Top of the 47-bit user address space (the oracle's TASK_SIZE_47). */
+const TASK_SIZE = 0x7ffffffff000n;
+/** Scenario fds are 3 .. FD_NAMESPACE-1 (spec 3.2). */
+const FD_NAMESPACE = 256n;
+/** An fd number that is never open: what fds outside the scenario's namespace become. */
+const CLOSED_FD = 0x7fffffffn;
+const EBADF = 9;
+
+/** Ops whose layer (memory access, processes, file I/O) is not built yet. */
+const UNSUPPORTED = new Set(['store', 'load', 'touch', 'fork', 'exit', 'pread', 'pwrite', 'unlink']);
+
+/** A run that had to stop: an invariant broke, or the simulated kernel threw. */
+export class ScenarioRunError extends Error {
+  override name = 'ScenarioRunError';
+  constructor(
+    readonly kind: 'invariant' | 'crash',
+    readonly op: Op,
+    readonly detail: string,
+    /** The output lines produced before the failure (init record first). */
+    readonly partialOutput: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${kind === 'invariant' ? 'invariant broken after' : 'exception in'} op ${op.index} ` +
+        `(${op.op}, line ${op.line}, pid ${op.pid}): ${detail}`,
+      options,
+    );
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Scenario fds outside 3..255 behave as closed; negative ones pass as they are. */
+function realFd(v: bigint): bigint {
+  const fd = BigInt.asIntN(32, v);
+  if (fd < 0n) return v;
+  if (fd < 3n || fd >= FD_NAMESPACE) return CLOSED_FD;
+  return v;
+}
+
+/**
+ * Runs ops one at a time against a system and remembers each op's ret for `$N` references.
+ * Oracle: controller.c:run_op().
+ */
+export class OpExecutor {
+  private readonly rets: (bigint | undefined)[] = [];
+  /** Output lines so far (for ScenarioRunError.partialOutput). */
+  readonly output: string[] = [];
+
+  /** The start state's init record, taken before any op ran. */
+  readonly init: Record<string, unknown>;
+
+  constructor(readonly system: System, private readonly checkInvariants = true) {
+    this.init = system.initRecord();
+    this.output.push(formatInit(this.init));
+  }
+
+  /** An op index that produced no ret (stream mode: a bad line). */
+  noRet(index: number): void {
+    this.rets[index] = undefined;
+  }
+
+  run(op: Op): OpResult {
+    const r = this.execute(op);
+    this.output.push(formatResult(r));
+    return r;
+  }
+
+  private execute(op: Op): OpResult {
+    this.rets[op.index] = undefined;
+    const a: Record<string, bigint> = {};
+    for (const [k, e] of Object.entries(op.args)) {
+      const v = evalExpr(e, (i) => this.rets[i]);
+      if ('missing' in v) return { skip: `$${v.missing} has no ret` };
+      a[k] = v.value;
+    }
+    const task = this.system.task(op.pid);
+    if (!task) return { skip: `pid ${op.pid} does not exist` };
+    let result: OpResult;
+    try {
+      result = this.perform(op, a, task);
+    } catch (e) {
+      throw new ScenarioRunError('crash', op, messageOf(e), this.output.slice(), { cause: e });
+    }
+    if (result.ret !== undefined) this.rets[op.index] = BigInt(result.ret);
+    if (this.checkInvariants) {
+      const t = this.system.task(op.pid);
+      try {
+        t?.checkInvariants();
+      } catch (e) {
+        this.output.push(formatResult(result));
+        throw new ScenarioRunError('invariant', op, messageOf(e), this.output.slice(), { cause: e });
+      }
+    }
+    return result;
+  }
+
+  /** {"ret"} or {"errno"} from a raw syscall return. */
+  private sysret(op: Op, r: number): OpResult {
+    if (!Number.isSafeInteger(r)) throw new TypeError(`${op.op} returned ${String(r)}, not an integer`);
+    if (r < 0 && r >= -4095) return { errno: errnoName(-r) };
+    return { ret: hex(r) };
+  }
+
+  private perform(op: Op, a: Record<string, bigint>, task: Task): OpResult {
+    const sys = task.sys;
+    switch (op.op) {
+      case 'mmap':
+        return this.sysret(op, sys.mmap(a.addr, a.len, a.prot, a.flags, realFd(a.fd), a.offset));
+      case 'munmap':
+        return this.sysret(op, sys.munmap(a.addr, a.len));
+      case 'mprotect':
+        return this.sysret(op, sys.mprotect(a.addr, a.len, a.prot));
+      case 'mremap':
+        return this.sysret(op, sys.mremap(a.old_addr, a.old_len, a.new_len, a.flags, a.new_addr));
+      case 'brk':
+        return this.sysret(op, sys.brk(a.addr));
+      case 'madvise':
+        return this.sysret(op, sys.madvise(a.addr, a.len, a.advice));
+      case 'msync':
+        return this.sysret(op, sys.msync(a.addr, a.len, a.flags));
+      case 'mlock':
+        return this.sysret(op, op.given.has('flags') ? sys.mlock2(a.addr, a.len, a.flags) : sys.mlock(a.addr, a.len));
+      case 'munlock':
+        return this.sysret(op, sys.munlock(a.addr, a.len));
+      case 'mlockall':
+        return this.sysret(op, sys.mlockall(a.flags));
+      case 'munlockall':
+        return this.sysret(op, sys.munlockall());
+      case 'mseal':
+        return this.sysret(op, sys.mseal(a.addr, a.len, a.flags));
+      case 'mincore':
+        return this.mincore(op, a, task);
+      case 'open':
+        return this.open(op, a, task);
+      case 'close':
+        return this.sysret(op, sys.close(realFd(a.fd)));
+      case 'ftruncate':
+        return this.sysret(op, sys.ftruncate(realFd(a.fd), a.len));
+      case 'setrlimit':
+        return this.sysret(op, sys.prlimit64(a.resource, a.cur, a.max));
+      case 'anon_name':
+        return this.sysret(op, sys.setVmaAnonName(a.addr, a.len, op.name ?? null));
+      case 'maps':
+        return { maps: task.proc.maps() };
+      case 'smaps':
+        return { smaps: task.proc.smaps().map((e) => smapsRecord(e.line, e.fields, op.fields)) };
+      case 'smaps_rollup':
+        return { smaps_rollup: procRecord(task.proc.smapsRollup()) };
+      case 'status':
+        return { status: procRecord(task.proc.status()) };
+      default:
+        if (UNSUPPORTED.has(op.op)) return { error: `unsupported: ${op.op} (memory layer not built yet)` };
+        throw new Error(`no handler for op "${op.op}"`);
+    }
+  }
+
+  /**
+   * mincore with a vector of ceil(len/4096) bytes. Like the oracle, a vector of more than 1 MiB
+   * (4 GiB of range) is refused unless the range is invalid anyway (then the kernel rejects it
+   * before writing, and an empty vector is passed).
+   */
+  private mincore(op: Op, a: Record<string, bigint>, task: Task): OpResult {
+    const pages = (a.len >> 12n) + ((a.len & 4095n) !== 0n ? 1n : 0n);
+    const max = BigInt(EXEC_BUF_SIZE);
+    if (pages > max && a.len <= TASK_SIZE && a.addr <= TASK_SIZE - a.len) {
+      return { error: 'harness: refused: mincore of more than 4 GiB' };
+    }
+    const vec = new Uint8Array(pages <= max ? Number(pages) : 0);
+    const r = this.sysret(op, task.sys.mincore(a.addr, a.len, vec));
+    if (r.ret !== undefined && vec.length > 0) r.data = hexBytes(vec);
+    return r;
+  }
+
+  /** openat, then (with "fd") dup3 to the wanted number and close the original. */
+  private open(op: Op, a: Record<string, bigint>, task: Task): OpResult {
+    const sys = task.sys;
+    let fd = sys.openat(op.path!, a.flags, a.mode);
+    if (!Number.isSafeInteger(fd)) throw new TypeError(`openat returned ${String(fd)}, not an integer`);
+    if (fd >= 0 && op.given.has('fd') && BigInt.asIntN(64, a.fd) !== BigInt(fd)) {
+      const want = BigInt.asIntN(32, a.fd);
+      const d = want >= 3n && want < FD_NAMESPACE
+        ? sys.dup3(BigInt(fd), BigInt.asUintN(64, want), a.flags & BigInt(O_CLOEXEC))
+        : -EBADF;
+      sys.close(BigInt(fd));
+      fd = d;
+    }
+    if (fd >= Number(FD_NAMESPACE)) {
+      sys.close(BigInt(fd));
+      return { error: `harness: more than ${Number(FD_NAMESPACE) - 3} fds open` };
+    }
+    return this.sysret(op, fd);
+  }
+}

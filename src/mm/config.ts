@@ -1,0 +1,102 @@
+/**
+ * System-wide settings an address space obeys: the sysctls, the machine, the credentials.
+ * Defaults are the reference machine's (spec linux-mm.md §0) and the kernel oracle's start state.
+ */
+import {
+  DEFAULT_LSM_MMAP_MIN_ADDR, DEFAULT_MAX_MAP_COUNT, DEFAULT_MMAP_MIN_ADDR, STACK_GUARD_GAP,
+} from '../abi/layout.js';
+import type { MmFile, MmInode } from './vma.js';
+
+export interface Sysctl {
+  maxMapCount: number;
+  /** vm.mmap_min_addr: the DAC check on MAP_FIXED addresses without CAP_SYS_RAWIO. */
+  mmapMinAddr: number;
+  /** CONFIG_LSM_MMAP_MIN_ADDR: with the sysctl, gives the floor for hints and searches. */
+  lsmMmapMinAddr: number;
+  overcommitMemory: number;
+  overcommitRatio: number;
+  overcommitKbytes: number;
+  adminReserveKbytes: number;
+  userReserveKbytes: number;
+  legacyVaLayout: number;
+  nrHugepages: number;
+  stackGuardGap: number;
+  memTotalKb: number;
+  swapTotalKb: number;
+  /** CONFIG_ANON_VMA_NAME: without it PR_SET_VMA_ANON_NAME is EINVAL. */
+  anonVmaName: boolean;
+  /** Global committed pages (vm_committed_as) outside the simulated processes. */
+  committedBase: number;
+}
+
+export function defaultSysctl(): Sysctl {
+  return {
+    maxMapCount: DEFAULT_MAX_MAP_COUNT,
+    mmapMinAddr: DEFAULT_MMAP_MIN_ADDR,
+    lsmMmapMinAddr: DEFAULT_LSM_MMAP_MIN_ADDR,
+    overcommitMemory: 0,
+    overcommitRatio: 50,
+    overcommitKbytes: 0,
+    adminReserveKbytes: 8192,
+    userReserveKbytes: 131072,
+    legacyVaLayout: 0,
+    nrHugepages: 0,
+    stackGuardGap: STACK_GUARD_GAP,
+    memTotalKb: 24683620,
+    swapTotalKb: 0,
+    anonVmaName: false,
+    committedBase: 0,
+  };
+}
+
+/** The capabilities that change mm rules. The oracle drops all of them. */
+export interface Creds {
+  capIpcLock: boolean;
+  capSysRawio: boolean;
+  capSysAdmin: boolean;
+  capSysResource: boolean;
+}
+
+export function defaultCreds(): Creds {
+  return { capIpcLock: false, capSysRawio: false, capSysAdmin: false, capSysResource: false };
+}
+
+/** Shared by every address space of one simulated system. */
+export class MmSystem {
+  sysctl: Sysctl;
+  /** vm_committed_as contributions of simulated processes, in pages. */
+  committed = 0;
+  private nextAnonVmaId = 1;
+  private nextFileId = 1;
+  /** Inode numbers on the shmem device (00:01), given in creation order (scenario.md §3.3). */
+  nextShmemIno = 2;
+  /** Huge pages in use from vm.nr_hugepages. */
+  hugePagesUsed = 0;
+
+  constructor(sysctl: Sysctl = defaultSysctl()) {
+    this.sysctl = sysctl;
+  }
+
+  newAnonVmaId(): number {
+    return this.nextAnonVmaId++;
+  }
+
+  newFileId(): number {
+    return this.nextFileId++;
+  }
+
+  /**
+   * A new object on the kernel's internal shmem mount (shared anonymous memory, spec §3.3):
+   * device 00:01, inode numbered in creation order, shown as `<path> (deleted)`.
+   */
+  newShmemFile(path: string, size: number): MmFile {
+    const inode: MmInode = {
+      major: 0, minor: 1, ino: this.nextShmemIno++, path, deleted: true, fs: 'shmem', size,
+      cached: new Set(),
+    };
+    return {
+      id: this.newFileId(), inode, readable: true, writable: true, append: false, mmapable: true,
+      refusesSync: false,
+    };
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * madvise: per-VMA advice, holes reported as ENOMEM at the end. Spec linux-mm.md §4.6.
+ * Linux: mm/madvise.c madvise_walk_vmas(), madvise_vma_behavior(), madvise_update_vma(),
+ * madvise_populate(), madvise_dontneed_free(), madvise_remove(), madvise_guard_*().
+ */
+import { Errno } from '../abi/errno.js';
+import * as M from '../abi/mman.js';
+import type { AddressSpace } from './address-space.js';
+import { anonVmaPrepare, faultInRange } from './populate.js';
+import { modifyRange } from './vma-merge.js';
+import {
+  VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
+  VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MAYWRITE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP,
+  VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma,
+} from './vma.js';
+
+/** Advice values this kernel accepts (CONFIG_MEMORY_FAILURE off: no HWPOISON/SOFT_OFFLINE). */
+export function isValidAdvice(b: number): boolean {
+  switch (b) {
+    case M.MADV_DOFORK: case M.MADV_DONTFORK: case M.MADV_NORMAL: case M.MADV_SEQUENTIAL:
+    case M.MADV_RANDOM: case M.MADV_REMOVE: case M.MADV_WILLNEED: case M.MADV_DONTNEED:
+    case M.MADV_DONTNEED_LOCKED: case M.MADV_FREE: case M.MADV_COLD: case M.MADV_PAGEOUT:
+    case M.MADV_POPULATE_READ: case M.MADV_POPULATE_WRITE: case M.MADV_MERGEABLE:
+    case M.MADV_UNMERGEABLE: case M.MADV_HUGEPAGE: case M.MADV_NOHUGEPAGE: case M.MADV_COLLAPSE:
+    case M.MADV_DONTDUMP: case M.MADV_DODUMP: case M.MADV_WIPEONFORK: case M.MADV_KEEPONFORK:
+    case M.MADV_GUARD_INSTALL: case M.MADV_GUARD_REMOVE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Linux: is_discard(): advice a sealed, read-only private anonymous VMA refuses. */
+function isDiscard(b: number): boolean {
+  return b === M.MADV_FREE || b === M.MADV_DONTNEED || b === M.MADV_DONTNEED_LOCKED ||
+    b === M.MADV_REMOVE || b === M.MADV_DONTFORK || b === M.MADV_WIPEONFORK || b === M.MADV_GUARD_INSTALL;
+}
+
+/** madvise of the checked, page-aligned, non-empty range [start, end). */
+export function doMadvise(mm: AddressSpace, start: number, end: number, behavior: number): number {
+  if (behavior === M.MADV_POPULATE_READ || behavior === M.MADV_POPULATE_WRITE) {
+    return madvisePopulate(mm, start, end, behavior === M.MADV_POPULATE_WRITE);
+  }
+  let unmappedError = 0;
+  let vma = mm.tree.findNext(start);
+  for (;;) {
+    if (vma === undefined) return -Errno.ENOMEM;
+    if (start < vma.start) {
+      unmappedError = -Errno.ENOMEM;
+      start = vma.start;
+      if (start >= end) break;
+    }
+    const rend = Math.min(vma.end, end);
+    const r = vmaBehavior(mm, vma, start, rend, behavior);
+    if (typeof r === 'number') return r;
+    start = rend;
+    if (start < r.end) start = r.end;
+    if (start >= end) break;
+    vma = mm.tree.findNext(start);
+  }
+  return unmappedError;
+}
+
+/** Returns the VMA now covering the range (the walk's `prev`), or -errno. */
+function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, behavior: number): Vma | number {
+  if ((vma.flagsHi & VMH_SEALED) !== 0 && isDiscard(behavior) && vma.file === null &&
+      (vma.flags & VM_SHARED) === 0 && (vma.flags & VM_WRITE) === 0) {
+    return -Errno.EPERM;
+  }
+  let nf = vma.flags;
+  switch (behavior) {
+    case M.MADV_REMOVE: {
+      if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
+      if (vma.file === null) return -Errno.EINVAL;
+      if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -Errno.EACCES;
+      const first = vma.pgoff + (start - vma.start) / 4096;
+      const n = (end - start) / 4096;
+      for (let i = 0; i < n; i++) vma.file.inode.cached.delete(first + i);
+      mm.zapRange(start, end);
+      return vma;
+    }
+    case M.MADV_WILLNEED: {
+      const f = vma.file;
+      if (f !== null && f.inode.fs !== 'shmem' && f.inode.fs !== 'chardev') {
+        // Read-ahead fills the page cache within the file size.
+        const first = vma.pgoff + (start - vma.start) / 4096;
+        const n = (end - start) / 4096;
+        const limit = Math.ceil(f.inode.size / 4096);
+        for (let i = 0; i < n && first + i < limit; i++) f.inode.cached.add(first + i);
+      }
+      return vma;
+    }
+    case M.MADV_COLD:
+    case M.MADV_PAGEOUT:
+      if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      return vma;
+    case M.MADV_DONTNEED:
+    case M.MADV_DONTNEED_LOCKED:
+    case M.MADV_FREE: {
+      let forbidden = VM_PFNMAP;
+      if (behavior !== M.MADV_DONTNEED_LOCKED) forbidden |= VM_LOCKED;
+      if ((vma.flags & forbidden) !== 0) return -Errno.EINVAL;
+      if (behavior === M.MADV_FREE) {
+        if (!vma.isAnonymous() || (vma.flags & VM_SHARED) !== 0) return -Errno.EINVAL;
+        return vma; // lazily freed: resident until memory pressure
+      }
+      mm.zapRange(start, end);
+      return vma;
+    }
+    case M.MADV_COLLAPSE:
+      return madviseCollapse(mm, vma, start, end);
+    case M.MADV_GUARD_INSTALL:
+      if ((vma.flags & (VM_SPECIAL | VM_HUGETLB | VM_LOCKED)) !== 0) return -Errno.EINVAL;
+      if (vma.isAnonymous()) anonVmaPrepare(mm, vma);
+      mm.zapRange(start, end);
+      return vma;
+    case M.MADV_GUARD_REMOVE:
+      if ((vma.flags & (VM_SPECIAL | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      return vma;
+    case M.MADV_NORMAL: nf = nf & ~VM_RAND_READ & ~VM_SEQ_READ; break;
+    case M.MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
+    case M.MADV_RANDOM: nf = (nf & ~VM_SEQ_READ) | VM_RAND_READ; break;
+    case M.MADV_DONTFORK: nf |= VM_DONTCOPY; break;
+    case M.MADV_DOFORK:
+      if ((nf & VM_IO) !== 0) return -Errno.EINVAL;
+      nf &= ~VM_DONTCOPY;
+      break;
+    case M.MADV_WIPEONFORK:
+      if (vma.file !== null || (nf & VM_SHARED) !== 0) return -Errno.EINVAL;
+      nf |= VM_WIPEONFORK;
+      break;
+    case M.MADV_KEEPONFORK:
+      if ((vma.flagsHi & VMH_DROPPABLE) !== 0) return -Errno.EINVAL;
+      nf &= ~VM_WIPEONFORK;
+      break;
+    case M.MADV_DONTDUMP: nf |= VM_DONTDUMP; break;
+    case M.MADV_DODUMP:
+      if (((vma.flags & VM_HUGETLB) === 0 && (nf & VM_SPECIAL) !== 0) || (vma.flagsHi & VMH_DROPPABLE) !== 0) return -Errno.EINVAL;
+      nf &= ~VM_DONTDUMP;
+      break;
+    case M.MADV_MERGEABLE:
+      if ((nf & VM_MERGEABLE) !== 0 || !ksmCompatible(vma)) return vma;
+      nf |= VM_MERGEABLE;
+      break;
+    case M.MADV_UNMERGEABLE:
+      if ((nf & VM_MERGEABLE) === 0) return vma;
+      nf &= ~VM_MERGEABLE;
+      break;
+    case M.MADV_HUGEPAGE: nf = (nf & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
+    case M.MADV_NOHUGEPAGE: nf = (nf & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+    default:
+      return -Errno.EINVAL;
+  }
+  if ((nf | 0) === vma.flags) return vma;
+  const r = modifyRange(mm, vma, start, end, { flags: nf, flagsHi: vma.flagsHi, anonName: vma.anonName });
+  // madvise reports a split at max_map_count as EAGAIN.
+  if (r === -Errno.ENOMEM) return -Errno.EAGAIN;
+  return r;
+}
+
+/** Linux: mm/ksm.c vma_ksm_compatible(). */
+function ksmCompatible(v: Vma): boolean {
+  return (v.flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP)) === 0 &&
+    (v.flagsHi & VMH_DROPPABLE) === 0;
+}
+
+/**
+ * Linux: mm/khugepaged.c madvise_collapse(): needs a whole 2 MiB block of an anonymous VMA; the
+ * collapse leaves it backed by a huge page (resident).
+ */
+function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
+  if (!vma.isAnonymous() || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || (vma.flags & VM_SHARED) !== 0) {
+    return -Errno.EINVAL;
+  }
+  const PMD = 0x200000;
+  const hstart = Math.ceil(start / PMD) * PMD;
+  const hend = Math.floor(end / PMD) * PMD;
+  if (hstart >= hend) return -Errno.EINVAL;
+  anonVmaPrepare(mm, vma);
+  for (let a = hstart; a < hend; a += 4096) mm.ptes.set(a / 4096, 2);
+  return vma;
+}
+
+/**
+ * Linux: madvise_populate() → faultin_page_range(): walk the range VMA by VMA; a hole is ENOMEM,
+ * missing permission EINVAL, VM_IO/VM_PFNMAP or a SIGBUS (past EOF) EFAULT.
+ */
+function madvisePopulate(mm: AddressSpace, start: number, end: number, write: boolean): number {
+  while (start < end) {
+    const v = mm.tree.find(start);
+    if (v === undefined) return -Errno.ENOMEM;
+    if ((v.flags & (VM_IO | VM_PFNMAP)) !== 0) return -Errno.EFAULT;
+    if (write ? (v.flags & VM_WRITE) === 0 : (v.flags & VM_READ) === 0) return -Errno.EINVAL;
+    const e = Math.min(end, v.end);
+    const r = faultInRange(mm, v, start, e, write);
+    if (r < 0) return r;
+    start = e;
+  }
+  return 0;
+}

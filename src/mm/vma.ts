@@ -1,0 +1,192 @@
+/**
+ * The VMA record (Linux's struct vm_area_struct) and its VM_* flags.
+ *
+ * Flags live in two int32 words because JS bitwise operators work on 32 bits: `flags` holds
+ * VM_* bits 0..31 exactly as Linux numbers them (bit 31, VM_MERGEABLE, makes the int32
+ * negative: compare with `!== 0`, never `> 0`), `flagsHi` holds bits 32..63 shifted down by 32.
+ */
+import { RangeNode } from '../tree/range-tree.js';
+
+export const VM_NONE = 0;
+export const VM_READ = 1 << 0;
+export const VM_WRITE = 1 << 1;
+export const VM_EXEC = 1 << 2;
+export const VM_SHARED = 1 << 3;
+export const VM_MAYREAD = 1 << 4;
+export const VM_MAYWRITE = 1 << 5;
+export const VM_MAYEXEC = 1 << 6;
+export const VM_MAYSHARE = 1 << 7;
+export const VM_GROWSDOWN = 1 << 8;
+export const VM_UFFD_MISSING = 1 << 9;
+export const VM_PFNMAP = 1 << 10;
+export const VM_UFFD_WP = 1 << 12;
+export const VM_LOCKED = 1 << 13;
+export const VM_IO = 1 << 14;
+export const VM_SEQ_READ = 1 << 15;
+export const VM_RAND_READ = 1 << 16;
+export const VM_DONTCOPY = 1 << 17;
+export const VM_DONTEXPAND = 1 << 18;
+export const VM_LOCKONFAULT = 1 << 19;
+export const VM_ACCOUNT = 1 << 20;
+export const VM_NORESERVE = 1 << 21;
+export const VM_HUGETLB = 1 << 22;
+export const VM_SYNC = 1 << 23;
+export const VM_ARCH_1 = 1 << 24;
+export const VM_WIPEONFORK = 1 << 25;
+export const VM_DONTDUMP = 1 << 26;
+export const VM_SOFTDIRTY = 1 << 27;
+export const VM_MIXEDMAP = 1 << 28;
+export const VM_HUGEPAGE = 1 << 29;
+export const VM_NOHUGEPAGE = 1 << 30;
+export const VM_MERGEABLE = 1 << 31;
+/** High word (bit n here is VM_* bit 32+n). */
+export const VMH_UFFD_MINOR = 1 << 0; // bit 32 ("ui"); position from fs/proc/task_mmu.c
+export const VMH_SHADOW_STACK = 1 << 1; // bit 33 ("ss") on x86 with user shadow stacks
+export const VMH_DROPPABLE = 1 << 8; // bit 40
+export const VMH_SEALED = 1 << 10; // bit 42
+
+export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
+/** Linux: include/linux/mm.h VM_SPECIAL — never merged, never expanded by mremap. */
+export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+/** Flags ignored when comparing neighbours for a merge (Linux: VM_IGNORE_MERGE). */
+export const VM_IGNORE_MERGE = VM_SOFTDIRTY;
+
+/** VmFlags mnemonics by bit (Linux: fs/proc/task_mmu.c show_smap_vma_flags()). */
+const MNEMONICS_LO: [number, string][] = [
+  [VM_READ, 'rd'], [VM_WRITE, 'wr'], [VM_EXEC, 'ex'], [VM_SHARED, 'sh'], [VM_MAYREAD, 'mr'],
+  [VM_MAYWRITE, 'mw'], [VM_MAYEXEC, 'me'], [VM_MAYSHARE, 'ms'], [VM_GROWSDOWN, 'gd'],
+  [VM_UFFD_MISSING, 'um'], [VM_PFNMAP, 'pf'], [VM_UFFD_WP, 'uw'], [VM_LOCKED, 'lo'], [VM_IO, 'io'],
+  [VM_SEQ_READ, 'sr'], [VM_RAND_READ, 'rr'], [VM_DONTCOPY, 'dc'], [VM_DONTEXPAND, 'de'],
+  [VM_LOCKONFAULT, 'lf'], [VM_ACCOUNT, 'ac'], [VM_NORESERVE, 'nr'], [VM_HUGETLB, 'ht'],
+  [VM_SYNC, 'sf'], [VM_ARCH_1, 'ar'], [VM_WIPEONFORK, 'wf'], [VM_DONTDUMP, 'dd'],
+  [VM_SOFTDIRTY, 'sd'], [VM_MIXEDMAP, 'mm'], [VM_HUGEPAGE, 'hg'], [VM_NOHUGEPAGE, 'nh'],
+  [VM_MERGEABLE, 'mg'],
+];
+const MNEMONICS_HI: [number, string][] = [
+  [VMH_UFFD_MINOR, 'ui'], [VMH_SHADOW_STACK, 'ss'], [VMH_DROPPABLE, 'dp'], [VMH_SEALED, 'sl'],
+];
+
+/** The VmFlags line's value, each code followed by a space as the kernel prints it. */
+export function vmFlagsString(flags: number, flagsHi: number): string {
+  let s = '';
+  for (const [bit, m] of MNEMONICS_LO) if ((flags & bit) !== 0) s += m + ' ';
+  for (const [bit, m] of MNEMONICS_HI) if ((flagsHi & bit) !== 0) s += m + ' ';
+  return s;
+}
+
+/** Parse a VmFlags string (init records) back to the two flag words. Unknown codes are errors. */
+export function parseVmFlags(text: string): { flags: number; flagsHi: number } {
+  let flags = 0;
+  let flagsHi = 0;
+  for (const m of text.trim().split(/\s+/)) {
+    if (m === '') continue;
+    const lo = MNEMONICS_LO.find(([, n]) => n === m);
+    if (lo) { flags |= lo[0]; continue; }
+    const hi = MNEMONICS_HI.find(([, n]) => n === m);
+    if (hi) { flagsHi |= hi[0]; continue; }
+    throw new Error(`unknown VmFlags code "${m}"`);
+  }
+  return { flags, flagsHi };
+}
+
+/** Where a mapped file lives: decides placement (spec §2.2) and mmap refusals. */
+export type FsKind = 'ext4' | 'tmpfs' | 'shmem' | 'hugetlbfs' | 'chardev' | 'other';
+
+/** An inode as far as the mm layer needs it. */
+export interface MmInode {
+  major: number;
+  minor: number;
+  ino: number;
+  /** The path maps prints (e.g. "/scratch/f", "/dev/zero"). */
+  path: string;
+  deleted: boolean;
+  fs: FsKind;
+  /** File size in bytes (for page-cache residency and SIGBUS later). */
+  size: number;
+  /** Page-cache residency: page indexes present in the cache. */
+  cached: Set<number>;
+}
+
+/**
+ * An open file description (struct file): the identity that decides merges (two open()s of one
+ * inode do not merge, spec §3.1).
+ */
+export interface MmFile {
+  readonly id: number;
+  readonly inode: MmInode;
+  readable: boolean;
+  writable: boolean;
+  append: boolean;
+  /** Has an mmap method (regular files, /dev/zero...). */
+  mmapable: boolean;
+  /** Whether MAP_SYNC is accepted (DAX or file systems that ignore VM_SYNC, like tmpfs). */
+  refusesSync: boolean;
+}
+
+/**
+ * anon_vma identity. `Vma.anonForked` marks a child VMA copied by fork from a parent VMA that
+ * already had an anon_vma (its chain has more than one entry, spec §3.3).
+ */
+export interface AnonVma {
+  readonly id: number;
+}
+
+export type SpecialKind = 'vvar' | 'vvar_vclock' | 'vdso' | 'hugetlb' | null;
+
+export class Vma extends RangeNode {
+  flags: number;
+  flagsHi: number;
+  /** Page offset: into the file, or start>>12 at creation for private anonymous memory. */
+  pgoff: number;
+  file: MmFile | null;
+  anonVma: AnonVma | null;
+  anonForked: boolean;
+  /** Special mapping (vdso/vvar): cannot be split or expanded. */
+  special: SpecialKind;
+  anonName: string | null;
+
+  constructor(start: number, end: number, flags: number, flagsHi: number, pgoff: number, file: MmFile | null) {
+    super(start, end);
+    this.flags = flags | 0;
+    this.flagsHi = flagsHi | 0;
+    this.pgoff = pgoff;
+    this.file = file;
+    this.anonVma = null;
+    this.anonForked = false;
+    this.special = null;
+    this.anonName = null;
+  }
+
+  get pages(): number {
+    return (this.end - this.start) / 4096;
+  }
+
+  isAnonymous(): boolean {
+    return this.file === null && this.special === null;
+  }
+
+  /** A copy with the same properties over [start, end) (split_vma's new half). */
+  cloneRange(start: number, end: number): Vma {
+    const v = new Vma(start, end, this.flags, this.flagsHi, this.pgoff + (start - this.start) / 4096, this.file);
+    v.anonVma = this.anonVma;
+    v.anonForked = this.anonForked;
+    v.special = this.special;
+    v.anonName = this.anonName;
+    return v;
+  }
+}
+
+/**
+ * Every Vma field and whether a merge compares it. A new field fails to compile until someone
+ * decides (STYLE §1.3.4).
+ */
+export const VMA_MERGE_FIELDS = {
+  start: 'ignore', end: 'ignore', pgoff: 'compare', flags: 'compare', flagsHi: 'compare',
+  file: 'compare', anonVma: 'compare', anonForked: 'compare', special: 'compare', anonName: 'compare',
+  pages: 'ignore', isAnonymous: 'ignore', cloneRange: 'ignore',
+} as const satisfies Record<Exclude<keyof Vma, keyof RangeNode> | 'start' | 'end', 'compare' | 'ignore'>;
+
+/** Linux: mm/mmap.c calc_vm_prot_bits() (no pkeys). */
+export function protToVmFlags(prot: number): number {
+  return (prot & 7) === 0 ? 0 : ((prot & 1 ? VM_READ : 0) | (prot & 2 ? VM_WRITE : 0) | (prot & 4 ? VM_EXEC : 0));
+}
