@@ -4,12 +4,19 @@
 //
 // Usage: npx tsc -p tsconfig.json && node bench/tree.mjs [path/to/range-tree.js]
 //   (or RANGE_TREE_JS=/tmp/rt/range-tree.js node bench/tree.mjs)
-//   env RUNS (default 11), SIZES (default 36,1000,10000,60000), QUICK=1 for a short run.
+//   env RUNS (default 11), SIZES (default 36,1000,10000,60000), QUICK=1 for a short run,
+//   CLOCK=cpu to time with the process's CPU time instead of the wall clock (steadier on a
+//   busy machine: time spent descheduled is not counted).
 //
 // Prints the median ns/op over RUNS runs per (size, operation, tree), and the 60k/36 ratio.
+// Operations on random addresses measure the memory hierarchy as much as the code: at 60k
+// ranges the working set no longer fits the caches, so expect run-to-run noise there.
+// "mmap+munmap cycle" is the emulator's common case: a top-down search below the top of the
+// layout (like mmap_base), insert there, remove it.
 
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import os from 'node:os';
 import BTreeMod from 'sorted-btree';
 
 const BTree = BTreeMod.default ?? BTreeMod;
@@ -55,7 +62,7 @@ function layout(n, seed) {
   const ranges = [];
   let addr = TOP;
   for (let i = 0; i < n; i++) {
-    const gap = (r() < 0.01 || i === n >> 1 ? 256 : 2 + Math.floor(r() * 15)) * PAGE;
+    const gap = (i === 0 ? 2 : r() < 0.01 || i === n >> 1 ? 256 : 2 + Math.floor(r() * 15)) * PAGE;
     const size = (1 + Math.floor(r() * 8)) * PAGE;
     addr -= gap + size;
     ranges.push([addr, addr + size]);
@@ -66,10 +73,31 @@ function layout(n, seed) {
 
 // ---- range-tree ---------------------------------------------------------------------------
 
+/**
+ * A long-running process's tree is not in allocation order: remove and re-insert random
+ * batches (in random order) so that neither tree keeps its build-order memory locality.
+ */
+function churn(n, nodes, ins, del) {
+  const r = rng(7 + n);
+  const batch = Math.max(1, Math.min(2000, n >> 2));
+  for (let round = 0; round < Math.max(4, (2 * n) / batch); round++) {
+    const picked = new Set();
+    while (picked.size < batch) picked.add(Math.floor(r() * n));
+    const out = [...picked].map((i) => nodes[i]);
+    for (const x of out) del(x);
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    for (const x of out) ins(x);
+  }
+}
+
 function rtBuild(ranges) {
   const t = new RangeTree();
   const nodes = ranges.map(([s, e]) => new Vma(s, e));
   for (const n of nodes) t.insert(n);
+  churn(nodes.length, nodes, (x) => t.insert(x), (x) => t.remove(x));
   return { t, nodes };
 }
 
@@ -122,6 +150,21 @@ function rtGapLarge(ctx, k, iters) {
   return x;
 }
 
+/** mmap+munmap at the top of the layout: top-down search below TOP, insert there, remove. */
+function rtMmapCycle(ctx, k, iters) {
+  const { t, lens, cycleNodes: probeNodes } = ctx;
+  for (let i = 0; i < iters; i++) {
+    const j = (k + i) & (Q - 1);
+    const len = lens[j];
+    const e = t.gapTopDown(len, 0, TOP);
+    const n = probeNodes[j];
+    n.start = e - len; // not linked yet: plain writes are fine
+    n.end = e;
+    t.insert(n);
+    t.remove(n);
+  }
+}
+
 // ---- sorted-btree -------------------------------------------------------------------------
 
 const cmp = (a, b) => a - b;
@@ -132,6 +175,7 @@ function btBuild(ranges) {
   const t = new BTree(undefined, cmp);
   const nodes = ranges.map(([s, e]) => ({ start: s, end: e, flags: 0, pgoff: 0 }));
   for (const n of nodes) t.set(n.start, n);
+  churn(nodes.length, nodes, (x) => t.set(x.start, x), (x) => t.delete(x.start));
   return { t, nodes };
 }
 
@@ -207,6 +251,20 @@ function btSetStart(ctx, k, iters) {
   }
 }
 
+function btMmapCycle(ctx, k, iters) {
+  const { t, lens, cycleNodes: probeNodes } = ctx;
+  for (let i = 0; i < iters; i++) {
+    const j = (k + i) & (Q - 1);
+    const len = lens[j];
+    const e = btGapTopDown(t, len, 0, TOP);
+    const n = probeNodes[j];
+    n.start = e - len;
+    n.end = e;
+    t.set(n.start, n);
+    t.delete(n.start);
+  }
+}
+
 function btGapSmall(ctx, k, iters) {
   const { t, highs } = ctx;
   let x = 0;
@@ -231,12 +289,14 @@ function makeCtx(impl, n) {
   const hi = ranges[ranges.length - 1][1];
   const addrs = new Float64Array(Q);
   const highs = new Float64Array(Q);
+  const lens = new Float64Array(Q);
   const probeNodes = [];
   const picks = [];
   for (let i = 0; i < Q; i++) {
     // Addresses inside the mapped span, so findNext never falls off the end.
     addrs[i] = lo + Math.floor(r() * ((hi - lo) / PAGE - 1)) * PAGE;
     highs[i] = lo + Math.floor(r() * ((hi - lo) / PAGE + 1)) * PAGE;
+    lens[i] = (1 + Math.floor(r() * 4)) * PAGE;
     // A one-page range at the start of a random gap (gaps are >= 2 pages).
     const g = 1 + Math.floor(r() * (n - 1));
     const s = ranges[g - 1][1];
@@ -246,7 +306,9 @@ function makeCtx(impl, n) {
     while (p.end - p.start < 2 * PAGE) p = nodes[Math.floor(r() * n)];
     picks.push(p);
   }
-  return { t, nodes, addrs, highs, probeNodes, picks };
+  // The probes of mmapCycle are rewritten in place: give it its own copies.
+  const cycleNodes = probeNodes.map((p) => (impl === 'rt' ? new Vma(p.start, p.end) : { ...p }));
+  return { t, nodes, addrs, highs, lens, probeNodes, picks, cycleNodes };
 }
 
 const OPS = [
@@ -256,9 +318,20 @@ const OPS = [
   ['setRange start +/-', rtSetStart, btSetStart],
   ['gapTopDown 1 page', rtGapSmall, btGapSmall],
   ['gapTopDown 64 pages', rtGapLarge, btGapLarge],
+  ['mmap+munmap cycle', rtMmapCycle, btMmapCycle],
 ];
 
 let sink = 0;
+
+/** Nanoseconds now: wall clock, or this process's CPU time with CLOCK=cpu. */
+const CPU_CLOCK = process.env.CLOCK === 'cpu';
+function now() {
+  if (CPU_CLOCK) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+  return Number(process.hrtime.bigint());
+}
 
 /** Median ns/op of fn over RUNS runs of `iters` ops each, after a warm-up. */
 function measure(fn, ctx, iters) {
@@ -268,10 +341,10 @@ function measure(fn, ctx, iters) {
   const t = [];
   for (let run = 0; run < RUNS; run++) {
     k = (k + iters) & (Q - 1);
-    const t0 = process.hrtime.bigint();
+    const t0 = now();
     sink += fn(ctx, k, iters) ?? 0;
-    const t1 = process.hrtime.bigint();
-    t.push(Number(t1 - t0) / iters);
+    const t1 = now();
+    t.push((t1 - t0) / iters);
   }
   t.sort((a, b) => a - b);
   return t[t.length >> 1];
@@ -311,7 +384,10 @@ const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(8);
 const head = ['operation'.padEnd(22), 'tree'.padEnd(12), ...SIZES.map((s) => String(s).padStart(8))];
 const hasRatio = SIZES.includes(36) && SIZES.includes(60000);
 if (hasRatio) head.push('60k/36'.padStart(8));
-console.log(`median ns/op over ${RUNS} runs (node ${process.version})`);
+console.log(
+  `median ns/op over ${RUNS} runs (${CPU_CLOCK ? 'process CPU time' : 'wall clock'}, node ${process.version}, ` +
+    `load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs)`,
+);
 console.log(head.join(' '));
 for (const [name] of OPS) {
   for (const impl of ['rt', 'bt']) {

@@ -15,7 +15,7 @@ import { O_CLOEXEC } from '../src/abi/mman.js';
 import type { System, Task } from '../src/kernel/system.js';
 import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
 import type { Op } from './parse.js';
-import { EXEC_BUF_SIZE, evalExpr, hex, hexBytes } from './values.js';
+import { EXEC_BUF_SIZE, MAX_PIDS, evalExpr, hex, hexBytes } from './values.js';
 
 /** Top of the 47-bit user address space (the oracle's TASK_SIZE_47). */
 const TASK_SIZE = 0x7ffffffff000n;
@@ -70,8 +70,18 @@ export class OpExecutor {
 
   /** The start state's init record, taken before any op ran. */
   readonly init: Record<string, unknown>;
+  /** The last op that ran (finish() blames it). */
+  private last: Op | undefined;
 
-  constructor(readonly system: System, private readonly checkInvariants = true) {
+  /**
+   * @param checkInvariants check the task's invariants after ops
+   * @param stride check after every `stride`-th op only (1: every op); `finish()` checks once more
+   */
+  constructor(
+    readonly system: System,
+    private readonly checkInvariants = true,
+    private readonly stride = 1,
+  ) {
     this.init = system.initRecord();
     this.output.push(formatInit(this.init));
   }
@@ -104,16 +114,28 @@ export class OpExecutor {
       throw new ScenarioRunError('crash', op, messageOf(e), this.output.slice(), { cause: e });
     }
     if (result.ret !== undefined) this.rets[op.index] = BigInt(result.ret);
-    if (this.checkInvariants) {
-      const t = this.system.task(op.pid);
+    if (this.checkInvariants && op.index % this.stride === 0) {
       try {
-        t?.checkInvariants();
+        this.system.task(op.pid)?.checkInvariants();
       } catch (e) {
         this.output.push(formatResult(result));
         throw new ScenarioRunError('invariant', op, messageOf(e), this.output.slice(), { cause: e });
       }
     }
+    this.last = op;
     return result;
+  }
+
+  /** The end of the run: with a stride, the invariants of every live task are checked once more. */
+  finish(): void {
+    if (!this.checkInvariants || this.stride === 1 || !this.last) return;
+    for (let label = 0; label < MAX_PIDS; label++) {
+      try {
+        this.system.task(label)?.checkInvariants();
+      } catch (e) {
+        throw new ScenarioRunError('invariant', this.last, `pid ${label}: ${messageOf(e)}`, this.output.slice(), { cause: e });
+      }
+    }
   }
 
   /** {"ret"} or {"errno"} from a raw syscall return. */

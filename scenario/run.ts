@@ -16,6 +16,11 @@ export type { OpResult } from './format.js';
 export interface RunOptions {
   /** Check the task's invariants after every op (default true). */
   checkInvariants?: boolean;
+  /**
+   * Check them after every `invariantStride`-th op only, and once more at the end (default 1:
+   * every op). For scenarios of tens of thousands of ops, where a full check per op is quadratic.
+   */
+  invariantStride?: number;
   /** Run on this system instead of one built from the scenario's init record. */
   system?: System;
 }
@@ -34,8 +39,9 @@ export interface ScenarioRun {
 export function runScenario(scenario: ParsedScenario | readonly Op[], opts: RunOptions = {}): ScenarioRun {
   const parsed: ParsedScenario = Array.isArray(scenario) ? { ops: scenario } : (scenario as ParsedScenario);
   const system = opts.system ?? createSystem(parsed.init === undefined ? undefined : { init: parsed.init });
-  const exec = new OpExecutor(system, opts.checkInvariants ?? true);
+  const exec = new OpExecutor(system, opts.checkInvariants ?? true, opts.invariantStride ?? 1);
   const results = parsed.ops.map((op) => exec.run(op));
+  exec.finish();
   return { init: exec.init, results, system };
 }
 
@@ -47,8 +53,9 @@ export function runScenario(scenario: ParsedScenario | readonly Op[], opts: RunO
 export function runScenarioText(text: string, opts: RunOptions = {}): string {
   const parsed = parseScenario(text);
   const system = opts.system ?? createSystem(parsed.init === undefined ? undefined : { init: parsed.init });
-  const exec = new OpExecutor(system, opts.checkInvariants ?? true);
+  const exec = new OpExecutor(system, opts.checkInvariants ?? true, opts.invariantStride ?? 1);
   for (const op of parsed.ops) exec.run(op);
+  exec.finish();
   return exec.output.join('\n') + '\n';
 }
 
@@ -72,7 +79,7 @@ export class ScenarioStream {
 
   private start(init?: InitRecord): string[] {
     const system = this.opts.system ?? createSystem(init === undefined ? undefined : { init });
-    this.exec = new OpExecutor(system, this.opts.checkInvariants ?? true);
+    this.exec = new OpExecutor(system, this.opts.checkInvariants ?? true, this.opts.invariantStride ?? 1);
     return [this.exec.output[0]];
   }
 
@@ -105,6 +112,8 @@ export class ScenarioStream {
 
   /** Ends the input: the init record if nothing was printed yet. */
   end(): string[] {
-    return this.exec ? [] : this.start();
+    if (!this.exec) return this.start();
+    this.exec.finish();
+    return [];
   }
 }

@@ -55,9 +55,9 @@ function at(base, off = 0) {
   return off > 0 ? `${base}+${h(off)}` : `${base}-${h(-off)}`;
 }
 
-const NUM_FIELDS = new Set(['addr', 'len', 'offset', 'old_addr', 'old_len', 'new_len', 'new_addr', 'cur', 'max', 'mode']);
+const NUM_FIELDS = new Set(['addr', 'len', 'offset', 'buf', 'old_addr', 'old_len', 'new_len', 'new_addr', 'cur', 'max', 'mode']);
 const FIELD_ORDER = ['op', 'pid', 'child', 'addr', 'old_addr', 'old_len', 'new_len', 'len', 'prot', 'flags', 'advice', 'fd',
-  'offset', 'new_addr', 'path', 'mode', 'resource', 'cur', 'max', 'name', 'data', 'write', 'fields', 'note'];
+  'offset', 'buf', 'new_addr', 'path', 'mode', 'resource', 'cur', 'max', 'name', 'data', 'write', 'fields', 'note'];
 
 class Scenario {
   constructor() {
@@ -191,6 +191,11 @@ function def(group, name, comment, build) {
   const s = new Scenario();
   build(s);
   const later = s.ops.some((o) => LATER_OPS.has(o.op) || o.pid !== undefined);
+  if (!later) {
+    // smaps `Locked` is the Pss of locked VMAs: RSS-like, so it waits for the later milestones
+    // (VmLck in `status` and `lo`/`lf` in VmFlags cover locking here).
+    for (const o of s.ops) if (o.op === 'smaps' && Array.isArray(o.fields)) o.fields = o.fields.filter((f) => f !== 'Locked');
+  }
   const dir = later ? join(OUT_LATER, group) : join(OUT, group);
   const file = join(dir, `${name}.jsonl`);
   if (names.has(file)) throw new Error(`duplicate scenario ${group}/${name}`);
@@ -1187,7 +1192,7 @@ group(() => {
   def(g, 'reuse-neighbour-anon-vma', 'linux-mm.md §3.3 (e03:A6): a fault next to a VMA with an anon_vma reuses it: the pieces can merge later', (s) => {
     const a = s.fixed(B, 0x2000, RW, PAF + '|MAP_POPULATE');
     s.fixed(B + 0x2000, 0x2000, R, PAF, { note: 'R: no merge yet' });
-    s.madvise(B + 0x2000, 0x2000, 'MADV_POPULATE_READ', 'read: zero page, no anon_vma');
+    s.madvise(B + 0x2000, 0x2000, 'MADV_POPULATE_READ', 'read populate (spec: zero page, no anon_vma)');
     s.mprotect(B + 0x2000, 0x2000, RW, 'now RW: on 6.18 this does NOT merge with the populated neighbour (a read-populated R VMA made RW)');
     s.maps();
     s.mprotect(a, 0x1000, R);
@@ -1203,7 +1208,7 @@ group(() => {
     s.fixed(B + 0x2000, 0x1000, RW, PAF, { note: 'between two different anon_vmas' });
     s.maps();
   });
-  def(g, 'populate-write-advice', 'linux-mm.md §3.3: MADV_POPULATE_WRITE allocates pages: anon_vma; POPULATE_READ does not', (s) => {
+  def(g, 'populate-write-advice', 'linux-mm.md §3.3: MADV_POPULATE_WRITE allocates pages and an anon_vma; does POPULATE_READ (spec: zero page, no anon_vma)?', (s) => {
     s.fixed(B, 0x2000, RW);
     s.madvise(B, 0x2000, 'MADV_POPULATE_WRITE');
     s.fixed(B + 0x3000, 0x2000, RW);
@@ -2438,6 +2443,1186 @@ group(() => {
   });
 }
 );
+
+// ---- limits: setrlimit, RLIMIT_AS/DATA/MEMLOCK/STACK, overcommit, max_map_count ---------------
+group(() => {
+  const g = 'limits';
+  const B = ARENA2 + 0x2000000;
+  def(g, 'setrlimit-errors', 'scenario.md §4 setrlimit (prlimit64): cur > max -> EINVAL; raising max needs CAP_SYS_RESOURCE -> EPERM; unknown resource -> EINVAL', (s) => {
+    s.setrlimit('RLIMIT_AS', 0x20000000, 0x10000000);
+    s.setrlimit('RLIMIT_AS', 0x10000000, 0x10000000);
+    s.setrlimit('RLIMIT_AS', NEG1, NEG1);
+    s.setrlimit('RLIMIT_AS', 0x8000000, 0x10000000, 'lowering is fine');
+    s.setrlimit('RLIMIT_AS', 0x10000000, 0x10000000, 'cur back up to max');
+    s.setrlimit('0x10', 0, 0);
+    s.setrlimit('0x7fffffff', 0, 0);
+    s.setrlimit('RLIMIT_MEMLOCK', 0x800000, NEG1, 'memlock max is 8 MiB: raising -> EPERM');
+    s.setrlimit('RLIMIT_STACK', 0x100000, NEG1);
+    s.setrlimit('RLIMIT_NOFILE', 0x2000, 0x2000, 'above the hard limit');
+    s.setrlimit('RLIMIT_NOFILE', 0x100, 0x400);
+    s.mmap(0x1000, R);
+    s.maps();
+  });
+  def(g, 'as-mmap', 'linux-mm.md §1.2 step 19 (e01:L1-L5): RLIMIT_AS: total_vm + L > limit -> ENOMEM (PROT_NONE and NORESERVE count too)', (s) => {
+    s.setrlimit('RLIMIT_AS', 0x1000000, NEG1);
+    s.mmap(0x1000000, NONE, PA + '|MAP_NORESERVE');
+    const a = s.mmap(0xa00000, R);
+    s.mmap(0x600000, NONE, PA + '|MAP_NORESERVE', { note: 'VmSize ~1.2 MiB + 10 MiB + 6 MiB > 16 MiB' });
+    s.mmap(0x400000, RW, SA);
+    s.mmap(0x100000, RW);
+    s.status();
+    s.munmap(a, 0xa00000);
+    s.mmap(0x600000, NONE, PA + '|MAP_NORESERVE');
+    s.maps();
+  });
+  def(g, 'as-fixed-replace', 'linux-mm.md §1.2 step 19 (e01:L7): MAP_FIXED replacing existing pages: only the net growth counts against RLIMIT_AS', (s) => {
+    const a = s.fixed(B, 0x800000, RW);
+    s.setrlimit('RLIMIT_AS', 0xa00000, NEG1, '~1.2 MiB + 8 MiB used');
+    s.fixed(B, 0x800000, R, PAF, { note: 'replaces all of it: net 0' });
+    s.fixed(at(a, 0x400000), 0x800000, R, PAF, { note: 'net +4 MiB: over' });
+    s.fixed(at(a, 0x400000), 0x500000, R, PAF, { note: 'net +1 MiB: 9.2 + 1 > 10 MiB: over' });
+    s.fixed(at(a, 0x400000), 0x480000, R, PAF, { note: 'net +0.5 MiB: fits' });
+    s.maps();
+    s.status();
+  });
+  def(g, 'as-brk-mremap', 'linux-mm.md §4.3 check 14, §4.4: RLIMIT_AS applies to mremap growth and brk', (s) => {
+    const b = s.brk(0);
+    const a = s.mmap(0x100000, RW);
+    s.setrlimit('RLIMIT_AS', 0x300000, NEG1);
+    s.mremap(a, 0x100000, 0x200000, 'MREMAP_MAYMOVE');
+    s.brk(at(b, 0x100000));
+    s.brk(at(b, 0x10000));
+    s.mremap(a, 0x100000, 0x180000, 'MREMAP_MAYMOVE');
+    s.maps();
+  });
+  def(g, 'data-mmap', 'linux-mm.md §1.2 step 19, §6.3 (e01:L6): RLIMIT_DATA counts data_vm (private writable, not shared, not growsdown)', (s) => {
+    s.setrlimit('RLIMIT_DATA', 0x200000, NEG1, 'VmData is ~1.1 MiB already');
+    s.mmap(0x200000, RW, PA, { note: 'private RW: over' });
+    s.mmap(0x80000, RW, PA, { note: 'fits' });
+    s.mmap(0x400000, R, PA, { note: 'read-only: not data' });
+    s.mmap(0x400000, RW, SA, { note: 'shared: not data' });
+    s.mmap(0x400000, RW, PA + '|MAP_GROWSDOWN', { note: 'growsdown: stack, not data' });
+    s.mmap(0x400000, RW, PA + '|MAP_NORESERVE', { note: 'NORESERVE is still data' });
+    const r = s.mmap(0x400000, R);
+    s.mprotect(r, 0x400000, RW, 'R -> RW: becomes data: over');
+    s.mprotect(r, 0x10000, RW, 'a small part fits');
+    s.status();
+    s.maps();
+  });
+  def(g, 'overcommit', 'linux-mm.md §1.5 (e01:OC1-OC8): heuristic overcommit: one request larger than RAM + swap fails; NORESERVE and read-only are not charged', (s) => {
+    s.mmap(0x1000000000, RW, PA, { note: '64 GiB private RW: ENOMEM (24 GiB machine)' });
+    s.mmap(0x400000000, RW, PA, { note: '16 GiB: ok' });
+    s.mmap(0x1000000000, RW, PA + '|MAP_NORESERVE');
+    const r = s.mmap(0x1000000000, R);
+    s.mprotect(r, 0x1000000000, RW, 'charging it now: ENOMEM');
+    s.mprotect(r, 0x100000, RW, 'a small part: ok');
+    s.mmap(0x1000000000, RW, SA, { note: 'shared anon is charged by shmem' });
+    s.mmap(0x1000000000, RW, SA + '|MAP_NORESERVE');
+    s.maps();
+  });
+  def(g, 'overcommit-file', 'linux-mm.md §1.5 (e01:OC7): a private writable file mapping is charged too; shared file mappings are not', (s) => {
+    const fd = s.file('f', 0x1000);
+    s.mmap(0x1000000000, RW, 'MAP_PRIVATE', { fd });
+    s.mmap(0x1000000000, RW, 'MAP_SHARED', { fd });
+    s.mmap(0x1000000000, R, 'MAP_PRIVATE', { fd });
+    s.maps();
+  });
+  def(g, 'stack-rlimit', 'linux-mm.md §2.1: RLIMIT_STACK changes after exec do not move mmap_base; MAP_GROWSDOWN mappings may exceed it', (s) => {
+    s.setrlimit('RLIMIT_STACK', 0x10000, NEG1);
+    s.mmap(0x1000, R);
+    s.mmap(0x1000000, RW, PA + '|MAP_GROWSDOWN');
+    s.setrlimit('RLIMIT_STACK', NEG1, NEG1);
+    s.mmap(0x1000, R);
+    s.maps();
+  });
+  def(g, 'memlock-mremap', 'linux-mm.md §4.3 check 13, §4.7: with a small RLIMIT_MEMLOCK, growing locked memory fails with EAGAIN', (s) => {
+    s.setrlimit('RLIMIT_MEMLOCK', 0x4000, 0x800000);
+    const a = s.mmap(0x2000, RW, PA + '|MAP_LOCKED');
+    s.mremap(a, 0x2000, 0x4000, 'MREMAP_MAYMOVE');
+    s.mremap(a, 0x4000, 0x5000, 'MREMAP_MAYMOVE');
+    s.mmap(0x1000, RW, PA + '|MAP_LOCKED');
+    s.maps();
+    s.status();
+  });
+  // max_map_count: 65530 on the reference machine; the executor has 9 VMAs. A large PROT_NONE
+  // mapping split by mprotect of every other page adds 2 VMAs per op.
+  def(g, 'max-map-count', 'linux-mm.md §3.6 (e03:MC1-MC16), §1.2 step 11: at map_count == max_map_count (65530): mmap may still create one VMA (max+1), then ENOMEM; splits fail (mprotect/mlock/munmap ENOMEM, madvise EAGAIN); merges and head/tail cuts work; brk follows the mmap rule', (s) => {
+    const K2 = 32760; // 9 + 1 + 2*K2 = 65530
+    const base = 0x100000000;
+    s.fixed(base, (2 * K2 + 64) * K, NONE, PAF + '|MAP_NORESERVE');
+    for (let i = 0; i < K2; i++) s.op('mprotect', { addr: base + (2 * i + 1) * K, len: K, prot: R });
+    const tail = base + 2 * K2 * K; // first page of the PROT_NONE tail VMA (64 pages)
+    s.status('map_count is now 65530 = max');
+    s.mprotect(tail + 0x4000, K, R, 'needs a split: ENOMEM');
+    s.madvise(tail + 0x4000, K, 'MADV_RANDOM', 'needs a split: EAGAIN');
+    s.mlock(tail + 0x4000, K, undefined, 'needs a split');
+    s.mseal(tail + 0x4000, K, undefined, 'needs a split');
+    s.munmap(tail + 0x4000, K, 'interior: net +1: ENOMEM');
+    s.mprotect(tail, K, R, 'head page: merges into the R page below: count unchanged');
+    s.munmap(tail + 0x3f000, K, 'tail cut: ok');
+    s.munmap(tail + K, K, 'head cut of the remaining NONE VMA: ok');
+    const one = s.fixed(ARENA2, K, RW, PAF, { note: 'map_count == max: allowed, reaches max + 1' });
+    s.mmap(K, RW, PA, { note: 'map_count > max: ENOMEM' });
+    s.fixed(ARENA2 + K, K, RW, PAF, { note: 'even a mergeable one' });
+    const b = s.brk(0);
+    s.brk(at(b, 0x2000), 'brk at max + 1: refused');
+    s.munmap(one, K, 'back to max');
+    s.mremap(tail + 2 * K, K, 2 * K, 'MREMAP_MAYMOVE', undefined, 'not at the VMA end: must move: map_count >= max - 3: ENOMEM');
+    s.mremap(tail + 0x3e000, K, 2 * K, 'MREMAP_MAYMOVE', undefined, 'the last page of the VMA, free space above: grows in place');
+    s.mremap(base + K, K, 2 * K, 'MREMAP_MAYMOVE', undefined, 'a 1-page VMA, blocked above: must move: ENOMEM');
+    s.brk(at(b, 0x2000), 'brk at max: allowed (new heap VMA)');
+    s.brk(at(b, 0x4000), 'grows in place');
+    s.brk(b);
+    s.status();
+    s.munmap(base, (2 * K2 + 64) * K, 'everything');
+    s.maps();
+    s.status();
+  });
+}
+);
+
+// ---- files: open + file mappings on the scratch ext4 fs (§1.2 step 16, §2.6, §3.1, §6.1) -------------
+group(() => {
+  const g = 'files';
+  const B = ARENA2 + 0x4000000;
+  def(g, 'open-basics', 'scenario.md §3.2: open returns the lowest free fd from 3; O_EXCL/O_CREAT/ENOENT; close; the fd member dup3s to a chosen number', (s) => {
+    const a = s.open('a', 'O_RDWR|O_CREAT');
+    s.open('b', 'O_RDWR|O_CREAT');
+    s.open('a', 'O_RDWR|O_CREAT|O_EXCL');
+    s.open('missing', 'O_RDONLY');
+    s.close(a);
+    s.open('c', 'O_RDWR|O_CREAT', { note: 'reuses fd 3' });
+    s.close(a);
+    s.close(a, 'double close: EBADF');
+    s.close(1);
+    s.close(300);
+    s.open('d', 'O_RDWR|O_CREAT', { fd: 10 });
+    s.open('e', 'O_RDWR|O_CREAT', { fd: 10, note: 'replaces fd 10' });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: 10 });
+    s.maps();
+  });
+  def(g, 'access-rules', 'linux-mm.md §1.2 step 16.2-16.3 (e01:A17,A18,A19, e11:V19): fd not readable -> EACCES; shared PROT_WRITE needs a writable fd; a read-only shared mapping loses VM_MAYWRITE and VM_SHARED but shows s', (s) => {
+    s.file('f', 0x4000);
+    const ro = s.open('f', 'O_RDONLY');
+    const wo = s.open('f', 'O_WRONLY');
+    const rw = s.open('f', 'O_RDWR');
+    for (const fd of [ro, wo, rw]) {
+      s.mmap(0x1000, R, 'MAP_PRIVATE', { fd });
+      s.mmap(0x1000, RW, 'MAP_PRIVATE', { fd });
+      s.mmap(0x1000, R, 'MAP_SHARED', { fd });
+      s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+      s.mmap(0x1000, W, 'MAP_SHARED', { fd });
+      s.mmap(0x1000, RX, 'MAP_SHARED', { fd });
+      s.mmap(0x1000, NONE, 'MAP_SHARED', { fd });
+    }
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+  });
+  def(g, 'append-fd', 'linux-mm.md §1.2 step 16.2: O_APPEND on the fd (not an append-only inode) does not block shared writable mappings', (s) => {
+    s.file('f', 0x2000);
+    const ap = s.open('f', 'O_RDWR|O_APPEND');
+    s.mmap(0x2000, RW, 'MAP_SHARED', { fd: ap });
+    const wa = s.open('f', 'O_WRONLY|O_APPEND');
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: wa });
+    s.maps();
+  });
+  def(g, 'enodev', 'linux-mm.md §1.2 step 16.3 (e01:A21,O9): files without an mmap method -> ENODEV (directories, /proc files, /dev/null); EACCES is checked first', (s) => {
+    const d = s.open('.', 'O_RDONLY|O_DIRECTORY');
+    s.mmap(0x1000, R, 'MAP_PRIVATE', { fd: d });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: d });
+    const pm = s.open('/proc/self/maps', 'O_RDONLY');
+    s.mmap(0x1000, R, 'MAP_PRIVATE', { fd: pm });
+    const nul = s.open('/dev/null', 'O_RDONLY');
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: nul });
+    s.mmap(0x1000, RW, 'MAP_SHARED', { fd: d, note: 'write on a read-only fd: EACCES before ENODEV' });
+    s.maps();
+  });
+  def(g, 'o-path', 'linux-mm.md §1.2 step 2 (e01:A15b): an O_PATH fd -> EBADF', (s) => {
+    s.file('f', 0x1000);
+    const p = s.open('f', 'O_PATH');
+    s.mmap(0x1000, R, 'MAP_PRIVATE', { fd: p });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: p });
+    s.ftruncate(p, 0x2000);
+    s.close(p);
+    s.maps();
+  });
+  def(g, 'map-sync', 'linux-mm.md §1.2 step 16.6 (e01:A12,A12d): ext4 (non-DAX) refuses MAP_SYNC with any map type: EOPNOTSUPP', (s) => {
+    const fd = s.file('f', 0x2000);
+    s.mmap(0x1000, RW, 'MAP_SHARED_VALIDATE|MAP_SYNC', { fd });
+    s.mmap(0x1000, RW, 'MAP_SHARED|MAP_SYNC', { fd });
+    s.mmap(0x1000, RW, 'MAP_PRIVATE|MAP_SYNC', { fd });
+    s.mmap(0x1000, R, 'MAP_SHARED_VALIDATE', { fd });
+    s.maps();
+  });
+  def(g, 'eoverflow', 'linux-mm.md §1.2 step 16.1 (e01:A30-A32), §6.1 (MF14): file offsets near 2^63; wide offsets are printed in full', (s) => {
+    const fd = s.file('f', 0x1000);
+    s.mmap(0x1000, R, 'MAP_PRIVATE', { fd, offset: '0x7fffffffffffe000' });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd, offset: '0x7fffffffffffe000' });
+    s.mmap(0x2000, R, 'MAP_SHARED', { fd, offset: '0x7fffffffffffd000' });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd, offset: '0x7ffffffffffff000' });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd, offset: '0x100000000000' });
+    s.maps();
+  });
+  def(g, 'merge-same-fd', 'linux-mm.md §3.1 (e03:F2,F5,F7): same open file, contiguous offsets: merge (prev, next, hole filled); non-contiguous: no merge', (s) => {
+    const fd = s.file('f', 0x10000);
+    s.fixed(B, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd });
+    s.fixed(B + 0x2000, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd, offset: 0x2000, note: 'contiguous: merges with prev' });
+    s.fixed(B + 0x6000, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd, offset: 0x6000 });
+    s.fixed(B + 0x4000, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd, offset: 0x4000, note: 'fills the hole: one VMA' });
+    s.fixed(B + 0x8000, 0x1000, R, 'MAP_SHARED|MAP_FIXED', { fd, offset: 0x9000, note: 'offset gap: no merge' });
+    s.fixed(B - 0x1000, 0x1000, R, 'MAP_SHARED|MAP_FIXED', { fd, offset: 0xf000, note: 'below, wrong offset: no merge' });
+    s.maps();
+  });
+  def(g, 'merge-two-opens', 'linux-mm.md §3.1 (e03:F3): two open() calls of the same inode are different files: no merge', (s) => {
+    const a = s.file('f', 0x4000);
+    const b = s.open('f', 'O_RDWR');
+    s.fixed(B, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd: a });
+    s.fixed(B + 0x2000, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd: b, offset: 0x2000 });
+    s.maps();
+  });
+  def(g, 'merge-after-close', 'linux-mm.md §3.1: the VMA keeps the open file description after close; a new open() of the file does not merge with it', (s) => {
+    const a = s.file('f', 0x4000);
+    s.fixed(B, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd: a });
+    s.close(a);
+    const b = s.open('f', 'O_RDWR');
+    s.fixed(B + 0x2000, 0x2000, R, 'MAP_SHARED|MAP_FIXED', { fd: b, offset: 0x2000 });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: a, note: 'the fd number is reused by b' });
+    s.maps();
+  });
+  def(g, 'merge-private-file', 'linux-mm.md §3.1, §1.5: private file mappings merge like shared ones; RW private has ac', (s) => {
+    const fd = s.file('f', 0x8000);
+    s.fixed(B, 0x2000, RW, 'MAP_PRIVATE|MAP_FIXED', { fd });
+    s.fixed(B + 0x2000, 0x2000, RW, 'MAP_PRIVATE|MAP_FIXED', { fd, offset: 0x2000 });
+    s.fixed(B + 0x4000, 0x2000, R, 'MAP_PRIVATE|MAP_FIXED', { fd, offset: 0x4000 });
+    s.mprotect(B + 0x4000, 0x2000, RW, 'R -> RW: gets ac, merges');
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+  });
+  def(g, 'merge-file-anon', 'linux-mm.md §3.1: a file VMA and an anonymous VMA never merge', (s) => {
+    const fd = s.file('f', 0x4000);
+    s.fixed(B, 0x2000, RW, 'MAP_PRIVATE|MAP_FIXED', { fd });
+    s.fixed(B + 0x2000, 0x2000, RW, PAF);
+    s.maps();
+  });
+  def(g, 'split-offsets', 'linux-mm.md §6.1 (MF4): a split file VMA shows the offset of its own start', (s) => {
+    const fd = s.file('f', 0x10000);
+    const a = s.mmap(0x8000, RW, 'MAP_SHARED', { fd, offset: 0x4000 });
+    s.mprotect(at(a, 0x2000), 0x1000, R);
+    s.munmap(at(a, 0x5000), 0x1000);
+    s.madvise(at(a, 0x7000), 0x1000, 'MADV_RANDOM');
+    s.maps();
+  });
+  def(g, 'inode-ordinals', 'scenario.md §3.2: scratch files show device 00:00 and inode = creation ordinal; reopening keeps the number', (s) => {
+    const a = s.file('one', 0x1000);
+    const b = s.file('two', 0x1000);
+    const c = s.file('three', 0x1000);
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: c });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: a });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: b });
+    const a2 = s.open('one', 'O_RDONLY');
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: a2 });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd: s.open('four', 'O_RDWR|O_CREAT|O_TRUNC') , note: 'an empty file can be mapped' });
+    s.maps();
+  });
+  def(g, 'ftruncate', 'linux-mm.md §5.5 (VMA side only): ftruncate changes no VMA; mappings beyond EOF are allowed; ftruncate errors', (s) => {
+    const fd = s.file('f', 0x1000);
+    const a = s.mmap(0x4000, RW, 'MAP_SHARED', { fd });
+    s.ftruncate(fd, 0);
+    s.ftruncate(fd, 0x10000);
+    s.ftruncate(fd, NEG1);
+    s.ftruncate(fd, '0x8000000000000000');
+    const ro = s.open('f', 'O_RDONLY');
+    s.ftruncate(ro, 0x1000, 'read-only fd');
+    s.ftruncate(99, 0x1000);
+    s.mincore(a, 0x4000);
+    s.maps();
+  });
+  def(g, 'populate', 'linux-mm.md §1.4, §4.8: MAP_POPULATE on file mappings brings pages into the page cache (only within EOF)', (s) => {
+    const fd = s.file('f', 0x3000);
+    const a = s.mmap(0x6000, R, 'MAP_SHARED|MAP_POPULATE', { fd });
+    s.mincore(a, 0x6000);
+    const b = s.mmap(0x2000, RW, 'MAP_PRIVATE|MAP_POPULATE', { fd, offset: 0x1000 });
+    s.mincore(b, 0x2000);
+    s.maps();
+  });
+  def(g, 'placement-mixed', 'linux-mm.md §2.2, §2.6: file mappings use THP file placement, anonymous ones arch placement; holes fill top-down', (s) => {
+    const fd = s.file('f', 0x1000000);
+    s.mmap(0x1000, R);
+    s.mmap(0x200000, R, 'MAP_SHARED', { fd });
+    s.mmap(0x1000, R, 'MAP_SHARED', { fd, offset: 0x5000 });
+    s.mmap(0x200000, R, 'MAP_PRIVATE', { fd, offset: 0x201000 });
+    s.mmap(0x400000, R, 'MAP_PRIVATE', { fd, offset: 0x301000 });
+    s.mmap(0x2000, R);
+    s.mmap(0x200000, R);
+    s.maps();
+  });
+  def(g, 'library-like', 'linux-mm.md §2.6, §3.2, §6.1: a dynamic-loader-like sequence: reserve the whole file, then MAP_FIXED its segments with different protections and an anonymous bss', (s) => {
+    const fd = s.file('libx.so', 0x25000);
+    const base = s.mmap(0x27000, R, 'MAP_PRIVATE', { fd });
+    s.fixed(at(base, 0x1000), 0x10000, RX, 'MAP_PRIVATE|MAP_FIXED', { fd, offset: 0x1000 });
+    s.fixed(at(base, 0x11000), 0x8000, R, 'MAP_PRIVATE|MAP_FIXED', { fd, offset: 0x11000 });
+    s.fixed(at(base, 0x19000), 0x3000, RW, 'MAP_PRIVATE|MAP_FIXED', { fd, offset: 0x19000 });
+    s.fixed(at(base, 0x1c000), 0xb000, RW, PAF, { note: 'bss' });
+    s.mprotect(at(base, 0x19000), 0x2000, R, 'RELRO');
+    s.close(fd);
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+    s.status();
+  });
+  def(g, 'shared-validate-ok', 'linux-mm.md §1.2 step 16.2: MAP_SHARED_VALIDATE with only legacy flags behaves like MAP_SHARED', (s) => {
+    const fd = s.file('f', 0x4000);
+    s.mmap(0x2000, RW, 'MAP_SHARED_VALIDATE', { fd });
+    s.mmap(0x2000, RW, 'MAP_SHARED_VALIDATE|MAP_POPULATE|MAP_LOCKED|MAP_NORESERVE|MAP_DENYWRITE', { fd, offset: 0x2000 });
+    s.fixed(B, 0x1000, R, 'MAP_SHARED_VALIDATE|MAP_FIXED', { fd });
+    s.maps();
+    s.smaps(['Size', 'Locked', 'VmFlags']);
+  });
+  def(g, 'noexec-shared-exec', 'linux-mm.md §1.4, §4.2: PROT_EXEC file mappings on the (exec-allowed) scratch fs; exec on a write-only fd', (s) => {
+    const fd = s.file('f', 0x2000);
+    s.mmap(0x1000, RX, 'MAP_PRIVATE', { fd });
+    s.mmap(0x1000, RWX, 'MAP_SHARED', { fd });
+    s.mmap(0x1000, X, 'MAP_SHARED', { fd });
+    s.maps();
+    s.status();
+  });
+  def(g, 'madvise-file', 'linux-mm.md §4.6: REMOVE punches a hole (shared file ok, private file EACCES); DONTNEED on file mappings', (s) => {
+    const fd = s.file('f', 0x4000);
+    const sh = s.mmap(0x4000, RW, 'MAP_SHARED|MAP_POPULATE', { fd });
+    const pr = s.mmap(0x4000, RW, 'MAP_PRIVATE|MAP_POPULATE', { fd });
+    s.mincore(sh, 0x4000);
+    s.madvise(at(sh, 0x1000), 0x1000, 'MADV_REMOVE');
+    s.mincore(sh, 0x4000);
+    s.madvise(pr, 0x1000, 'MADV_REMOVE');
+    s.madvise(pr, 0x2000, 'MADV_DONTNEED');
+    s.mincore(pr, 0x4000);
+    s.maps();
+  });
+  def(g, 'mremap-file-shrink-grow', 'linux-mm.md §4.3: shrinking and re-growing a file VMA', (s) => {
+    const fd = s.file('f', 0x8000);
+    const a = s.mmap(0x8000, R, 'MAP_SHARED', { fd });
+    s.mremap(a, 0x8000, 0x2000);
+    s.mremap(a, 0x2000, 0x6000);
+    s.mremap(a, 0x6000, 0x6000, 'MREMAP_MAYMOVE|MREMAP_FIXED', B);
+    s.maps();
+  });
+}
+);
+
+// ---- proc: maps/smaps/status after ops (§6) ---------------------------------------------------------
+group(() => {
+  const g = 'proc';
+  const B = ARENA2 + 0x8000000;
+  const FIELDS = ['Size', 'KernelPageSize', 'MMUPageSize', 'Locked', 'THPeligible', 'VmFlags'];
+  def(g, 'init-state', 'linux-mm.md §6.1-6.3: the untouched start state: maps, smaps (non-RSS fields), status, smaps_rollup', (s) => {
+    s.maps();
+    s.smaps(FIELDS);
+    s.status();
+    s.smapsRollup();
+  });
+  def(g, 'status-counters', 'linux-mm.md §6.3 (e10:ST1-ST9): VmSize, VmData, VmStk, VmExe, VmLib, VmLck after a mix of mappings', (s) => {
+    s.mmap(0x10000, RW);
+    s.status();
+    s.mmap(0x20000, R);
+    s.status();
+    s.mmap(0x30000, RX);
+    s.status();
+    s.mmap(0x40000, RW, PA + '|MAP_GROWSDOWN');
+    s.status();
+    s.mmap(0x50000, RW, SA);
+    s.status();
+    s.mmap(0x60000, RWX);
+    s.status();
+    s.mmap(0x8000, RW, PA + '|MAP_LOCKED');
+    s.status();
+    s.maps();
+  });
+  def(g, 'vmpeak', 'linux-mm.md §6.3 (e10:ST7): VmPeak keeps the high-water mark after munmap', (s) => {
+    const a = s.mmap(0x1000000, NONE);
+    s.status();
+    s.munmap(a, 0x1000000);
+    s.status();
+    s.mmap(0x100000, NONE);
+    s.status();
+  });
+  def(g, 'heap-naming', 'linux-mm.md §6.1 (MF15-MF17, e06:K3b,K11): [heap] is any anonymous VMA with start < brk and end > start_brk; a VMA starting exactly at brk is not the heap', (s) => {
+    const b = s.brk(0);
+    s.brk(at(b, 0x2800));
+    s.fixed(at(b, 0x3000), 0x1000, RW, PAF, { note: 'starts at PAGE_ALIGN(brk) = b+0x3000 > brk: not heap' });
+    s.fixed(at(b, 0x5000), 0x1000, RW);
+    s.maps();
+    s.brk(at(b, 0x3001), 'now brk > b+0x3000: that VMA is heap');
+    s.maps();
+    s.brk(at(b, 0x1000));
+    s.maps();
+  });
+  def(g, 'growsdown-naming', 'linux-mm.md §6.1 (MF12): a MAP_GROWSDOWN VMA other than the initial stack has no name', (s) => {
+    s.mmap(0x2000, RW, PA + '|MAP_GROWSDOWN');
+    s.maps();
+    s.smaps(FIELDS);
+  });
+  def(g, 'smaps-fields', 'linux-mm.md §6.2: smaps non-RSS fields for each kind of VMA', (s) => {
+    const fd = s.file('f', 0x4000);
+    s.mmap(0x2000, RW);
+    s.mmap(0x2000, R, SA);
+    s.mmap(0x2000, R, 'MAP_SHARED', { fd });
+    s.mmap(0x2000, RW, 'MAP_PRIVATE', { fd });
+    s.mmap(0x200000, RW);
+    s.mmap(0x2000, RW, PA + '|MAP_LOCKED');
+    s.mmap(0x2000, RW, PA + '|MAP_GROWSDOWN');
+    s.mmap(0x2000, RW, PA + '|MAP_STACK');
+    s.smaps(FIELDS);
+    s.smaps(['VmFlags']);
+    s.smaps([]);
+    s.maps();
+  });
+  def(g, 'maps-widths', 'linux-mm.md §6.1 (MF1-MF3): addresses are zero-padded to at least 8 digits; the name starts at column 73', (s) => {
+    s.fixed(0x10000, 0x1000, R);
+    s.fixed(0xfffff000, 0x2000, R);
+    s.fixed(0x7ffff8000000, 0x1000, R);
+    const fd = s.file('a-much-longer-file-name-for-the-maps-column', 0x1000);
+    s.fixed(0x20000, 0x1000, R, 'MAP_SHARED|MAP_FIXED', { fd });
+    s.fixed(0x123456789000, 0x1000, R, 'MAP_SHARED|MAP_FIXED', { fd });
+    s.fixed(0x30000, 0x1000, R, SAF);
+    s.maps();
+  });
+  def(g, 'status-after-mremap', 'linux-mm.md §4.3 accounting: the destination counts in total_vm/data/exec; VmPeak is not raised by the move', (s) => {
+    const a = s.mmap(0x100000, RW);
+    s.status();
+    s.mremap(a, 0x100000, 0x100000, 'MREMAP_MAYMOVE|MREMAP_FIXED', B);
+    s.status();
+    s.mremap(B, 0x100000, 0x200000, 'MREMAP_MAYMOVE');
+    s.status();
+    s.mprotect(B, 0x200000, RX);
+    s.status();
+  });
+  def(g, 'rollup', 'linux-mm.md §6.2: smaps_rollup after mappings (RSS-like values compared loosely)', (s) => {
+    s.mmap(0x4000, RW, PA + '|MAP_POPULATE');
+    s.mmap(0x4000, RW, SA + '|MAP_POPULATE');
+    s.mmap(0x4000, RW, PA + '|MAP_LOCKED');
+    s.smapsRollup();
+    s.status();
+  });
+}
+);
+
+// ---- limits (cont.): a failed MAP_FIXED leaves its split behind ----------------------------------------
+group(() => {
+  def('limits', 'as-fixed-fail-split', 'linux-mm.md §1.2 step 19: the RLIMIT_AS check of a MAP_FIXED comes after the existing VMAs were gathered (split) for unmapping; on failure the split is not undone', (s) => {
+    s.fixed(ARENA2 + 0x3000000, 0x800000, RW);
+    s.setrlimit('RLIMIT_AS', 0xa00000, NEG1);
+    s.fixed(ARENA2 + 0x3400000, 0x800000, R, PAF, { note: 'net +4 MiB: ENOMEM' });
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+    s.status();
+    s.fixed(ARENA2 + 0x3400000, 0x1000, RW, PAF, { note: 'fits; merges?' });
+    s.maps();
+  });
+});
+
+// ---- mixed: random syscall sequences + realistic workloads -----------------------------------------
+group(() => {
+  const g = 'mixed';
+  for (let seed = 1; seed <= 30; seed++) {
+    def(g, `random-${String(seed).padStart(2, '0')}`, 'linux-mm.md §1-§4 (all syscall rules): a seeded random mix of mmap (hinted, fixed, 2 MiB), partial munmap/mprotect/mlock/madvise/mseal, mremap (grow, shrink, move, FIXED, DONTUNMAP), brk and msync/mincore, with maps dumps', (s) => {
+      const r = rng(seed * 104729 + 17);
+      const arena = 0x500000000 + seed * 0x10000000; // 256 MiB of private playground
+      const regions = []; // [ref, len]
+      const b = s.brk(0);
+      let brkOff = 0;
+      const pickRegion = () => r.pick(regions);
+      const pages = (n) => n * K;
+      const prots = [R, RW, RW, NONE, RX];
+      for (let i = 0; i < 60; i++) {
+        const x = r.int(100);
+        if (x < 22 || regions.length === 0) {
+          const len = r.chance(0.12) ? r.pick([2, 4]) * M : pages(1 + r.int(16));
+          const kind = r.int(10);
+          let ref;
+          if (kind < 5) ref = s.mmap(len, r.pick(prots), r.chance(0.1) ? SA : PA);
+          else if (kind < 8) ref = s.fixed(arena + r.int(0x8000) * K, len, r.pick(prots), r.chance(0.2) ? PAN : PAF);
+          else ref = s.mmap(len, r.pick(prots), PA + r.pick(['', '|MAP_NORESERVE', '|MAP_POPULATE', '|MAP_GROWSDOWN', '|MAP_STACK']), { addr: arena + r.int(0x8000) * K });
+          regions.push([ref, len]);
+        } else if (x < 32) {
+          const [ref, len] = pickRegion();
+          const off = pages(r.int(len / K));
+          s.munmap(at(ref, off), pages(1 + r.int(3)));
+        } else if (x < 46) {
+          const [ref, len] = pickRegion();
+          s.mprotect(at(ref, pages(r.int(len / K))), pages(1 + r.int(4)), r.pick(prots));
+        } else if (x < 54) {
+          const [ref, len] = pickRegion();
+          s.madvise(at(ref, pages(r.int(len / K))), pages(1 + r.int(4)), r.pick(['MADV_RANDOM', 'MADV_NORMAL', 'MADV_DONTFORK', 'MADV_DOFORK', 'MADV_HUGEPAGE', 'MADV_NOHUGEPAGE', 'MADV_DONTDUMP', 'MADV_DONTNEED', 'MADV_WIPEONFORK', 'MADV_POPULATE_READ']));
+        } else if (x < 60) {
+          const [ref, len] = pickRegion();
+          if (r.chance(0.5)) s.mlock(at(ref, pages(r.int(len / K))), pages(1 + r.int(4)), r.chance(0.3) ? 'MLOCK_ONFAULT' : undefined);
+          else s.munlock(at(ref, pages(r.int(len / K))), pages(1 + r.int(4)));
+        } else if (x < 74) {
+          const [ref, len] = pickRegion();
+          const k = r.int(5);
+          let nr;
+          if (k === 0) nr = s.mremap(ref, len, len + pages(1 + r.int(8)));
+          else if (k === 1) nr = s.mremap(ref, len, len + pages(1 + r.int(8)), 'MREMAP_MAYMOVE');
+          else if (k === 2) nr = s.mremap(ref, len, Math.max(K, len - pages(1 + r.int(2))));
+          else if (k === 3) nr = s.mremap(ref, len, len, 'MREMAP_MAYMOVE|MREMAP_FIXED', arena + 0x8000000 + r.int(0x4000) * K);
+          else nr = s.mremap(ref, Math.min(len, 4 * K), Math.min(len, 4 * K), 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP');
+          if (k !== 4) regions.push([nr, k === 2 ? Math.max(K, len - K) : len]);
+        } else if (x < 82) {
+          brkOff = Math.max(0, brkOff + (r.chance(0.7) ? 1 : -1) * pages(1 + r.int(8)));
+          s.brk(at(b, brkOff + r.pick([0, 0, 0x10, 0x800])));
+        } else if (x < 85) {
+          const [ref, len] = pickRegion();
+          s.mseal(at(ref, pages(r.int(len / K))), pages(1 + r.int(2)));
+        } else if (x < 92) {
+          const [ref, len] = pickRegion();
+          s.mincore(ref, Math.min(len, 16 * K));
+        } else {
+          const [ref, len] = pickRegion();
+          s.msync(ref, len, r.pick(['MS_SYNC', 'MS_ASYNC', 'MS_INVALIDATE', 0]));
+        }
+        if (i % 12 === 11) s.maps();
+      }
+      s.maps();
+      s.smaps(['Size', 'Locked', 'VmFlags']);
+      s.status();
+    });
+  }
+  def(g, 'malloc-like', 'linux-mm.md §2.4, §2.6, §3.2, §4.4: a malloc-like workload: brk growth, 64 MiB arena reservations trimmed to 64 MiB alignment, mprotect growth of the arena, mmap for big blocks', (s) => {
+    const b = s.brk(0);
+    s.brk(at(b, 0x21000));
+    s.brk(at(b, 0x42000));
+    const res = s.mmap(0x8000000, NONE, PA + '|MAP_NORESERVE', { note: 'reserve 128 MiB' });
+    s.munmap(res, 0x1e00000, 'trim the head (pretend alignment)');
+    s.munmap(at(res, 0x5e00000), 0x2200000, 'trim the tail');
+    s.mprotect(at(res, 0x1e00000), 0x21000, RW, 'arena heap grows');
+    s.mprotect(at(res, 0x1e21000), 0x10000, RW);
+    const big = s.mmap(0x101000, RW, PA, { note: 'a big allocation' });
+    s.mmap(0x201000, RW);
+    s.munmap(big, 0x101000);
+    s.mmap(0x81000, RW);
+    s.brk(at(b, 0x21000), 'trim');
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+  });
+  def(g, 'thread-stacks', 'linux-mm.md §2.4, §3.5: pthread-like stacks: MAP_STACK mappings with a PROT_NONE guard page at the bottom', (s) => {
+    for (let i = 0; i < 4; i++) {
+      const st = s.mmap(0x801000, RW, PA + '|MAP_STACK');
+      s.mprotect(st, 0x1000, NONE, 'guard page');
+    }
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+    s.status();
+  });
+  def(g, 'jit-like', 'linux-mm.md §3.5, §4.2: a JIT-like workload: RW code buffer flipped to RX page by page, then partially back', (s) => {
+    const a = s.mmap(0x10000, RW);
+    for (let i = 0; i < 8; i++) s.mprotect(at(a, i * 0x2000), 0x2000, RX);
+    s.maps();
+    s.mprotect(at(a, 0x4000), 0x4000, RW);
+    s.mprotect(a, 0x10000, RX);
+    s.maps();
+    s.status();
+  });
+  def(g, 'realloc-like', 'linux-mm.md §4.3: repeated mremap growth of one buffer (realloc of a large block)', (s) => {
+    let a = s.mmap(0x21000, RW);
+    let len = 0x21000;
+    for (let i = 0; i < 8; i++) {
+      const nl = len * 2;
+      a = s.mremap(a, len, nl, 'MREMAP_MAYMOVE');
+      len = nl;
+      if (i === 3) s.mmap(0x1000, R, PA, { note: 'something lands right below' });
+    }
+    s.maps();
+  });
+  def(g, 'guard-gaps-everywhere', 'linux-mm.md §2.3-2.4: growsdown VMAs scattered in the address space shape top-down placement', (s) => {
+    s.mmap(0x1000, RW, PA + '|MAP_GROWSDOWN');
+    for (let i = 0; i < 4; i++) s.mmap(0x80000, R);
+    s.mmap(0x1000, RW, PA + '|MAP_GROWSDOWN');
+    for (let i = 0; i < 4; i++) s.mmap(0x1000, R);
+    s.maps();
+  });
+}
+);
+
+// =================================================================================================
+// scenarios-later/: memory accesses, fork/exit, pread/pwrite, unlink (later milestones).
+// def() sends a scenario there automatically when it uses one of those ops.
+// =================================================================================================
+
+// ---- faults: §5.4, §3.4 of scenario.md ----------------------------------------------------------------
+group(() => {
+  const g = 'faults';
+  def(g, 'maperr-accerr', 'linux-mm.md §5.4 (G1-G7): unmapped -> SEGV_MAPERR; protection -> SEGV_ACCERR; si_addr is the exact byte', (s) => {
+    const a = s.mmap(0x4000, RW);
+    s.mprotect(at(a, 0x1000), 0x1000, NONE);
+    s.mprotect(at(a, 0x2000), 0x1000, R);
+    s.munmap(at(a, 0x3000), 0x1000);
+    s.load(at(a, 0x1000), 1);
+    s.store(at(a, 0x1234), '01');
+    s.load(at(a, 0x2000), 4);
+    s.store(at(a, 0x2ffe), '0102');
+    s.load(at(a, 0x3000), 1);
+    s.store(at(a, 0x3001), 'ff');
+    s.touch(a, 0x4000, true);
+    s.touch(a, 0x4000, false);
+  });
+  for (const [name, prot] of [['none', NONE], ['r', R], ['w', W], ['x', X], ['rw', RW], ['rx', RX], ['wx', 'PROT_WRITE|PROT_EXEC'], ['rwx', RWX]]) {
+    def(g, `prot-${name}`, `scenario.md §3.4, linux-mm.md §4.2 (X1-X6): loads, stores and touches on ${prot}: write implies read, exec implies read on x86 without pkeys`, (s) => {
+      const a = s.mmap(0x2000, prot);
+      s.load(a, 1);
+      s.store(at(a, 0x10), 'aa');
+      s.load(at(a, 0x10), 1);
+      s.touch(a, 0x2000, false);
+      s.touch(a, 0x2000, true);
+      s.mincore(a, 0x2000);
+    });
+  }
+  def(g, 'partial-store', 'scenario.md §3.4: stores go byte by byte; bytes before the fault stay stored; a load\'s partial bytes are dropped', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.mprotect(at(a, 0x1000), 0x1000, R);
+    s.store(at(a, 0xffc), '0102030405060708');
+    s.load(at(a, 0xff8), 8);
+    s.load(at(a, 0xffc), 8);
+    s.store(at(a, 0xfff), '');
+  });
+  def(g, 'non-canonical', 'linux-mm.md §5.4, scenario.md §3.4: non-canonical -> SIGSEGV SI_KERNEL addr 0; kernel half -> SEGV_MAPERR; vsyscall is execute-only', (s) => {
+    s.load(0x800000000000, 1);
+    s.store('0x7fffffffffffffff', '00');
+    s.load('0xffff800000000000', 1);
+    s.load('0xffffffffff600000', 1);
+    s.store('0xffffffffff600000', '00');
+    s.load(0, 1);
+    s.load(0x10000, 1);
+  });
+  def(g, 'zero-page', 'linux-mm.md §5.1 (Z1-Z4): untouched anonymous memory reads zero; what a read fault costs (spec: shared zero page, no Rss; the recording kernel allocates a page); a write allocates', (s) => {
+    const a = s.mmap(0x4000, RW);
+    s.load(a, 16);
+    s.mincore(a, 0x4000);
+    s.smaps(['Rss', 'Anonymous', 'VmFlags']);
+    s.store(at(a, 0x1000), '41');
+    s.mincore(a, 0x4000);
+    s.smaps(['Rss', 'Anonymous', 'VmFlags']);
+    s.status();
+  });
+  def(g, 'guard-maperr', 'linux-mm.md §4.6 (GU2), README: guard regions fault with SEGV_MAPERR; install discards the contents', (s) => {
+    const a = s.mmap(0x3000, RW);
+    s.store(at(a, 0x1000), 'cafe');
+    s.madvise(at(a, 0x1000), 0x1000, 'MADV_GUARD_INSTALL');
+    s.load(at(a, 0x1000), 1);
+    s.store(at(a, 0x1fff), '00');
+    s.madvise(at(a, 0x1000), 0x1000, 'MADV_GUARD_REMOVE');
+    s.load(at(a, 0x1000), 2);
+    s.maps();
+  });
+  def(g, 'readonly-file-private', 'linux-mm.md §5.3: a PROT_READ private file mapping faults on write with SEGV_ACCERR', (s) => {
+    const fd = s.file('f', 0x2000);
+    s.pwrite(fd, 0, '68656c6c6f');
+    const a = s.mmap(0x2000, R, 'MAP_PRIVATE', { fd });
+    s.load(a, 5);
+    s.store(a, '00');
+  });
+  def(g, 'exec-only-vdso', 'README kernel facts: [vvar] loads succeed (bytes not compared); [vsyscall] loads fault', (s) => {
+    s.load(VDSO, 4);
+    s.store(VDSO, '00');
+    s.touch(TOP, 0x8000, false);
+  });
+}
+);
+
+// ---- cow-fork: §5.2 -----------------------------------------------------------------------------------
+group(() => {
+  const g = 'cow-fork';
+  def(g, 'private-cow', 'linux-mm.md §5.2 (K1,K2): after fork private memory is copy-on-write in both directions', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '01');
+    s.fork();
+    s.store(a, '02', { pid: 1 });
+    s.store(at(a, 0x1000), '03');
+    s.load(a, 1, { pid: 0 });
+    s.load(a, 1, { pid: 1 });
+    s.load(at(a, 0x1000), 1, { pid: 1 });
+    s.exit(1);
+    s.maps();
+  });
+  def(g, 'shared-stays-shared', 'linux-mm.md §5.2: shared anonymous and shared file memory stay shared across fork', (s) => {
+    const sh = s.mmap(0x1000, RW, SA);
+    const fd = s.file('f', 0x1000);
+    const f = s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+    s.fork();
+    s.store(sh, 'aa', { pid: 1 });
+    s.store(f, 'bb', { pid: 1 });
+    s.load(sh, 1);
+    s.load(f, 1);
+    s.pread(fd, 0, 1);
+    s.exit(1);
+  });
+  def(g, 'dontfork-wipeonfork', 'linux-mm.md §4.6, §5.2 (e07:W2,W3): DONTFORK ranges are absent in the child; WIPEONFORK ranges are fresh zero memory', (s) => {
+    const a = s.mmap(0x3000, RW);
+    s.store(a, '11');
+    s.store(at(a, 0x1000), '22');
+    s.store(at(a, 0x2000), '33');
+    s.madvise(at(a, 0x1000), 0x1000, 'MADV_DONTFORK');
+    s.madvise(at(a, 0x2000), 0x1000, 'MADV_WIPEONFORK');
+    s.fork();
+    s.load(a, 1, { pid: 1 });
+    s.load(at(a, 0x1000), 1, { pid: 1 });
+    s.load(at(a, 0x2000), 1, { pid: 1 });
+    s.load(at(a, 0x2000), 1, { pid: 0 });
+    s.op('maps', { pid: 1 });
+    s.exit(1);
+  });
+  def(g, 'child-layout', 'linux-mm.md §5.2, scenario.md §3.1: the child has its own address space: its placements and munmaps do not affect the parent', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.fork();
+    s.op('munmap', { pid: 1, addr: a, len: 0x2000 });
+    s.op('mmap', { pid: 1, len: 0x1000, prot: R, flags: PA });
+    s.op('mmap', { pid: 0, len: 0x1000, prot: R, flags: PA });
+    s.op('maps', { pid: 1 });
+    s.maps();
+    s.fork({ pid: 1, child: 7 });
+    s.op('maps', { pid: 7 });
+    s.exit(7);
+    s.exit(1);
+  });
+  def(g, 'anon-vma-forked', 'linux-mm.md §3.3 (e03:A7,A8,A9,A12): in the child, a new mapping next to an inherited write-faulted VMA does not merge; the parent still merges; an inherited unfaulted VMA merges; a read-faulted one (spec A12: merges)?', (s) => {
+    const a = s.fixed(ARENA, 0x2000, RW);
+    s.store(a, '01');
+    const u = s.fixed(ARENA + 0x100000, 0x2000, RW);
+    const z = s.fixed(ARENA + 0x200000, 0x2000, RW);
+    s.load(z, 1);
+    s.fork();
+    s.op('mmap', { pid: 1, addr: ARENA + 0x2000, len: 0x1000, prot: RW, flags: PAF });
+    s.op('mmap', { pid: 1, addr: ARENA + 0x102000, len: 0x1000, prot: RW, flags: PAF });
+    s.op('mmap', { pid: 1, addr: ARENA + 0x202000, len: 0x1000, prot: RW, flags: PAF });
+    s.op('maps', { pid: 1 });
+    s.fixed(ARENA + 0x2000, 0x1000, RW);
+    s.maps();
+    s.exit(1);
+  });
+  def(g, 'fork-smaps-pss', 'linux-mm.md §5.2, §6.2 (e10:SM7): after fork a private page is shared: Pss halves (loose), Rss of shared pages counts only after the child touches them', (s) => {
+    const a = s.mmap(0x4000, RW);
+    s.touch(a, 0x4000, true);
+    const sh = s.mmap(0x4000, RW, SA);
+    s.touch(sh, 0x4000, true);
+    s.fork();
+    s.smaps(['Rss', 'Pss', 'Shared_Dirty', 'Private_Dirty', 'VmFlags']);
+    s.op('smaps', { pid: 1, fields: ['Rss', 'Pss', 'VmFlags'] });
+    s.touch(sh, 0x4000, false, { pid: 1 });
+    s.op('smaps', { pid: 1, fields: ['Rss', 'Pss', 'VmFlags'] });
+    s.exit(1);
+  });
+  def(g, 'fork-locked', 'linux-mm.md §4.7, §5.2: mlock is not inherited by the child', (s) => {
+    const a = s.mmap(0x2000, RW, PA + '|MAP_LOCKED');
+    s.mlockall('MCL_FUTURE');
+    s.fork();
+    s.op('smaps', { pid: 1, fields: ['Locked', 'VmFlags'] });
+    s.op('status', { pid: 1 });
+    s.op('mmap', { pid: 1, len: 0x1000, prot: RW, flags: PA });
+    s.op('smaps', { pid: 1, fields: ['Locked', 'VmFlags'] });
+    s.exit(1);
+    s.munlockall();
+    s.munmap(a, 0x2000);
+  });
+  def(g, 'fork-fixed-shared-write', 'linux-mm.md §5.2, §5.7: a shared file page written by the parent after fork is seen by the child', (s) => {
+    const fd = s.file('f', 0x2000);
+    const a = s.mmap(0x2000, RW, 'MAP_SHARED', { fd });
+    s.fork();
+    s.store(a, 'abcd');
+    s.load(a, 2, { pid: 1 });
+    s.pwrite(fd, 0x1000, 'ef', { pid: 1 });
+    s.load(at(a, 0x1000), 1);
+    s.exit(1);
+  });
+  def(g, 'exit-then-skip', 'scenario.md §3.1: after exit, a pid no longer exists; a failed fork makes later ops skip', (s) => {
+    s.fork();
+    s.exit(1);
+    s.fork({ child: 3 });
+    s.op('mmap', { pid: 3, len: 0x1000, prot: R, flags: PA });
+    s.exit(3);
+    s.maps();
+  });
+}
+);
+
+// ---- stack: §5.6 ------------------------------------------------------------------------------------
+group(() => {
+  const g = 'stack';
+  def(g, 'grow-one-page', 'linux-mm.md §5.6 (S1): a store one page below [stack] grows it', (s) => {
+    s.maps();
+    s.store(0x7ffffffdd800, '01');
+    s.maps();
+    s.status();
+  });
+  def(g, 'grow-far', 'linux-mm.md §5.6, README: a single store 2 MiB below [stack] grows it all the way (no distance limit)', (s) => {
+    s.store(0x7fffffdd0000, '01');
+    s.maps();
+    s.status();
+    s.load(0x7fffffdd0000, 1);
+  });
+  def(g, 'grow-guard', 'linux-mm.md §5.6 (S2,S3): growth must stay stack_guard_gap above an accessible VMA below', (s) => {
+    s.fixed(0x7fffffef0000, 0x1000, R, PAF);
+    s.store(0x7ffffffd0000, '01');
+    s.mprotect(0x7fffffef0000, 0x1000, NONE, 'PROT_NONE neighbours do not count');
+    s.store(0x7ffffffd0000, '01');
+    s.maps();
+  });
+  def(g, 'grow-rlimit', 'linux-mm.md §5.6 (S4): growth beyond RLIMIT_STACK -> SEGV_MAPERR', (s) => {
+    s.setrlimit('RLIMIT_STACK', 0x40000, NEG1);
+    s.store(0x7ffffffbf000, '01');
+    s.store(0x7ffffffbe000, '01');
+    s.maps();
+  });
+  def(g, 'growsdown-mapping', 'linux-mm.md §5.6 (S5): a MAP_GROWSDOWN mapping grows on faults below it', (s) => {
+    const a = s.fixed(ARENA + 0x200000, 0x2000, RW, PAF + '|MAP_GROWSDOWN');
+    s.store(at(a, -0x1000), '01');
+    s.store(at(a, -0x10000), '02');
+    s.maps();
+    s.smaps(['Size', 'VmFlags']);
+    s.status();
+  });
+  def(g, 'map-stack-no-growth', 'linux-mm.md §1.4, §5.6 (S6): MAP_STACK alone never grows', (s) => {
+    const a = s.fixed(ARENA + 0x200000, 0x2000, RW, PAF + '|MAP_STACK');
+    s.store(at(a, -0x1000), '01');
+    s.maps();
+  });
+  def(g, 'growsdown-guard', 'linux-mm.md §5.6: growsdown growth is blocked within the guard gap of the VMA below', (s) => {
+    s.fixed(ARENA, 0x1000, R, PAF);
+    const a = s.fixed(ARENA + 0x180000, 0x1000, RW, PAF + '|MAP_GROWSDOWN');
+    s.store(at(a, -0x70000), '01');
+    s.store(at(a, -0x1000), '01');
+    s.maps();
+  });
+  def(g, 'stack-mprotect', 'linux-mm.md §4.2 step 7: mprotect with PROT_GROWSDOWN on a grown growsdown mapping', (s) => {
+    const a = s.fixed(ARENA + 0x200000, 0x2000, RW, PAF + '|MAP_GROWSDOWN');
+    s.store(at(a, -0x3000), '01');
+    s.mprotect(at(a, 0x1000), 0x1000, 'PROT_READ|PROT_GROWSDOWN');
+    s.maps();
+    s.load(at(a, -0x3000), 1);
+    s.store(at(a, -0x3000), '02');
+  });
+}
+);
+
+// ---- dontneed & friends: §4.6 content effects ----------------------------------------------------------
+group(() => {
+  const g = 'madvise-data';
+  def(g, 'dontneed-private', 'linux-mm.md §4.6 (D1-D5): DONTNEED: private anon reads zero afterwards; private file reverts to file data; shared keeps data', (s) => {
+    const fd = s.file('f', 0x1000);
+    s.pwrite(fd, 0, '66696c65');
+    const a = s.mmap(0x1000, RW);
+    const pf = s.mmap(0x1000, RW, 'MAP_PRIVATE', { fd });
+    const sf = s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+    const sh = s.mmap(0x1000, RW, SA);
+    s.store(a, 'aa');
+    s.store(pf, 'bb');
+    s.store(sh, 'cc');
+    s.store(at(sf, 1), 'dd');
+    for (const x of [a, pf, sf, sh]) s.madvise(x, 0x1000, 'MADV_DONTNEED');
+    s.load(a, 2);
+    s.load(pf, 4);
+    s.load(sf, 4);
+    s.load(sh, 1);
+  });
+  def(g, 'free-then-write', 'linux-mm.md §4.6 (F1-F4): MADV_FREE keeps data until reclaim; a later write cancels', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '0102');
+    s.store(at(a, 0x1000), '0304');
+    s.madvise(a, 0x2000, 'MADV_FREE');
+    s.store(at(a, 0x1000), '05');
+    s.load(at(a, 0x1000), 2);
+    s.mincore(a, 0x2000);
+  });
+  def(g, 'remove-shared', 'linux-mm.md §4.6 (R1-R5): MADV_REMOVE punches a hole in shmem/file: reads zero', (s) => {
+    const sh = s.mmap(0x2000, RW, SA);
+    s.store(sh, '11');
+    s.store(at(sh, 0x1000), '22');
+    s.madvise(sh, 0x1000, 'MADV_REMOVE');
+    s.load(sh, 1);
+    s.load(at(sh, 0x1000), 1);
+    const fd = s.file('f', 0x2000);
+    const f = s.mmap(0x2000, RW, 'MAP_SHARED', { fd });
+    s.store(f, '33');
+    s.madvise(f, 0x1000, 'MADV_REMOVE');
+    s.pread(fd, 0, 1);
+  });
+  def(g, 'populate-then-dontneed-mincore', 'linux-mm.md §4.8 (C8,C9): touched pages are resident; DONTNEED drops them', (s) => {
+    const a = s.mmap(0x4000, RW);
+    s.touch(a, 0x2000, true);
+    s.touch(at(a, 0x2000), 0x1000, false);
+    s.mincore(a, 0x4000);
+    s.madvise(a, 0x4000, 'MADV_DONTNEED');
+    s.mincore(a, 0x4000);
+    s.status();
+  });
+  def(g, 'pageout-cold', 'linux-mm.md §4.6 (M4,M5): COLD/PAGEOUT are hints: data is intact (no swap)', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '99');
+    s.madvise(a, 0x2000, 'MADV_COLD');
+    s.madvise(a, 0x2000, 'MADV_PAGEOUT');
+    s.load(a, 1);
+  });
+}
+);
+
+// ---- files-io: §5.3, §5.5, §5.7 -----------------------------------------------------------------------
+group(() => {
+  const g = 'files-io';
+  def(g, 'coherence', 'linux-mm.md §5.7 (Y16,Y17): shared mappings, read() and write() see the same page cache', (s) => {
+    const fd = s.file('f', 0x2000);
+    const a = s.mmap(0x2000, RW, 'MAP_SHARED', { fd });
+    s.store(a, '0102');
+    s.pread(fd, 0, 2);
+    s.pwrite(fd, 0x1000, '0304');
+    s.load(at(a, 0x1000), 2);
+  });
+  def(g, 'private-cow', 'linux-mm.md §5.3 (PF1-PF5): private file pages follow the file until written; private stores never reach the file', (s) => {
+    const fd = s.file('f', 0x2000);
+    const p = s.mmap(0x2000, RW, 'MAP_PRIVATE', { fd });
+    s.pwrite(fd, 0, 'aa');
+    s.load(p, 1);
+    s.store(p, 'bb');
+    s.pwrite(fd, 0, 'cc');
+    s.load(p, 1);
+    s.pread(fd, 0, 1);
+    s.pwrite(fd, 0x1000, 'dd');
+    s.load(at(p, 0x1000), 1);
+  });
+  def(g, 'sigbus-eof', 'linux-mm.md §5.5 (B1-B3): a page wholly past EOF -> SIGBUS BUS_ADRERR; the tail of the last page reads zero', (s) => {
+    const fd = s.file('f', 0x1800);
+    const a = s.mmap(0x3000, RW, 'MAP_SHARED', { fd });
+    s.load(at(a, 0x17ff), 2);
+    s.load(at(a, 0x1ffe), 2);
+    s.load(at(a, 0x2000), 1);
+    s.store(at(a, 0x2010), '00');
+    const p = s.mmap(0x3000, RW, 'MAP_PRIVATE', { fd });
+    s.load(at(p, 0x2000), 1);
+    s.store(at(p, 0x2000), '00');
+  });
+  def(g, 'truncate-shrink', 'linux-mm.md §5.5 (B4-B8): after ftruncate shrinks the file, pages beyond EOF SIGBUS and the new last page tail is zeroed', (s) => {
+    const fd = s.file('f', 0x3000);
+    const a = s.mmap(0x3000, RW, 'MAP_SHARED', { fd });
+    s.store(at(a, 0x1800), 'ffff');
+    s.store(at(a, 0x2000), 'eeee');
+    s.ftruncate(fd, 0x1800);
+    s.load(at(a, 0x1800), 2);
+    s.load(at(a, 0x2000), 1);
+    s.ftruncate(fd, 0x3000);
+    s.load(at(a, 0x2000), 2);
+  });
+  def(g, 'stray-bytes-ext4', 'linux-mm.md §5.5 (B4t,B4u): bytes stored past EOF in the last page are zeroed by ext4 when the file is extended', (s) => {
+    const fd = s.file('f', 0x800);
+    const a = s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+    s.store(at(a, 0x900), '77');
+    s.load(at(a, 0x900), 1);
+    s.ftruncate(fd, 0x1000);
+    s.load(at(a, 0x900), 1);
+  });
+  def(g, 'unlink-deleted', 'scenario.md §3.2, linux-mm.md §6.1: an unlinked mapped file reads "(deleted)"; the mapping still works', (s) => {
+    const fd = s.file('f', 0x1000);
+    const a = s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+    s.store(a, '12');
+    s.close(fd);
+    s.unlink('f');
+    s.maps();
+    s.load(a, 1);
+    s.open('f', 'O_RDONLY');
+  });
+  def(g, 'pread-pwrite-buf', 'scenario.md §4 pread/pwrite with buf: from/into process memory, EFAULT on unmapped buffers', (s) => {
+    const fd = s.file('f', 0x2000);
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '68656c6c6f');
+    s.op('pwrite', { fd, offset: 0x10, buf: a, len: 5 });
+    s.pread(fd, 0x10, 5);
+    s.op('pread', { fd, offset: 0x10, len: 5, buf: at(a, 0x1000) });
+    s.load(at(a, 0x1000), 5);
+    s.op('pread', { fd, offset: 0, len: 0x10, buf: 0x10000 });
+    s.op('pwrite', { fd, offset: 0, buf: 0x10000, len: 1 });
+    s.mprotect(at(a, 0x1000), 0x1000, R);
+    s.op('pread', { fd, offset: 0x10, len: 5, buf: at(a, 0x1000) });
+  });
+  def(g, 'file-populate-read', 'linux-mm.md §4.6 (PO3): MADV_POPULATE_READ past EOF -> EFAULT; within EOF fine', (s) => {
+    const fd = s.file('f', 0x1000);
+    s.pwrite(fd, 0, '01');
+    const a = s.mmap(0x2000, R, 'MAP_PRIVATE', { fd });
+    s.madvise(a, 0x1000, 'MADV_POPULATE_READ');
+    s.madvise(a, 0x2000, 'MADV_POPULATE_READ');
+    s.load(a, 1);
+  });
+}
+);
+
+// ---- mremap-data: contents move (§4.3) -------------------------------------------------------------------
+group(() => {
+  const g = 'mremap-data';
+  def(g, 'move-keeps-data', 'linux-mm.md §4.3 (MV1b-d): contents move with the pages; the new tail reads zero; the old range faults', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, 'cafe');
+    s.store(at(a, 0x1000), 'babe');
+    s.mmap(0x1000, R, PA, { addr: at(a, 0x2000) });
+    const b = s.mremap(a, 0x2000, 0x4000, 'MREMAP_MAYMOVE');
+    s.load(b, 2);
+    s.load(at(b, 0x1000), 2);
+    s.load(at(b, 0x3000), 1);
+    s.load(a, 1);
+  });
+  def(g, 'dontunmap-zero', 'linux-mm.md §4.3 (D1b,D1c,D2b): DONTUNMAP: private anon old range reads zero; a shared file range refaults from the page cache', (s) => {
+    const a = s.mmap(0x1000, RW);
+    s.store(a, '11');
+    const b = s.mremap(a, 0x1000, 0x1000, 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP');
+    s.load(a, 1);
+    s.load(b, 1);
+    const fd = s.file('f', 0x1000);
+    const f = s.mmap(0x1000, RW, 'MAP_SHARED', { fd });
+    s.store(f, '22');
+    const g2 = s.mremap(f, 0x1000, 0x1000, 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP');
+    s.load(f, 1);
+    s.load(g2, 1);
+  });
+  def(g, 'shared-alias', 'linux-mm.md §4.3 (Z1,Z1b): old_len 0 aliases a shared mapping: both see the same bytes', (s) => {
+    const a = s.mmap(0x2000, RW, SA);
+    const b = s.mremap(a, 0, 0x2000, 'MREMAP_MAYMOVE');
+    s.store(a, '5a');
+    s.load(b, 1);
+    s.store(at(b, 0x1000), '6b');
+    s.load(at(a, 0x1000), 1);
+  });
+  def(g, 'shrink-faults', 'linux-mm.md §4.3 (S1): the unmapped tail after a shrink faults', (s) => {
+    const a = s.mmap(0x3000, RW);
+    s.mremap(a, 0x3000, 0x1000);
+    s.load(at(a, 0x1000), 1);
+    s.store(a, '01');
+    s.mremap(a, 0x1000, 0x3000);
+    s.load(at(a, 0x2000), 1);
+  });
+  def(g, 'multi-vma-data', 'linux-mm.md §4.3 (MM1b): a multi-VMA move keeps each piece\'s data and the holes', (s) => {
+    const a = s.fixed(ARENA, 0x1000, RW);
+    s.store(a, '01');
+    s.fixed(ARENA + 0x2000, 0x1000, RW);
+    s.store(ARENA + 0x2000, '02');
+    s.mremap(ARENA, 0x3000, 0x3000, 'MREMAP_MAYMOVE|MREMAP_FIXED', ARENA + 0x100000);
+    s.load(ARENA + 0x100000, 1);
+    s.load(ARENA + 0x101000, 1);
+    s.load(ARENA + 0x102000, 1);
+  });
+}
+);
+
+// ---- rss: RSS-like accounting (later milestone) -------------------------------------------------------------
+group(() => {
+  const g = 'rss';
+  def(g, 'status-rss', 'linux-mm.md §5.1, §6.3 (e09:Z3, e10:ST6): RssAnon/RssFile/RssShmem after writes, reads, shared and file pages', (s) => {
+    s.status();
+    const a = s.mmap(0x8000, RW);
+    s.touch(a, 0x4000, true);
+    s.status();
+    s.touch(at(a, 0x4000), 0x4000, false);
+    s.status();
+    const sh = s.mmap(0x4000, RW, SA);
+    s.touch(sh, 0x4000, true);
+    s.status();
+    const fd = s.file('f', 0x4000);
+    const f = s.mmap(0x4000, R, 'MAP_SHARED', { fd });
+    s.touch(f, 0x4000, false);
+    s.status();
+    s.smapsRollup();
+  });
+  def(g, 'smaps-full', 'linux-mm.md §6.2: full smaps of a few touched mappings (RSS-like values compared loosely)', (s) => {
+    const a = s.mmap(0x4000, RW);
+    s.touch(a, 0x2000, true);
+    const fd = s.file('f', 0x4000);
+    const f = s.mmap(0x4000, RW, 'MAP_PRIVATE', { fd });
+    s.touch(f, 0x4000, false);
+    s.store(f, '01');
+    s.smaps();
+  });
+  def(g, 'vmhwm', 'linux-mm.md §6.3: VmHWM keeps the RSS high-water mark after munmap', (s) => {
+    const a = s.mmap(0x40000, RW);
+    s.touch(a, 0x40000, true);
+    s.status();
+    s.munmap(a, 0x40000);
+    s.status();
+  });
+  def(g, 'anon-vma-write-fault', 'linux-mm.md §3.3 (e03:A6,A10,A12): a write fault gives the VMA an anon_vma; two VMAs faulted apart do not merge; does a read fault assign one (spec: no)?', (s) => {
+    const a = s.fixed(ARENA, 0x1000, RW);
+    const c = s.fixed(ARENA + 0x2000, 0x1000, RW);
+    s.store(a, '01');
+    s.store(c, '02');
+    s.fixed(ARENA + 0x1000, 0x1000, RW);
+    s.maps();
+    const d = s.fixed(ARENA + 0x100000, 0x1000, RW);
+    s.load(d, 1);
+    s.fixed(ARENA + 0x101000, 0x1000, RW);
+    s.store(ARENA + 0x101000, '03');
+    s.maps();
+  });
+}
+);
+
+// ---- more later-milestone scenarios ---------------------------------------------------------------
+group(() => {
+  def('faults', 'shared-ro-fd-store', 'linux-mm.md §1.2 step 16.2, §5.4: a shared mapping of a read-only fd faults on store (SEGV_ACCERR); mprotect cannot add write', (s) => {
+    s.file('f', 0x1000);
+    const ro = s.open('f', 'O_RDONLY');
+    const a = s.mmap(0x1000, R, 'MAP_SHARED', { fd: ro });
+    s.load(a, 1);
+    s.store(a, '01');
+    s.mprotect(a, 0x1000, RW);
+  });
+  def('faults', 'touch-top', 'scenario.md §3.4: a touch range running past 2^64 stops at the top; kernel-half pages fault MAPERR', (s) => {
+    s.touch('0xfffffffffffff000', 0x2000, false);
+    s.touch('0x7ffffffff000', 0x1000, false);
+  });
+  def('faults', 'read-then-write-cow', 'linux-mm.md §5.1 (Z3,Z4): a write after a read fault still allocates/keeps one private page; mincore and smaps (loose) follow', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.touch(a, 0x2000, false);
+    s.smaps(['Rss', 'Anonymous', 'VmFlags']);
+    s.touch(a, 0x2000, true);
+    s.smaps(['Rss', 'Anonymous', 'VmFlags']);
+    s.mincore(a, 0x2000);
+  });
+  def('cow-fork', 'munmap-in-parent', 'linux-mm.md §5.2: unmapping in the parent does not affect the child\'s copy', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '77');
+    s.fork();
+    s.munmap(a, 0x2000);
+    s.load(a, 1, { pid: 1 });
+    s.load(a, 1);
+    s.exit(1);
+  });
+  def('cow-fork', 'guard-inherited', 'linux-mm.md §4.6 (GU*), §5.2: guard regions are inherited by the child', (s) => {
+    const a = s.mmap(0x3000, RW);
+    s.madvise(at(a, 0x1000), 0x1000, 'MADV_GUARD_INSTALL');
+    s.fork();
+    s.load(at(a, 0x1000), 1, { pid: 1 });
+    s.load(a, 1, { pid: 1 });
+    s.exit(1);
+  });
+  def('cow-fork', 'mremap-after-fork', 'linux-mm.md §4.3, §5.2: moving a COW-shared range in the child keeps its data; the parent is unaffected', (s) => {
+    const a = s.mmap(0x2000, RW);
+    s.store(a, '3c');
+    s.fork();
+    const b = s.op('mremap', { pid: 1, old_addr: a, old_len: 0x2000, new_len: 0x4000, flags: 'MREMAP_MAYMOVE|MREMAP_FIXED', new_addr: ARENA });
+    s.load(b, 1, { pid: 1 });
+    s.store(b, '3d', { pid: 1 });
+    s.load(a, 1);
+    s.exit(1);
+  });
+  def('mremap-data', 'grow-in-place-data', 'linux-mm.md §4.3 (G1): in-place growth keeps data; the new part reads zero', (s) => {
+    const a = s.mmap(0x1000, RW);
+    s.store(a, 'abcd');
+    s.mremap(a, 0x1000, 0x3000, 'MREMAP_MAYMOVE');
+    s.load(a, 2);
+    s.maps();
+  });
+  def('madvise-data', 'wipeonfork-child-zero', 'linux-mm.md §4.6 (W2): a WIPEONFORK range is zero in the child even after the parent wrote it; later child writes are private', (s) => {
+    const a = s.mmap(0x1000, RW);
+    s.store(a, 'ee');
+    s.madvise(a, 0x1000, 'MADV_WIPEONFORK');
+    s.fork();
+    s.load(a, 1, { pid: 1 });
+    s.store(a, 'ff', { pid: 1 });
+    s.load(a, 1);
+    s.exit(1);
+  });
+});
 
 // ==== main (keep last) ==========================================================================
 function render({ comment, ops }) {

@@ -54,6 +54,8 @@ const MAP_PRIVATE = 0x02n, MAP_FIXED = 0x10n, MAP_ANONYMOUS = 0x20n;
 const MREMAP_MAYMOVE = 1n;
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+// Syscall arguments are raw u64 values: fd -1 is 2^64-1.
+const NO_FD = (1n << 64n) - 1n;
 
 const system = createSystem();
 const task = system.task(0);
@@ -64,13 +66,25 @@ let step = 0;
 const hex = (v) => `0x${BigInt(v).toString(16)}`;
 const show = (r) => (r < 0 && r >= -4095 ? `-${-r} (errno)` : hex(r));
 
-/** Prints the current maps, marking lines that appeared (+) and went away (-). */
+const startOf = (line) => BigInt(`0x${line.slice(0, line.indexOf('-'))}`);
+
+/** Prints the current maps in address order, marking lines that appeared (+) and went away (-). */
 function printMaps() {
   const now = task.proc.maps();
   const before = new Set(previous);
   const after = new Set(now);
-  for (const l of now) console.log(before.has(l) ? `    ${l}` : green(`  + ${l}`));
-  for (const l of previous) if (!after.has(l)) console.log(red(`  - ${l}`));
+  const rows = [
+    ...previous.filter((l) => !after.has(l)).map((l) => ({ l, mark: '-' })),
+    ...now.map((l) => ({ l, mark: before.has(l) ? ' ' : '+' })),
+  ].sort((x, y) => {
+    const d = startOf(x.l) - startOf(y.l);
+    return d !== 0n ? (d < 0n ? -1 : 1) : x.mark === '-' ? -1 : 1;
+  });
+  for (const { l, mark } of rows) {
+    if (mark === '+') console.log(green(`  + ${l}`));
+    else if (mark === '-') console.log(red(`  - ${l}`));
+    else console.log(`    ${l}`);
+  }
   previous = now;
   task.checkInvariants();
 }
@@ -90,13 +104,13 @@ printMaps();
 
 const a = demo('mmap(NULL, 0x10000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)',
   'A 64 KiB anonymous region: top-down placement puts it just below the lowest mapping under mmap_base.',
-  () => sys.mmap(0n, 0x10000n, RW, ANON, -1n, 0n));
+  () => sys.mmap(0n, 0x10000n, RW, ANON, NO_FD, 0n));
 const b = demo('mmap(NULL, 0x4000, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS)',
   'A read-only region lands right below it; different permissions keep it a VMA of its own.',
-  () => sys.mmap(0n, 0x4000n, PROT_READ, ANON, -1n, 0n));
+  () => sys.mmap(0n, 0x4000n, PROT_READ, ANON, NO_FD, 0n));
 const c = demo('mmap(NULL, 0x8000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)',
   'A third region, read-write, below the read-only one: three VMAs side by side.',
-  () => sys.mmap(0n, 0x8000n, RW, ANON, -1n, 0n));
+  () => sys.mmap(0n, 0x8000n, RW, ANON, NO_FD, 0n));
 void b;
 demo(`mprotect(${hex(a + 0x4000n)}, 0x4000, PROT_READ)`,
   'Making the middle of the first region read-only splits its VMA into three.',
@@ -106,7 +120,7 @@ demo(`mprotect(${hex(a + 0x4000n)}, 0x4000, PROT_READ|PROT_WRITE)`,
   () => sys.mprotect(a + 0x4000n, 0x4000n, RW));
 demo(`mmap(${hex(c + 0x2000n)}, 0x2000, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED)`,
   'MAP_FIXED replaces whatever was there: the third region is cut around the new executable mapping.',
-  () => sys.mmap(c + 0x2000n, 0x2000n, PROT_READ | PROT_EXEC, ANON | MAP_FIXED, -1n, 0n));
+  () => sys.mmap(c + 0x2000n, 0x2000n, PROT_READ | PROT_EXEC, ANON | MAP_FIXED, NO_FD, 0n));
 demo(`munmap(${hex(a + 0x8000n)}, 0x4000)`,
   'Unmapping the middle of the first region punches a hole: one VMA becomes two.',
   () => sys.munmap(a + 0x8000n, 0x4000n));

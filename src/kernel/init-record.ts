@@ -128,6 +128,8 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
       file = f;
     }
     const pgoff = file !== null ? offset / PAGE_SIZE : start / PAGE_SIZE;
+    // A running program's mapped file pages are in the page cache (mincore reports them).
+    if (file !== null) for (let k = 0; k < (end - start) / PAGE_SIZE; k++) file.inode.cached.add(pgoff + k);
     const v = new Vma(start, end, flags, flagsHi, pgoff, file);
     if (name === '[vvar]') v.special = 'vvar';
     else if (name === '[vvar_vclock]') v.special = 'vvar_vclock';

@@ -27,6 +27,12 @@ export interface Sysctl {
   anonVmaName: boolean;
   /** Global committed pages (vm_committed_as) outside the simulated processes. */
   committedBase: number;
+  /**
+   * Whether a read fault on private anonymous memory maps the shared zero page (spec §5.1).
+   * The recording kernel (6.18.44, the fixtures' source) allocates a real page and an anon_vma
+   * instead, so the default follows the recordings.
+   */
+  useZeroPage: boolean;
 }
 
 export function defaultSysctl(): Sysctl {
@@ -46,6 +52,7 @@ export function defaultSysctl(): Sysctl {
     swapTotalKb: 0,
     anonVmaName: false,
     committedBase: 0,
+    useZeroPage: false,
   };
 }
 

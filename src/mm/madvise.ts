@@ -10,7 +10,7 @@ import { anonVmaPrepare, faultInRange } from './populate.js';
 import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
-  VM_IO, VM_LOCKED, VM_MAYSHARE, VM_MAYWRITE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP,
+  VM_IO, VM_LOCKED, VM_MAYBE_GUARD, VM_MAYSHARE, VM_MAYWRITE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP,
   VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma,
 } from './vma.js';
 
@@ -112,6 +112,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_GUARD_INSTALL:
       if ((vma.flags & (VM_SPECIAL | VM_HUGETLB | VM_LOCKED)) !== 0) return -Errno.EINVAL;
       if (vma.isAnonymous()) anonVmaPrepare(mm, vma);
+      // The VMA is marked (without a split) so later merges and forks know guards may exist.
+      vma.flags |= VM_MAYBE_GUARD;
       mm.zapRange(start, end);
       return vma;
     case M.MADV_GUARD_REMOVE:

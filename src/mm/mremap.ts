@@ -248,8 +248,8 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
     const old = mm.tree.find(oldAddr);
     if (old !== undefined) {
       if ((old.flags & VM_LOCKED) !== 0) mm.lockedVmSkew += old.pages;
-      // Its commit charge is never returned (Linux keeps it too).
-      old.flags &= ~(VM_LOCKED_MASK | VM_ACCOUNT);
+      // The recording kernel clears only VM_LOCKED* (VM_ACCOUNT stays, with its charge).
+      old.flags &= ~VM_LOCKED_MASK;
       if (newVma !== old && oldAddr === old.start && oldAddr + oldLen === old.end) {
         old.anonVma = null;
         old.anonForked = false;

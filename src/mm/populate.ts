@@ -8,7 +8,8 @@
 import { Errno } from '../abi/errno.js';
 import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_ZERO } from './address-space.js';
 import {
-  VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_READ, VM_SHARED, VM_SOFTDIRTY, VM_WRITE, type Vma,
+  type MmInode, VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
+  VM_SOFTDIRTY, VM_WRITE, type Vma,
 } from './vma.js';
 
 const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
@@ -40,6 +41,24 @@ export function anonVmaPrepare(mm: AddressSpace, v: Vma): void {
   v.anonVma = { id: mm.sys.newAnonVmaId() };
 }
 
+/** The default read-ahead window: 128 KiB (read_ahead_kb) in pages. */
+const RA_PAGES = 32;
+
+/**
+ * A page-cache miss on a file fault reads more than the page. Linux: mm/filemap.c
+ * do_sync_mmap_readahead(): VM_RAND_READ reads the page alone, VM_SEQ_READ reads ahead from it,
+ * otherwise "read-around" centres a window of ra_pages on it; all within the file size.
+ */
+export function readAround(inode: MmInode, index: number, vmFlags: number): void {
+  const eofPages = Math.ceil(inode.size / 4096);
+  let start = index;
+  let n = RA_PAGES;
+  if ((vmFlags & VM_RAND_READ) !== 0) n = 1;
+  else if ((vmFlags & VM_SEQ_READ) === 0) start = Math.max(0, index - RA_PAGES / 2);
+  for (let i = start; i < start + n && i < eofPages; i++) inode.cached.add(i);
+  inode.cached.add(index);
+}
+
 /** Whether any access is allowed (Linux: vma_is_accessible()). */
 export function isAccessible(v: Vma): boolean {
   return (v.flags & VM_ACCESS_FLAGS) !== 0;
@@ -56,7 +75,7 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
   for (let a = start; a < end; a += 4096) {
     const vpn = a / 4096;
     if (file === null) {
-      if (write) {
+      if (write || !mm.sys.sysctl.useZeroPage) {
         if (mm.ptes.get(vpn) !== PTE_ANON) {
           anonVmaPrepare(mm, v);
           mm.ptes.set(vpn, PTE_ANON);
@@ -69,7 +88,10 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     const index = v.pgoff + (a - v.start) / 4096;
     const inode = file.inode;
     if (inode.fs !== 'shmem' && index * 4096 >= inode.size) return -Errno.EFAULT;
-    inode.cached.add(index);
+    if (!inode.cached.has(index)) {
+      if (inode.fs === 'shmem' || inode.fs === 'chardev') inode.cached.add(index);
+      else readAround(inode, index, v.flags);
+    }
     if (write && (v.flags & VM_SHARED) === 0) {
       if (mm.ptes.get(vpn) !== PTE_ANON) {
         anonVmaPrepare(mm, v);

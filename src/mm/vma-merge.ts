@@ -7,7 +7,7 @@
 import { Errno } from '../abi/errno.js';
 import type { AddressSpace } from './address-space.js';
 import {
-  type AnonVma, type MmFile, VM_IGNORE_MERGE, VM_SPECIAL, Vma,
+  type AnonVma, type MmFile, VM_IGNORE_MERGE, VM_SPECIAL, VM_STICKY, Vma,
 } from './vma.js';
 
 /** The properties a range will have: what a merge compares (Linux: struct vma_merge_struct). */
@@ -84,6 +84,7 @@ export function mergeNewRange(mm: AddressSpace, start: number, end: number, p: M
       const n = next!;
       const pv = prev!;
       if (pv.anonVma === null) { pv.anonVma = n.anonVma ?? p.anonVma; pv.anonForked = n.anonVma ? n.anonForked : false; }
+      pv.flags |= (n.flags | p.flags) & VM_STICKY;
       mm.tree.remove(n);
       mm.tree.setRange(pv, pv.start, n.end);
       return pv;
@@ -91,12 +92,14 @@ export function mergeNewRange(mm: AddressSpace, start: number, end: number, p: M
     if (left) {
       const pv = prev!;
       if (pv.anonVma === null && p.anonVma !== null) { pv.anonVma = p.anonVma; pv.anonForked = false; }
+      pv.flags |= p.flags & VM_STICKY;
       mm.tree.setRange(pv, pv.start, end);
       return pv;
     }
     if (right) {
       const n = next!;
       if (n.anonVma === null && p.anonVma !== null) { n.anonVma = p.anonVma; n.anonForked = false; }
+      n.flags |= p.flags & VM_STICKY;
       n.pgoff = p.pgoff;
       mm.tree.setRange(n, start, n.end);
       return n;
@@ -151,6 +154,7 @@ export function modifyRange(mm: AddressSpace, vma: Vma, start: number, end: numb
           pv.anonVma = src.anonVma;
           pv.anonForked = src.anonForked;
         }
+        pv.flags |= (vma.flags | n.flags | p.flags) & VM_STICKY;
         mm.tree.remove(vma);
         mm.tree.remove(n);
         mm.tree.setRange(pv, pv.start, n.end);
@@ -159,6 +163,7 @@ export function modifyRange(mm: AddressSpace, vma: Vma, start: number, end: numb
       if (left) {
         const pv = prev!;
         if (pv.anonVma === null && vma.anonVma !== null) { pv.anonVma = vma.anonVma; pv.anonForked = vma.anonForked; }
+        pv.flags |= p.flags & VM_STICKY;
         if (rightSide) {
           mm.tree.remove(vma);
         } else {
@@ -170,6 +175,7 @@ export function modifyRange(mm: AddressSpace, vma: Vma, start: number, end: numb
       }
       const n = next!;
       if (n.anonVma === null && vma.anonVma !== null) { n.anonVma = vma.anonVma; n.anonForked = vma.anonForked; }
+      n.flags |= p.flags & VM_STICKY;
       if (leftSide) mm.tree.remove(vma);
       else mm.tree.setRange(vma, vma.start, start);
       n.pgoff = p.pgoff;

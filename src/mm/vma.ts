@@ -19,6 +19,8 @@ export const VM_MAYSHARE = 1 << 7;
 export const VM_GROWSDOWN = 1 << 8;
 export const VM_UFFD_MISSING = 1 << 9;
 export const VM_PFNMAP = 1 << 10;
+/** 6.18: set (sticky) on a VMA that had guard regions installed ("gu"). */
+export const VM_MAYBE_GUARD = 1 << 11;
 export const VM_UFFD_WP = 1 << 12;
 export const VM_LOCKED = 1 << 13;
 export const VM_IO = 1 << 14;
@@ -48,14 +50,16 @@ export const VMH_SEALED = 1 << 10; // bit 42
 export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
 /** Linux: include/linux/mm.h VM_SPECIAL — never merged, never expanded by mremap. */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+/** Flags a merge keeps from either side (Linux 6.18: VM_STICKY). */
+export const VM_STICKY = VM_SOFTDIRTY | VM_MAYBE_GUARD;
 /** Flags ignored when comparing neighbours for a merge (Linux: VM_IGNORE_MERGE). */
-export const VM_IGNORE_MERGE = VM_SOFTDIRTY;
+export const VM_IGNORE_MERGE = VM_STICKY;
 
 /** VmFlags mnemonics by bit (Linux: fs/proc/task_mmu.c show_smap_vma_flags()). */
 const MNEMONICS_LO: [number, string][] = [
   [VM_READ, 'rd'], [VM_WRITE, 'wr'], [VM_EXEC, 'ex'], [VM_SHARED, 'sh'], [VM_MAYREAD, 'mr'],
   [VM_MAYWRITE, 'mw'], [VM_MAYEXEC, 'me'], [VM_MAYSHARE, 'ms'], [VM_GROWSDOWN, 'gd'],
-  [VM_UFFD_MISSING, 'um'], [VM_PFNMAP, 'pf'], [VM_UFFD_WP, 'uw'], [VM_LOCKED, 'lo'], [VM_IO, 'io'],
+  [VM_UFFD_MISSING, 'um'], [VM_PFNMAP, 'pf'], [VM_MAYBE_GUARD, 'gu'], [VM_UFFD_WP, 'uw'], [VM_LOCKED, 'lo'], [VM_IO, 'io'],
   [VM_SEQ_READ, 'sr'], [VM_RAND_READ, 'rr'], [VM_DONTCOPY, 'dc'], [VM_DONTEXPAND, 'de'],
   [VM_LOCKONFAULT, 'lf'], [VM_ACCOUNT, 'ac'], [VM_NORESERVE, 'nr'], [VM_HUGETLB, 'ht'],
   [VM_SYNC, 'sf'], [VM_ARCH_1, 'ar'], [VM_WIPEONFORK, 'wf'], [VM_DONTDUMP, 'dd'],

@@ -7,7 +7,7 @@
  */
 import type { MmSnapshot, VmaInfo } from '../mm/snapshot.js';
 import { VM_LOCKED } from '../mm/vma.js';
-import { mapsLine } from './maps.js';
+import { VSYSCALL_LINE, mapsLine } from './maps.js';
 
 export interface SmapsRecord {
   line: string;
@@ -27,7 +27,7 @@ function memFields(v: VmaInfo): Record<string, number> {
 }
 
 export function renderSmaps(s: MmSnapshot): SmapsRecord[] {
-  return s.vmas.map((v) => {
+  const out = s.vmas.map((v) => {
     const huge = v.vmFlags.includes('ht ');
     const fields: Record<string, number | string> = {
       Size: (v.end - v.start) / 1024,
@@ -39,6 +39,17 @@ export function renderSmaps(s: MmSnapshot): SmapsRecord[] {
     };
     return { line: mapsLine(v), fields };
   });
+  // The gate VMA is listed too (Linux: m_next() ends with get_gate_vma()).
+  out.push({
+    line: VSYSCALL_LINE,
+    fields: {
+      Size: 4, KernelPageSize: 4, MMUPageSize: 4, Rss: 0, Pss: 0, Pss_Dirty: 0, Shared_Clean: 0,
+      Shared_Dirty: 0, Private_Clean: 0, Private_Dirty: 0, Referenced: 0, Anonymous: 0, KSM: 0,
+      LazyFree: 0, AnonHugePages: 0, ShmemPmdMapped: 0, FilePmdMapped: 0, Shared_Hugetlb: 0,
+      Private_Hugetlb: 0, Swap: 0, SwapPss: 0, Locked: 0, THPeligible: 0, VmFlags: 'ex',
+    },
+  });
+  return out;
 }
 
 export function renderSmapsRollup(s: MmSnapshot): Record<string, number> {

@@ -323,12 +323,18 @@ describe('RangeTree: edge cases', () => {
     }
     t.checkValid();
     const victim = nodes[7];
-    const saved = victim.rtMaxGap;
-    victim.rtMaxGap = saved + 1;
+    // Reach into the tree's cold records (f64 stride 4: start, gap, maxGap, links).
+    const c64 = (t as unknown as { c64: Float64Array }).c64;
+    const at = 4 * victim.rtId;
+    c64[at + 2] += 1;
     expect(() => t.checkValid()).toThrow(/node 0xf000-0x10000: maxGap 4097 != recomputed 4096/);
-    victim.rtMaxGap = saved;
-    victim.end += 0x1000; // bypassing setRange breaks the successor's cached gap
-    expect(() => t.checkValid()).toThrow(/node 0x11000-0x12000: gap 4096 != recomputed 0/);
+    c64[at + 2] -= 1;
+    c64[at + 1] += 1;
+    expect(() => t.checkValid()).toThrow(/node 0xf000-0x10000: gap 4097 != recomputed 4096/);
+    c64[at + 1] -= 1;
+    t.checkValid();
+    victim.end += 0x1000; // bypassing setRange
+    expect(() => t.checkValid()).toThrow(/node 0xf000-0x10000: node object says 0xf000-0x11000/);
     victim.end -= 0x1000;
     t.checkValid();
   });
@@ -349,6 +355,35 @@ describe('RangeTree: edge cases', () => {
     t.insert(a);
     t.checkValid();
     expect(t.toArray()).toEqual([a, b]);
+  });
+
+  it('nodes move between trees; freed slots are reused', () => {
+    const a = new RangeTree<R>({ debug: true });
+    const b = new RangeTree<R>({ debug: true });
+    const nodes: R[] = [];
+    for (let i = 0; i < 200; i++) {
+      const n = new R(0x10000 * (i + 1), 0x10000 * (i + 1) + 0x3000, i);
+      nodes.push(n);
+      a.insert(n);
+    }
+    for (let i = 0; i < 200; i += 3) {
+      a.remove(nodes[i]);
+      b.insert(nodes[i]);
+    }
+    a.checkValid();
+    b.checkValid();
+    expect(() => a.remove(nodes[0])).toThrow(/not in this tree/);
+    expect(b.find(0x10000 + 0x2fff)).toBe(nodes[0]);
+    expect(a.find(0x10000)).toBeUndefined();
+    for (let i = 0; i < 200; i += 3) {
+      b.remove(nodes[i]);
+      a.insert(nodes[i]);
+    }
+    a.checkValid();
+    b.checkValid();
+    expect(a.toArray()).toEqual(nodes);
+    expect(b.size).toBe(0);
+    expect(b.gapTopDown(0x1000, 0, 0x5000)).toBe(0x5000);
   });
 
   it('sequential build and teardown stays balanced', () => {

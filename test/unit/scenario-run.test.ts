@@ -18,12 +18,12 @@ function fakeSystem(init: Record<string, unknown> = { version: 1, maps: [] }): S
       return 0;
     },
   });
-  const task: Task = {
+  const task = {
     sys,
     proc: { maps: () => ['m '], smaps: () => [], smapsRollup: () => ({}), status: () => ({}) },
     checkInvariants: () => {},
-  };
-  return { initRecord: () => init, task: (l: number) => (l === 0 ? task : undefined) };
+  } as unknown as Task;
+  return { initRecord: () => init, task: (l: number) => (l === 0 ? task : undefined) } as unknown as System;
 }
 
 const MMAP = (len: string) => `{"op":"mmap","len":"${len}","prot":"PROT_READ","flags":"MAP_PRIVATE|MAP_ANONYMOUS"}`;
@@ -49,6 +49,18 @@ describe('runScenarioText', () => {
       'invariant broken after op 0 (mmap, line 1, pid 0): broken',
     );
     expect(() => runScenarioText(`${MMAP('0x1000')}\n`, { system: sys, checkInvariants: false })).not.toThrow();
+  });
+
+  it('checks invariants after every op, or every n-th op and at the end with a stride', () => {
+    const count = (stride?: number) => {
+      const sys = fakeSystem();
+      let n = 0;
+      (sys.task(0) as { checkInvariants: () => void }).checkInvariants = () => { n++; };
+      runScenarioText(`${MMAP('0x1000')}\n`.repeat(7), { system: sys, invariantStride: stride });
+      return n;
+    };
+    expect(count()).toBe(7);
+    expect(count(3)).toBe(3 + 1); // ops 0, 3, 6, then the end
   });
 
   it('runScenario returns the init record and the results', () => {

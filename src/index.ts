@@ -1,0 +1,10 @@
+/**
+ * vmspace: the Linux virtual-memory subsystem in TypeScript. The curated public API.
+ */
+export { createSystem } from './kernel/system.js';
+export type { System, Task, InitRecord } from './kernel/system.js';
+export type { RawSyscalls, ProcView, SmapsEntry } from './kernel/api.js';
+export { Errno, errnoName, strerror } from './abi/errno.js';
+export type { ErrnoName } from './abi/errno.js';
+export * as mman from './abi/mman.js';
+export { InvariantError } from './mm/invariants.js';
