@@ -33,6 +33,12 @@ export class FileSystem {
     if (path.startsWith('/')) {
       const k = this.known.get(path);
       if (k !== undefined) return k;
+      if (path === '/dev/null' || path.startsWith('/proc/')) {
+        // Files without an mmap method: open works, mmap is ENODEV.
+        const n: MmInode = { major: 0, minor: 0, ino: 0, path, deleted: false, fs: 'other', size: 0, cached: new Set() };
+        this.known.set(path, n);
+        return n;
+      }
       if (path === '/dev/zero') {
         const z: MmInode = { major: 0, minor: 5, ino: 4, path: '/dev/zero', deleted: false, fs: 'chardev', size: 0, cached: new Set() };
         this.known.set(path, z);
@@ -64,7 +70,7 @@ export class FileSystem {
     const oPath = (flags & O_PATH) !== 0;
     if (isDir && !oPath && acc !== O_RDONLY) return -Errno.EISDIR;
     if (!isDir && (flags & O_DIRECTORY) !== 0) return -Errno.ENOTDIR;
-    if (path.startsWith('/') && !isDir && inode.fs !== 'chardev' && acc !== O_RDONLY) return -Errno.EACCES;
+    if (path.startsWith('/') && !isDir && inode.fs !== 'chardev' && inode.path !== '/dev/null' && acc !== O_RDONLY) return -Errno.EACCES;
     if (!oPath && (flags & O_TRUNC) !== 0 && (acc === O_WRONLY || acc === O_RDWR) && !isDir) truncate(inode, 0);
     return {
       id: this.sys.newFileId(),
@@ -72,7 +78,7 @@ export class FileSystem {
       readable: !oPath && (acc === O_RDONLY || acc === O_RDWR),
       writable: !oPath && (acc === O_WRONLY || acc === O_RDWR),
       append: (flags & 0o2000) !== 0,
-      mmapable: !isDir,
+      mmapable: !isDir && inode.fs !== 'other',
       refusesSync: inode.fs === 'ext4',
       path: oPath,
       directory: isDir,

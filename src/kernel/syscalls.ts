@@ -113,13 +113,11 @@ export class Syscalls implements RawSyscalls {
     } else if ((f & M.MAP_HUGETLB) !== 0) {
       const code = Math.floor(f / 2 ** M.MAP_HUGE_SHIFT) & M.MAP_HUGE_MASK;
       let size: bigint;
+      // Only the 2 MiB hstate exists on the reference machine (MAP_HUGE_1GB is EINVAL there).
       if (code === 0 || code === 21) size = 0x200000n;
-      else if (code === 30) size = 0x40000000n;
       else return EINVAL;
       len = (len + size - 1n) & ~(size - 1n) & MASK64;
-      file = this.ctx.mm.sys.newShmemFile('/anon_hugepage', 0);
-      file.inode.fs = 'hugetlbfs';
-      file.inode.minor = 0x10;
+      file = hugetlbAnonFile(this.ctx.mm);
     }
     if (len === 0n) return EINVAL;
     const L = pageAlign(len);
@@ -352,6 +350,15 @@ export class Syscalls implements RawSyscalls {
     }
     return err;
   }
+}
+
+/** The hidden hugetlbfs file behind MAP_HUGETLB|MAP_ANONYMOUS (hugetlb_file_setup()). */
+function hugetlbAnonFile(mm: AddressSpace): MmFile {
+  return {
+    id: mm.sys.newFileId(),
+    inode: { major: 0, minor: 0x10, ino: 0, path: '/anon_hugepage', deleted: true, fs: 'hugetlbfs', size: 0, cached: new Set() },
+    readable: true, writable: true, append: false, mmapable: true, refusesSync: false,
+  };
 }
 
 /** mmap_compat_base with randomization off (arch/x86/mm/mmap.c mmap_base() for 32-bit). */

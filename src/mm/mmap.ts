@@ -86,7 +86,7 @@ export function doMmap(mm: AddressSpace, req: MmapRequest): number {
 
   if (file !== null) {
     // Linux: file_mmap_ok(): regular files keep offsets within MAX_LFS_FILESIZE.
-    if (file.inode.fs !== 'chardev' && pgoff > Math.floor((2 ** 63 - 1 - len) / 4096)) return -Errno.EOVERFLOW;
+    if (file.inode.fs !== 'chardev' && BigInt(pgoff) > (((1n << 63n) - 1n - BigInt(len)) >> 12n)) return -Errno.EOVERFLOW;
     const type = flags & MAP_TYPE;
     if (type === MAP_SHARED || type === MAP_SHARED_VALIDATE) {
       if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK;

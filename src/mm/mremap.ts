@@ -103,11 +103,8 @@ function checkPrepVma(mm: AddressSpace, vrm: Remap): number {
   vrm.delta = Math.abs(vrm.newLen - vrm.oldLen);
   if (!impliesNewAddr(vrm)) vrm.newAddr = vrm.addr;
   const expand = vrm.newLen > vrm.oldLen;
-  if (!expand && !impliesNewAddr(vrm)) {
-    // Shrinking in place: the kept part must lie inside the VMA.
-    if (vrm.newLen < vrm.oldLen && vrm.addr + vrm.newLen > vma.end) return EFAULT;
-    return 0;
-  }
+  // Shrinking or keeping the size in place checks nothing more: the range may span VMAs.
+  if (!expand && !impliesNewAddr(vrm)) return 0;
   if (vrm.oldLen === 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) === 0) return -Errno.EINVAL;
   if ((vrm.flags & MREMAP_DONTUNMAP) !== 0 && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) return -Errno.EINVAL;
   if (vrm.oldLen > vma.end - vrm.addr) return EFAULT;
@@ -237,6 +234,8 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
     anonVma: vma.anonVma, middle: vma,
   });
   if (newVma !== vma && newVma.anonVma === vma.anonVma) newVma.anonForked = vma.anonForked;
+  // A special mapping (vdso) stays special where it lands (special_mapping_mremap()).
+  if (vma.special !== null) newVma.special = vma.special;
   // The source may have been merged into the new VMA.
   if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
   moveResidency(mm, oldAddr, newAddr, Math.min(oldLen, newLen));

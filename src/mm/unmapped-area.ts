@@ -116,16 +116,21 @@ export function archGetUnmappedArea(mm: AddressSpace, addr0: number, len: number
  * Linux: mm/huge_memory.c __thp_get_unmapped_area(): search for len + 2 MiB and align the result
  * to the file offset modulo 2 MiB. Returns 0 when alignment is not attempted or fails.
  */
-function thpGetUnmappedArea(mm: AddressSpace, addr: number, len: number, off: number, flags: number, compat: boolean): number {
+function thpGetUnmappedArea(mm: AddressSpace, addr: number, len: number, pgoff: number, flags: number, compat: boolean): number {
   if (compat) return 0;
-  const offEnd = off + len;
-  const offAlign = off % PMD_SIZE === 0 ? off : off - (off % PMD_SIZE) + PMD_SIZE;
-  if (offEnd <= offAlign || offEnd - offAlign < PMD_SIZE) return 0;
+  // The kernel computes with loff_t (signed 64-bit, wrapping) against unsigned lengths; the
+  // exact semantics matter for offsets near 2^63, so they are reproduced in bigint.
+  const PMD = BigInt(PMD_SIZE);
+  const off = BigInt.asIntN(64, BigInt(pgoff) * 4096n);
+  const offEnd = BigInt.asIntN(64, off + BigInt(len));
+  const offAlign = BigInt.asIntN(64, ((off - 1n) | (PMD - 1n)) + 1n);
+  if (offEnd <= offAlign || BigInt.asUintN(64, offEnd - offAlign) < PMD) return 0;
   const lenPad = len + PMD_SIZE;
+  if (BigInt.asUintN(64, off + BigInt(lenPad)) < BigInt.asUintN(64, off)) return 0;
   const ret = archGetUnmappedArea(mm, addr, lenPad, flags);
   if (ret < 0) return 0;
   if (ret === addr) return addr;
-  const offSub = mod(off - ret, PMD_SIZE);
+  const offSub = mod((pgoff % 512) * 4096 - ret, PMD_SIZE);
   if (mm.topdown && offSub === 0) return ret + PMD_SIZE;
   return ret + offSub;
 }
@@ -149,7 +154,7 @@ export function getUnmappedArea(mm: AddressSpace, req: PlacementRequest): number
   if (len > mm.taskSize) return ENOMEM;
   let r: number;
   if (file !== null && file.inode.fs === 'ext4') {
-    r = thpGetUnmappedArea(mm, addr, len, req.pgoff * PAGE, flags, req.compat);
+    r = thpGetUnmappedArea(mm, addr, len, req.pgoff, flags, req.compat);
     if (r === 0) r = archGetUnmappedArea(mm, addr, len, flags);
   } else if (file !== null && file.inode.fs === 'hugetlbfs') {
     r = hugetlbGetUnmappedArea(mm, addr, len, flags);
