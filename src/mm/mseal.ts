@@ -18,15 +18,14 @@ export function doMseal(mm: AddressSpace, start: number, end: number): number {
   }
   if (prevEnd < end) return -Errno.ENOMEM;
   let cur: Vma | undefined = mm.tree.findNext(start);
-  let currStart = start;
   while (cur !== undefined && cur.start < end) {
+    const currStart = Math.max(cur.start, start);
     const currEnd = Math.min(cur.end, end);
     let r: Vma | number = cur;
     if ((cur.flagsHi & VMH_SEALED) === 0) {
       r = modifyRange(mm, cur, currStart, currEnd, { flags: cur.flags, flagsHi: cur.flagsHi | VMH_SEALED, anonName: cur.anonName });
       if (typeof r === 'number') return r;
     }
-    currStart = currEnd;
     cur = mm.tree.next(r);
   }
   return 0;
