@@ -18,6 +18,7 @@ import {
 export const PTE_ZERO = 1; // read fault on private anonymous memory: the shared zero page
 export const PTE_ANON = 2; // a private anonymous page (write fault, COW copy)
 export const PTE_FILE = 3; // a page-cache page mapped by a file or shmem VMA
+export const PTE_GUARD = 4; // a guard marker (MADV_GUARD_INSTALL): faults like unmapped memory
 
 export class AddressSpace {
   readonly sys: MmSystem;
@@ -208,16 +209,23 @@ export class AddressSpace {
     this.vmStatAccount(v.flags, v.pages);
   }
 
-  /** Forget the residency of [start, end): munmap, DONTNEED of private memory. */
-  zapRange(start: number, end: number): void {
+  /**
+   * Forget the residency of [start, end): munmap, DONTNEED. Guard markers survive a zap unless
+   * `dropGuards` (munmap, MADV_GUARD_REMOVE) — Linux: zap_page_range_single() keeps PTE markers.
+   */
+  zapRange(start: number, end: number, dropGuards = true): void {
     const ptes = this.ptes;
     if (ptes.size === 0) return;
     const first = start / PAGE_SIZE;
     const last = end / PAGE_SIZE;
     if (last - first < ptes.size) {
-      for (let p = first; p < last; p++) ptes.delete(p);
+      for (let p = first; p < last; p++) {
+        if (dropGuards || ptes.get(p) !== PTE_GUARD) ptes.delete(p);
+      }
     } else {
-      for (const p of ptes.keys()) if (p >= first && p < last) ptes.delete(p);
+      for (const [p, k] of ptes) {
+        if (p >= first && p < last && (dropGuards || k !== PTE_GUARD)) ptes.delete(p);
+      }
     }
   }
 

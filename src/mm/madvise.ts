@@ -5,7 +5,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import type { AddressSpace } from './address-space.js';
+import { type AddressSpace, PTE_ANON, PTE_GUARD } from './address-space.js';
 import { anonVmaPrepare, faultInRange } from './populate.js';
 import { modifyRange } from './vma-merge.js';
 import {
@@ -76,7 +76,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       const first = vma.pgoff + (start - vma.start) / 4096;
       const n = (end - start) / 4096;
       for (let i = 0; i < n; i++) vma.file.inode.cached.delete(first + i);
-      mm.zapRange(start, end);
+      mm.zapRange(start, end, false);
       return vma;
     }
     case M.MADV_WILLNEED: {
@@ -104,7 +104,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
         if (!vma.isAnonymous() || (vma.flags & VM_SHARED) !== 0) return -Errno.EINVAL;
         return vma; // lazily freed: resident until memory pressure
       }
-      mm.zapRange(start, end);
+      mm.zapRange(start, end, false);
       return vma;
     }
     case M.MADV_COLLAPSE:
@@ -115,9 +115,11 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       // The VMA is marked (without a split) so later merges and forks know guards may exist.
       vma.flags |= VM_MAYBE_GUARD;
       mm.zapRange(start, end);
+      for (let a = start; a < end; a += 4096) mm.ptes.set(a / 4096, PTE_GUARD);
       return vma;
     case M.MADV_GUARD_REMOVE:
       if ((vma.flags & (VM_SPECIAL | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      for (let a = start; a < end; a += 4096) if (mm.ptes.get(a / 4096) === PTE_GUARD) mm.ptes.delete(a / 4096);
       return vma;
     case M.MADV_NORMAL: nf = nf & ~VM_RAND_READ & ~VM_SEQ_READ; break;
     case M.MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
@@ -179,7 +181,7 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
   const hend = Math.floor(end / PMD) * PMD;
   if (hstart >= hend) return -Errno.EINVAL;
   anonVmaPrepare(mm, vma);
-  for (let a = hstart; a < hend; a += 4096) mm.ptes.set(a / 4096, 2);
+  for (let a = hstart; a < hend; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
   return vma;
 }
 

@@ -3,7 +3,7 @@
  * Linux: mm/mincore.c do_mincore(), mincore_pte_range(), can_do_mincore().
  */
 import { Errno } from '../abi/errno.js';
-import type { AddressSpace } from './address-space.js';
+import { type AddressSpace, PTE_GUARD } from './address-space.js';
 
 /** mincore of [start, start+len) (checked: aligned start, within the user range), into vec. */
 export function doMincore(mm: AddressSpace, start: number, len: number, vec: Uint8Array): number {
@@ -22,7 +22,8 @@ export function doMincore(mm: AddressSpace, start: number, len: number, vec: Uin
     }
     for (; addr < end; addr += 4096) {
       const vpn = addr / 4096;
-      let r = mm.ptes.has(vpn) ? 1 : 0;
+      const k = mm.ptes.get(vpn);
+      let r = k !== undefined && k !== PTE_GUARD ? 1 : 0;
       if (r === 0 && file !== null) r = file.inode.cached.has(v.pgoff + (addr - v.start) / 4096) ? 1 : 0;
       vec[i++] = r;
     }

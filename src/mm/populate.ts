@@ -6,7 +6,7 @@
  * find_mergeable_anon_vma().
  */
 import { Errno } from '../abi/errno.js';
-import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_ZERO } from './address-space.js';
+import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD, PTE_ZERO } from './address-space.js';
 import {
   type MmInode, VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
   VM_SOFTDIRTY, VM_WRITE, type Vma,
@@ -74,6 +74,8 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
   const file = v.file;
   for (let a = start; a < end; a += 4096) {
     const vpn = a / 4096;
+    // A guard marker faults like unmapped memory: get_user_pages fails with EFAULT.
+    if (mm.ptes.get(vpn) === PTE_GUARD) return -Errno.EFAULT;
     if (file === null) {
       if (write || !mm.sys.sysctl.useZeroPage) {
         if (mm.ptes.get(vpn) !== PTE_ANON) {
@@ -87,7 +89,8 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     }
     const index = v.pgoff + (a - v.start) / 4096;
     const inode = file.inode;
-    if (inode.fs !== 'shmem' && index * 4096 >= inode.size) return -Errno.EFAULT;
+    // Past the end of the object (a shared anonymous mapping grown by mremap too): SIGBUS.
+    if (index * 4096 >= inode.size) return -Errno.EFAULT;
     if (!inode.cached.has(index)) {
       if (inode.fs === 'shmem' || inode.fs === 'chardev') inode.cached.add(index);
       else readAround(inode, index, v.flags);
