@@ -80,6 +80,7 @@ export class FileSystem {
       append: (flags & 0o2000) !== 0,
       mmapable: !isDir && inode.fs !== 'other',
       refusesSync: inode.fs === 'ext4',
+      fopMmapSync: inode.fs === 'ext4',
       path: oPath,
       directory: isDir,
     };

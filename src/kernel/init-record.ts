@@ -120,7 +120,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
         const inode: MmInode = { major, minor, ino, path, deleted, fs: kind, size: 2 ** 40, cached: new Set() };
         f = {
           id: mm.sys.newFileId(), inode, readable: true, writable: (flags & 0x20) !== 0 && (flags & 0x80) !== 0,
-          append: false, mmapable: true, refusesSync: kind === 'ext4',
+          append: false, mmapable: true, refusesSync: kind === 'ext4', fopMmapSync: kind === 'ext4',
         };
         files.set(key, f);
         if (!deleted && path.startsWith('/')) fs.known.set(path, inode);

@@ -103,7 +103,7 @@ export class MmSystem {
     };
     return {
       id: this.newFileId(), inode, readable: true, writable: true, append: false, mmapable: true,
-      refusesSync: false,
+      refusesSync: false, fopMmapSync: false,
     };
   }
 }

@@ -90,7 +90,8 @@ export function doMmap(mm: AddressSpace, req: MmapRequest): number {
     const type = flags & MAP_TYPE;
     if (type === MAP_SHARED || type === MAP_SHARED_VALIDATE) {
       if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK;
-      const mask = file.refusesSync ? LEGACY_MAP_MASK : LEGACY_MAP_MASK | MAP_SYNC;
+      // FOP_MMAP_SYNC (ext4, xfs) admits MAP_SYNC here; the non-DAX refusal comes from the hook.
+      const mask = file.fopMmapSync ? LEGACY_MAP_MASK | MAP_SYNC : LEGACY_MAP_MASK;
       if ((flags & ~mask) !== 0) return -Errno.EOPNOTSUPP;
       if ((prot & 2) !== 0 && !file.writable) return -Errno.EACCES;
       vmFlags |= VM_SHARED | VM_MAYSHARE;
@@ -156,29 +157,27 @@ export function mmapRegion(mm: AddressSpace, file: MmFile | null, addr: number, 
     if (charged !== 0 && !mm.vmEnoughMemory(charged)) return -Errno.ENOMEM;
     vmFlags |= VM_ACCOUNT;
   }
-  // The file system's mmap hook (ext4 refuses VM_SYNC on non-DAX files).
-  if (file !== null && (vmFlags & VM_SYNC) !== 0 && file.refusesSync) {
+  // From here on the old range's page tables are gone (vms_clean_up_area()): a failure of the
+  // file's hooks leaves a hole where the old mappings were (vms_abort_munmap_vmas()).
+  const fail = (err: number): number => {
     if (charged) mm.unacct(charged);
-    return -Errno.EOPNOTSUPP;
-  }
+    completeMunmap(mm, g);
+    return err;
+  };
+  // The file system's mmap hook (ext4 refuses VM_SYNC on non-DAX files).
+  if (file !== null && (vmFlags & VM_SYNC) !== 0 && file.refusesSync) return fail(-Errno.EOPNOTSUPP);
   let shmem: MmFile | null = file;
   if (file !== null && file.inode.fs === 'hugetlbfs') {
     // hugetlbfs_file_mmap(): VM_HUGETLB|VM_DONTEXPAND, then the pool reservation.
     vmFlags |= VM_HUGETLB | VM_DONTEXPAND;
     if ((vmFlags & VM_NORESERVE) === 0) {
       const freeHuge = mm.sys.sysctl.nrHugepages - mm.sys.hugePagesUsed;
-      if (len / 0x200000 > freeHuge) {
-        if (charged) mm.unacct(charged);
-        return -Errno.ENOMEM;
-      }
+      if (len / 0x200000 > freeHuge) return fail(-Errno.ENOMEM);
       mm.sys.hugePagesUsed += len / 0x200000;
     }
   } else if (file === null && (vmFlags & VM_SHARED) !== 0) {
     // shmem_zero_setup(): a new shmem object, charged unless VM_NORESERVE.
-    if ((vmFlags & VM_NORESERVE) === 0 && !mm.vmEnoughMemory(pglen)) {
-      if (charged) mm.unacct(charged);
-      return -Errno.ENOMEM;
-    }
+    if ((vmFlags & VM_NORESERVE) === 0 && !mm.vmEnoughMemory(pglen)) return fail(-Errno.ENOMEM);
     shmem = mm.sys.newShmemFile('/dev/zero', len);
   }
   // An accountable mapping takes over the replaced VMAs' charge (vms->nr_accounted = 0);
@@ -190,7 +189,8 @@ export function mmapRegion(mm: AddressSpace, file: MmFile | null, addr: number, 
   });
   if (file !== null && file.inode.fs === 'hugetlbfs') v.special = 'hugetlb';
   if ((vmFlags & VM_LOCKED) !== 0) {
-    if ((vmFlags & VM_SPECIAL) !== 0 || (vmFlags & VM_HUGETLB) !== 0) {
+    // Linux 6.18 __mmap_complete(): !vma_supports_mlock() (special, hugetlb, droppable).
+    if ((vmFlags & VM_SPECIAL) !== 0 || (vmFlags & VM_HUGETLB) !== 0 || (vmFlagsHi & VMH_DROPPABLE) !== 0) {
       mm.setFlags(v, v.flags & ~VM_LOCKED_MASK);
     } else {
       mm.lockedVm += pglen;

@@ -85,9 +85,12 @@ function remapMove(mm: AddressSpace, vrm: Remap): number {
   return res;
 }
 
-/** Multi-VMA moves refuse uffd-armed VMAs and files with their own placement hook. */
+/**
+ * Linux: vma_multi_allowed(): uffd-armed VMAs and files with a custom placement hook are refused;
+ * anonymous, shmem, hugetlb and thp_get_unmapped_area files (ext4) are known good.
+ */
 function multiVmaAllowed(v: Vma): boolean {
-  return v.file === null || v.file.inode.fs === 'shmem' || v.file.inode.fs === 'tmpfs' || v.file.inode.fs === 'chardev';
+  return v.file === null || v.file.inode.fs !== 'other';
 }
 
 /** Linux: check_prep_vma(). */

@@ -123,8 +123,10 @@ export interface MmFile {
   append: boolean;
   /** Has an mmap method (regular files, /dev/zero...). */
   mmapable: boolean;
-  /** Whether MAP_SYNC is accepted (DAX or file systems that ignore VM_SYNC, like tmpfs). */
+  /** The mmap hook refuses VM_SYNC (ext4/xfs without DAX). */
   refusesSync: boolean;
+  /** FOP_MMAP_SYNC: MAP_SHARED_VALIDATE admits MAP_SYNC (ext4, xfs; not tmpfs). */
+  fopMmapSync: boolean;
 }
 
 /**
