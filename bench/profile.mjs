@@ -44,9 +44,9 @@ function analyse(profile) {
   const files = new Map();
   const incl = new Map();
   const { samples, timeDeltas } = profile;
-  // The window from the first to the last sample inside a timed body (vma.mjs's `b`/`n`):
-  // module loading and the layout build fall outside it; the garbage collector's samples (a
-  // root child, never under a body) and the untimed setup between positions fall inside.
+  // Only samples inside a timed body (vma.mjs's `b`/`n`) count, plus the garbage collector's
+  // samples (a root child, never under a body) that follow one: module loading, the layout
+  // build and the untimed setup between positions are left out.
   const isBody = (id) => {
     for (; id !== undefined; id = parent.get(id)) {
       const cf = byId.get(id).callFrame;
@@ -54,16 +54,12 @@ function analyse(profile) {
     }
     return false;
   };
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i < samples.length; i++) {
-    if (isBody(samples[i])) {
-      if (first < 0) first = i;
-      last = i;
-    }
-  }
   let total = 0;
-  for (let i = Math.max(first, 0); i <= last; i++) {
+  let inBody = false;
+  for (let i = 0; i < samples.length; i++) {
+    const isGc = byId.get(samples[i]).callFrame.functionName === '(garbage collector)';
+    if (!isGc) inBody = isBody(samples[i]);
+    if (!inBody) continue;
     const dt = (timeDeltas[i + 1] ?? 0) / 1000; // ms until the next sample
     const n = byId.get(samples[i]);
     total += dt;
@@ -100,7 +96,7 @@ for (const op of OPS) {
   const bodyMs = a.total;
   const pct = (ms) => ((100 * ms) / bodyMs).toFixed(1).padStart(5) + '%';
   const sorted = (m) => [...m.entries()].sort((x, y) => y[1] - x[1]);
-  console.log(`\n== ${op} (${VARIANT}, level ${LEVEL}): ${bodyMs.toFixed(0)} ms profiled from the first to the last sample in a timed body`);
+  console.log(`\n== ${op} (${VARIANT}, level ${LEVEL}): ${bodyMs.toFixed(0)} ms of samples in the timed bodies (and GC after them)`);
   console.log('  self time by source file:');
   for (const [f, ms] of sorted(a.files).slice(0, 8)) console.log(`    ${pct(ms)}  ${f}`);
   console.log('  self time by function:');

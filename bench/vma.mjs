@@ -13,6 +13,11 @@
 //                       when dist/src/kernel/fast.js exists
 //   --only id,id        time only these operations
 //   --positions N       shim positions (default 16; fewer for profiling)
+//   --clock wall|cpu    process.hrtime.bigint (default) or process.cpuUsage (CPU time of the
+//                       whole process: steadier when other processes compete for the CPUs)
+//   --dump-samples      every sample on stderr
+// Run it with --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 (run.mjs does): see
+// churnNewSpace() below.
 // Prints one JSON document on stdout. Within one position the variants' samples alternate
 // (facade, fast, facade, fast, ...), so machine drift hits both alike.
 
@@ -31,10 +36,17 @@ function arg(name, dflt) {
 const list = (s) => s.split(',').filter((x) => x !== '');
 
 const ITERS = Number(arg('iters', '1000'));
+const CLOCK = arg('clock', 'wall');
+/** The clock, in ns (cpu: µs resolution, which is 0.1% of a sample). */
+const now = CLOCK === 'cpu'
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; }
+  : () => Number(process.hrtime.bigint());
 const LEVELS = list(arg('levels', '0,1000,10000,60000')).map(Number);
 const TARGETS = list(arg('targets', '27,984,9984,59984')).map(Number);
 const POSITIONS = Number(arg('positions', '16'));
 const RUNS_PER_POSITION = 3;
+const GC_EACH_POSITION = process.argv.includes('--gc-each-position');
+const DUMP = process.argv.includes('--dump-samples');
 const ONLY = arg('only', '') === '' ? null : new Set(list(arg('only', '')));
 const fastPath = path.join(dist, 'kernel/fast.js');
 const VARIANTS = list(arg('variants', existsSync(fastPath) ? 'facade,fast' : 'facade'));
@@ -371,14 +383,31 @@ function timeAtPosition(op, samples, checkNow) {
   for (const body of bodies) sinkValue ^= body(Math.floor(ITERS / 10) + 1);
   for (let r = 0; r < RUNS_PER_POSITION; r++) {
     for (let k = 0; k < bodies.length; k++) {
-      const t0 = process.hrtime.bigint();
+      const t0 = now();
       sinkValue ^= bodies[k](ITERS);
-      const t1 = process.hrtime.bigint();
-      samples[k].push(Number(t1 - t0) / ITERS);
+      const ns = (now() - t0) / ITERS;
+      samples[k].push(ns);
+      if (DUMP) process.stderr.write(`${op.id} ${VARIANTS[k]} vmas=${mm.mapCount} ${ns.toFixed(0)}\n`);
     }
   }
   op.teardown();
   return check;
+}
+
+/**
+ * Allocate ~200 MB of short-lived objects. In this VM the first touch of a page costs far more
+ * than a kernel page fault (host-side backing), and V8 allocates the operations' garbage in
+ * the new space: until both semispaces have been written a few times, every sample that runs
+ * into untouched new-space pages pays that cost (measured: 3.5 instead of 1.0 µs per round
+ * trip). Churning the new space before timing makes the figures the steady state's.
+ */
+function churnNewSpace() {
+  let keep = null;
+  for (let i = 0; i < 4_000_000; i++) {
+    const o = { a: i, b: keep };
+    if ((i & 1023) === 0) keep = null; else keep = o;
+  }
+  return keep;
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -391,6 +420,7 @@ fillSmallGaps();
 }
 const baseVmas = mm.mapCount;
 
+churnNewSpace();
 // Warm-up: every body of every variant, before anything is timed (JIT tiers, inline caches).
 {
   S.lowest = mapAnon(0, PAGE, PROT_NONE, 0);
@@ -403,16 +433,21 @@ const baseVmas = mm.mapCount;
   unmap(S.lowest, PAGE);
 }
 
-const out = { iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS, baseVmas, levels: [] };
+const out = { clock: CLOCK, iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS, baseVmas, levels: [] };
 for (let l = 0; l < LEVELS.length; l++) {
   const t0 = performance.now();
   growFillerTo(TARGETS[l] ?? LEVELS[l] - 16);
   const vmasBeforeFence = mm.mapCount;
+  // The layout build's garbage is not the operations' cost: collect it before timing
+  // (node --expose-gc; bench/run.mjs passes it).
+  globalThis.gc?.();
+  churnNewSpace();
   const samples = OPS.map(() => VARIANTS.map(() => []));
   const checks = OPS.map(() => null);
   S.lowest = mapAnon(0, PAGE, PROT_NONE, 0);
   for (let pos = 0; pos < POSITIONS; pos++) {
     S.lowest = mapAnon(0, PAGE, pos & 1 ? PROT_READ : PROT_NONE, 0);
+    if (GC_EACH_POSITION) globalThis.gc?.();
     OPS.forEach((op, o) => {
       const c = timeAtPosition(op, samples[o], pos === 0);
       if (pos === 0) checks[o] = c;

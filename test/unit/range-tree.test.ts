@@ -161,10 +161,16 @@ function checkQueries(t: Tree, m: Model, r: () => number, u: (k: number) => numb
 }
 
 /** One randomized session: mixed inserts, removes, setRange, queries; checkValid each step. */
-function session(seed: number, steps: number, maxUnits: number, scale: { unit: number; base: number }): void {
+function session(
+  seed: number,
+  steps: number,
+  maxUnits: number,
+  scale: { unit: number; base: number },
+  debug = true,
+): void {
   const r = rng(seed);
   const u = (k: number): number => scale.base + k * scale.unit;
-  const t: Tree = new RangeTree<R>({ debug: true });
+  const t: Tree = new RangeTree<R>({ debug });
   const m = new Model();
   let id = 0;
   for (let step = 0; step < steps; step++) {
@@ -217,8 +223,8 @@ describe('RangeTree: randomized against a sorted-array model', () => {
       for (let seed = 1; seed <= 20; seed++) session(seed * 7919 + scale.unit, 150, 60, scale);
     });
   }
-  it('larger trees', () => {
-    for (let seed = 1; seed <= 3; seed++) session(seed, 1500, 3000, SCALES[0]);
+  it('larger trees (debug checks off: the production code path)', () => {
+    for (let seed = 1; seed <= 3; seed++) session(seed, 1500, 3000, SCALES[0], false);
   });
 });
 

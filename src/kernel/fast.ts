@@ -1,0 +1,139 @@
+/**
+ * A number-argument twin of the syscall facade (syscalls.ts) for the VMA calls, for callers that
+ * hold guest addresses as JS numbers (emulators, benchmarks): no BigInt on the common paths.
+ *
+ * Every argument is the raw u64 value as a number and must be a non-negative safe integer
+ * (< 2^53); `fd` may also be a negative safe integer (two's complement: -1 is the u64 a C caller
+ * passes for "no file"). Within that domain each method returns exactly what the facade returns
+ * for the same u64 values: the same checks in the same order, then the same src/mm call:
+ *
+ *   fast.mmap(addr, len, prot, flags, fd, pgoff)  ==  sys.mmap(addr, len, prot, flags, fd, pgoff * 4096)
+ *   fast.munmap / mprotect / mremap / brk         ==  sys.munmap / mprotect / mremap / brk
+ *
+ * (`pgoff` is in pages, so it must also be below 2^52: the byte offset is a u64.) Two facts make
+ * number arithmetic exact here: sums of two values below 2^53 that are multiples of 4096 are
+ * below 2^54 and multiples of 4096, hence exact doubles; and nothing below 2^54 wraps at 2^64,
+ * so the facade's wrap-around branches cannot trigger. File-backed and MAP_HUGETLB mappings are
+ * handed to the facade itself (they need the fd table and the hugetlb file; rare and not hot).
+ * A value outside the domain is a TypeError / RangeError thrown before any state changes.
+ */
+import { Errno } from '../abi/errno.js';
+import { TASK_SIZE } from '../abi/layout.js';
+import * as M from '../abi/mman.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { doBrk } from '../mm/brk.js';
+import { doMmap } from '../mm/mmap.js';
+import { doMprotect } from '../mm/mprotect.js';
+import { doMremap } from '../mm/mremap.js';
+import { doMunmap } from '../mm/munmap.js';
+import { type SyscallContext, Syscalls } from './syscalls.js';
+
+const EINVAL = -Errno.EINVAL;
+const ENOMEM = -Errno.ENOMEM;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** The facade's stand-in for any address beyond 2^53 (syscalls.ts FAR). */
+const FAR = 2 ** 60;
+const TWO32 = 2 ** 32;
+const PROT_GROWS = M.PROT_GROWSDOWN | M.PROT_GROWSUP;
+const PROT_VALID = M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC | M.PROT_SEM;
+const MREMAP_VALID = M.MREMAP_FIXED | M.MREMAP_MAYMOVE | M.MREMAP_DONTUNMAP;
+
+/** Throws unless v is a non-negative safe integer (`signed`: any safe integer). */
+function check(v: number, what: string, signed = false): void {
+  if (Number.isSafeInteger(v) && (signed || v >= 0)) return;
+  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, got ${typeof v}`);
+  throw new RangeError(`${what} must be ${signed ? 'a safe integer' : 'an integer in [0, 2^53)'}: ${v}`);
+}
+
+/** PAGE_ALIGN for v < 2^53: exact (at most 2^53), never wraps. */
+function pageAlign(v: number): number {
+  const r = v % 4096;
+  return r === 0 ? v : v - r + 4096;
+}
+
+/** syscalls.ts num(): exact below 2^53, else FAR. */
+function num(v: number): number {
+  return v <= MAX_SAFE ? v : FAR;
+}
+
+export class FastSyscalls {
+  private readonly facade: Syscalls;
+
+  constructor(private readonly ctx: SyscallContext) {
+    this.facade = new Syscalls(ctx);
+  }
+
+  private get mm(): AddressSpace {
+    return this.ctx.mm;
+  }
+
+  /** mmap with the file offset in pages (byte offset pgoff * 4096). */
+  mmap(addr: number, len: number, prot: number, flags: number, fd: number, pgoff: number): number {
+    check(addr, 'addr'); check(len, 'len'); check(prot, 'prot'); check(flags, 'flags'); check(fd, 'fd', true);
+    check(pgoff, 'pgoff');
+    if (pgoff >= 2 ** 52) throw new RangeError(`pgoff must be below 2^52 (a u64 byte offset): ${pgoff}`);
+    // syscalls.ts mapFlags(): the low 32 bits, any higher bit folded into 0x2000000.
+    let f = flags >>> 0;
+    if (flags >= TWO32) f = (f | 0x2000000) >>> 0;
+    if ((f & M.MAP_ANONYMOUS) === 0 || (f & M.MAP_HUGETLB) !== 0) {
+      return this.facade.mmap(BigInt(addr), BigInt(len), BigInt(prot), BigInt(flags),
+        BigInt.asUintN(64, BigInt(fd)), BigInt(pgoff) * 4096n);
+    }
+    // syscalls.ts mmapPgoff(), anonymous without MAP_HUGETLB.
+    if (len === 0) return EINVAL;
+    const L = pageAlign(len);
+    const mm = this.mm;
+    return doMmap(mm, {
+      file: null, addr, len: L > mm.taskSize ? Infinity : L, prot: prot >>> 0, flags: f, pgoff, compat: false,
+    });
+  }
+
+  munmap(addr: number, len: number): number {
+    check(addr, 'addr'); check(len, 'len');
+    if (addr % 4096 !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return EINVAL;
+    const end = addr + pageAlign(len);
+    if (end === addr) return EINVAL;
+    return doMunmap(this.mm, addr, end);
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    check(addr, 'addr'); check(len, 'len'); check(prot, 'prot');
+    const lo = prot >>> 0;
+    const grows = lo & PROT_GROWS;
+    if (grows === PROT_GROWS) return EINVAL;
+    if (addr % 4096 !== 0) return EINVAL;
+    if (len === 0) return 0;
+    // The facade's `end <= addr` (ENOMEM on wrap-around) cannot happen below 2^54.
+    const end = addr + pageAlign(len);
+    if (prot >= TWO32 || (lo & ~grows & ~PROT_VALID) !== 0) return EINVAL;
+    return doMprotect(this.mm, addr, num(end), lo);
+  }
+
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    check(oldAddr, 'old_addr'); check(oldLen, 'old_len'); check(newLen, 'new_len'); check(flags, 'flags');
+    check(newAddr, 'new_addr');
+    if (flags > MREMAP_VALID) return EINVAL; // any bit beyond the three flags
+    if (oldAddr % 4096 !== 0) return EINVAL;
+    const oldL = pageAlign(oldLen);
+    const newL = pageAlign(newLen);
+    if (newL === 0) return EINVAL;
+    if (newL > TASK_SIZE) return EINVAL;
+    const f = flags;
+    if ((f & (M.MREMAP_FIXED | M.MREMAP_DONTUNMAP)) !== 0) {
+      if (newAddr > TASK_SIZE - newL) return EINVAL;
+      if (newAddr % 4096 !== 0) return EINVAL;
+      if ((f & M.MREMAP_MAYMOVE) === 0) return EINVAL;
+      if ((f & M.MREMAP_DONTUNMAP) !== 0 && oldL !== newL) return EINVAL;
+      if (oldAddr < newAddr + newL && newAddr < oldAddr + oldL) return EINVAL;
+      const mm = this.mm;
+      if (mm.mapCount + 2 >= mm.sys.sysctl.maxMapCount - 3) return ENOMEM;
+    }
+    return doMremap(this.mm, num(oldAddr), num(oldL), newL, f, num(newAddr));
+  }
+
+  /** The raw brk syscall: returns the new break, or the old one when it refuses. */
+  brk(addr: number): number {
+    check(addr, 'brk');
+    return doBrk(this.mm, addr);
+  }
+}

@@ -1,0 +1,20 @@
+import { it } from 'vitest';
+import { createSystem } from '../../src/kernel/system.js';
+it('scratch', () => {
+  const t = createSystem().task(0)!;
+  console.log('mseal TASK_SIZE', t.sys.mseal(0x7ffffffff000n, 0x1000n, 0n));
+  console.log('mseal 2^62', t.sys.mseal(1n<<62n, 0x1000n, 0n));
+  console.log('mseal 2^53', t.sys.mseal(1n<<53n, 0x1000n, 0n));
+  console.log('mseal 2^53-4096', t.sys.mseal((1n<<53n)-4096n, 0x1000n, 0n));
+  console.log('mprotect 2^62', t.sys.mprotect(1n<<62n, 0x1000n, 1n));
+  console.log('msync 2^62', t.sys.msync(1n<<62n, 0x1000n, 0n));
+  console.log('madvise 2^62', t.sys.madvise(1n<<62n, 0x1000n, 10n));
+  console.log('mlock 2^62', t.sys.mlock(1n<<62n, 0x1000n));
+  console.log('munlock 2^62', t.sys.munlock(1n<<62n, 0x1000n));
+  console.log('mremap 2^62', t.sys.mremap(1n<<62n, 0x1000n, 0x1000n, 0n, 0n));
+  console.log('mmap fixed MAX', t.sys.mmap((1n<<64n)-1n, 0x1000n, 3n, 0x32n, (1n<<64n)-1n, 0n));
+  console.log('mmap fixed 2^64-22', t.sys.mmap((1n<<64n)-22n, 0x1000n, 3n, 0x32n, (1n<<64n)-1n, 0n));
+  console.log('mlock2 2^62', t.sys.mlock2(1n<<62n, 0x1000n, 0n));
+  t.mm.creds.capIpcLock = true;
+  console.log('mlock cap 2^62', t.sys.mlock(1n<<62n, 0x1000n));
+});
