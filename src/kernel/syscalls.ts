@@ -49,6 +49,15 @@ function num(v: bigint): number {
   return v <= 0x1fffffffffffffn ? Number(v) : FAR;
 }
 
+/**
+ * [addr, addr+len) as numbers for the mm layer: exact in the user range; a start beyond it maps
+ * to [2^60, 2^61), an end beyond 2^53 to 2^60 — the order against every VMA is kept.
+ */
+function span(addr: bigint, end: bigint): [number, number] {
+  if (addr > TASK_SIZE_N) return [FAR, FAR * 2];
+  return [Number(addr), num(end)];
+}
+
 /** The low 32 bits as a C `int`. */
 function int32(v: bigint): number {
   return Number(BigInt.asIntN(32, v));
@@ -149,7 +158,7 @@ export class Syscalls implements RawSyscalls {
     if (end <= addr) return ENOMEM;
     const p = prot & ~grows;
     if ((p & ~BigInt(M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC | M.PROT_SEM)) !== 0n) return EINVAL;
-    return doMprotect(this.mm, Number(addr), num(end), Number(p | grows));
+    return doMprotect(this.mm, ...span(addr, end), Number(p | grows));
   }
 
   /** Linux: mm/mremap.c check_mremap_params(). */
@@ -188,7 +197,7 @@ export class Syscalls implements RawSyscalls {
     if (len !== 0n && L === 0n) return EINVAL;
     if (addr + L > MASK64) return EINVAL;
     if (L === 0n) return 0;
-    return doMadvise(this.mm, Number(addr), num(addr + L), b);
+    return doMadvise(this.mm, ...span(addr, addr + L), b);
   }
 
   /** Linux: mm/msync.c. */
@@ -202,7 +211,7 @@ export class Syscalls implements RawSyscalls {
     const end = (addr + L) & MASK64;
     if (end < addr) return ENOMEM;
     if (end === addr) return 0;
-    return doMsync(this.mm, Number(addr), num(end), f);
+    return doMsync(this.mm, ...span(addr, end), f);
   }
 
   mlock(addr: bigint, len: bigint): number {
@@ -266,7 +275,7 @@ export class Syscalls implements RawSyscalls {
     if (len !== 0n && L === 0n) return EINVAL;
     if (addr + L > MASK64) return EINVAL;
     if (L === 0n) return 0;
-    return doMseal(this.mm, Number(addr), num(addr + L));
+    return doMseal(this.mm, ...span(addr, addr + L));
   }
 
   openat(path: string, flags: bigint, mode: bigint): number {

@@ -11,7 +11,7 @@ import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
   VM_IO, VM_LOCKED, VM_MAYBE_GUARD, VM_MAYSHARE, VM_MAYWRITE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP,
-  VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma,
+  VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma, thpSuitable,
 } from './vma.js';
 
 /** Advice values this kernel accepts (CONFIG_MEMORY_FAILURE off: no HWPOISON/SOFT_OFFLINE). */
@@ -169,17 +169,18 @@ function ksmCompatible(v: Vma): boolean {
 }
 
 /**
- * Linux: mm/khugepaged.c madvise_collapse(): needs a whole 2 MiB block of an anonymous VMA; the
- * collapse leaves it backed by a huge page (resident).
+ * Linux: mm/khugepaged.c madvise_collapse(): EINVAL unless the VMA could hold a PMD THP
+ * (thp_vma_allowable_order(), sysfs settings ignored); then every whole 2 MiB block of the range
+ * is collapsed into a huge page (resident). A range holding no whole block succeeds doing nothing.
  */
 function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
-  if (!vma.isAnonymous() || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || (vma.flags & VM_SHARED) !== 0) {
+  if (!vma.isAnonymous() || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB | VM_SHARED)) !== 0 || !thpSuitable(vma)) {
     return -Errno.EINVAL;
   }
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
-  if (hstart >= hend) return -Errno.EINVAL;
+  if (hstart >= hend) return vma;
   anonVmaPrepare(mm, vma);
   for (let a = hstart; a < hend; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
   return vma;

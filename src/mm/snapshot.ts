@@ -3,7 +3,7 @@
  * inspector consume, so none of them reaches into the tree.
  */
 import { type AddressSpace, PTE_ANON, PTE_FILE } from './address-space.js';
-import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_SPECIAL, type Vma, vmFlagsString } from './vma.js';
+import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_SPECIAL, type Vma, thpSuitable, vmFlagsString } from './vma.js';
 
 export interface VmaInfo {
   start: number;
@@ -65,13 +65,7 @@ function isThpEligible(v: Vma): boolean {
   // PMD (Linux: thp_vma_allowable_order() with thp_vma_suitable_order()).
   if ((v.flags & VM_NOHUGEPAGE) !== 0 || (v.flags & VM_HUGEPAGE) === 0 || (v.flags & VM_SPECIAL) !== 0) return false;
   if ((v.flags & 7) === 0) return false;
-  // thp_vma_suitable_order(vma, vm_end - PMD_SIZE): the PMD ending at or below vm_end must start
-  // inside the VMA. For a VMA ending below 2 MiB that address underflows and the kernel's u64
-  // arithmetic calls it suitable (recorded on 6.18).
-  const PMD = 0x200000;
-  if (v.end < PMD) return true;
-  const haddr = Math.floor((v.end - PMD) / PMD) * PMD;
-  return haddr >= v.start;
+  return thpSuitable(v);
 }
 
 export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {

@@ -196,3 +196,14 @@ export const VMA_MERGE_FIELDS = {
 export function protToVmFlags(prot: number): number {
   return (prot & 7) === 0 ? 0 : ((prot & 1 ? VM_READ : 0) | (prot & 2 ? VM_WRITE : 0) | (prot & 4 ? VM_EXEC : 0));
 }
+
+/**
+ * Linux: thp_vma_suitable_order(vma, vm_end - PMD_SIZE, PMD_ORDER) as __thp_vma_allowable_orders()
+ * calls it: the PMD ending at or below vm_end must start inside the VMA. For a VMA ending below
+ * 2 MiB that address underflows and the kernel's u64 arithmetic calls it suitable (recorded).
+ */
+export function thpSuitable(v: Vma): boolean {
+  const PMD = 0x200000;
+  if (v.end < PMD) return true;
+  return Math.floor((v.end - PMD) / PMD) * PMD >= v.start;
+}
