@@ -3,7 +3,9 @@
 // placement controls (small gaps filled, a PROT_NONE fence as the lowest mapping, 16 shim
 // positions x 3 runs = 48 samples per operation and level; see kernel_vma.c).
 //
-// Usage: npx tsc -p tsconfig.json && node bench/vma.mjs [options]   (bench/run.mjs runs it)
+// Usage: npx tsc -p tsconfig.json &&
+//        node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 bench/vma.mjs [options]
+//   (bench/run.mjs runs it so; the flags are explained at churnNewSpace() below)
 //   --iters N           round trips per sample (default 1000)
 //   --targets a,b,c,d   map_count to grow the filler to before the fence, per level
 //                       (bench/run.mjs passes the kernel's own counts; default 27,984,9984,59984)
@@ -14,12 +16,15 @@
 //   --only id,id        time only these operations
 //   --positions N       shim positions (default 16; fewer for profiling)
 //   --clock wall|cpu    process.hrtime.bigint (default) or process.cpuUsage (CPU time of the
-//                       whole process: steadier when other processes compete for the CPUs)
+//                       whole process, V8's helper threads included: steadier when other
+//                       processes compete for the CPUs, but not comparable to the kernel's)
 //   --dump-samples      every sample on stderr
-// Run it with --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 (run.mjs does): see
-// churnNewSpace() below.
-// Prints one JSON document on stdout. Within one position the variants' samples alternate
-// (facade, fast, facade, fast, ...), so machine drift hits both alike.
+//
+// Every level is its own simulated process (createSystem()), all built before anything is timed,
+// and the samples are taken round-robin: for each position and operation, run r of every level
+// and variant, then run r+1, ... so machine drift hits all levels and both variants alike. The
+// 60k/36 growth is also reported as the median of the per-round ratios (`scale`).
+// Prints one JSON document on stdout.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,16 +41,11 @@ function arg(name, dflt) {
 const list = (s) => s.split(',').filter((x) => x !== '');
 
 const ITERS = Number(arg('iters', '1000'));
-const CLOCK = arg('clock', 'wall');
-/** The clock, in ns (cpu: µs resolution, which is 0.1% of a sample). */
-const now = CLOCK === 'cpu'
-  ? () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; }
-  : () => Number(process.hrtime.bigint());
 const LEVELS = list(arg('levels', '0,1000,10000,60000')).map(Number);
 const TARGETS = list(arg('targets', '27,984,9984,59984')).map(Number);
 const POSITIONS = Number(arg('positions', '16'));
 const RUNS_PER_POSITION = 3;
-const GC_EACH_POSITION = process.argv.includes('--gc-each-position');
+const CLOCK = arg('clock', 'wall');
 const DUMP = process.argv.includes('--dump-samples');
 const ONLY = arg('only', '') === '' ? null : new Set(list(arg('only', '')));
 const fastPath = path.join(dist, 'kernel/fast.js');
@@ -53,6 +53,11 @@ const VARIANTS = list(arg('variants', existsSync(fastPath) ? 'facade,fast' : 'fa
 const FastSyscalls = VARIANTS.includes('fast')
   ? (await import(pathToFileURL(fastPath).href)).FastSyscalls
   : null;
+
+/** The clock, in ns (cpu: µs resolution, 0.1% of a sample). */
+const now = CLOCK === 'cpu'
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; }
+  : () => Number(process.hrtime.bigint());
 
 const PAGE = 4096;
 const KiB = 1024;
@@ -65,88 +70,118 @@ const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
+const MAP_FIXED_NOREPLACE = 0x100000;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const MREMAP_MAYMOVE = 1;
 const MREMAP_FIXED = 2;
 const U64_M1 = 0xffffffffffffffffn; // fd -1 as the raw u64 a C caller passes
 
-const system = createSystem();
-const task = system.task(0);
-const mm = task.mm;
-const B = task.sys; // the bigint facade: also used for every (untimed) setup step
-const F = FastSyscalls ? new FastSyscalls({ mm: task.mm, fds: task.fds, fs: system.fs }) : null;
-
 function die(what, r) {
   throw new Error(`vma.mjs: ${what} failed: ${r}`);
 }
 
-/** Setup helpers (untimed), through the bigint facade like any caller. */
-function mapAnon(addr, len, prot, extra) {
-  const r = B.mmap(BigInt(addr), BigInt(len), BigInt(prot), BigInt(ANON | extra), U64_M1, 0n);
-  if (r < 0) die('mmap', r);
-  return r;
-}
-function unmap(addr, len) {
-  const r = B.munmap(BigInt(addr), BigInt(len));
-  if (r < 0) die('munmap', r);
-}
-function freeHole(len) {
-  const p = mapAnon(0, len, PROT_NONE, 0);
-  unmap(p, len);
-  return p;
+function pageUp(a) {
+  const r = a % PAGE;
+  return r === 0 ? a : a - r + PAGE;
 }
 
-/** Linux: the gaps the loader leaves between libraries (kernel_vma.c fill_small_gaps()). */
-function fillSmallGaps() {
-  let prevHi = 0;
-  for (const line of task.proc.maps()) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+)/.exec(line);
-    if (!m) continue;
-    if (line.includes('[stack]') || line.includes('[vsyscall]')) break;
-    const lo = parseInt(m[1], 16);
-    const hi = parseInt(m[2], 16);
-    if (prevHi && lo > prevHi && lo - prevHi < 2 ** 30 && prevHi > 2 ** 40) {
-      const r = B.mmap(BigInt(prevHi), BigInt(lo - prevHi), 0n, BigInt(ANON | 0x100000), U64_M1, 0n);
-      if (r < 0) die('fill gap', r);
-    }
-    prevHi = hi;
+/**
+ * One simulated process at one level: its system, the bigint facade `B` (also used for every
+ * untimed setup step, like any caller), FastSyscalls `F`, and the operations' state.
+ */
+class Space {
+  constructor() {
+    this.system = createSystem();
+    this.task = this.system.task(0);
+    this.mm = this.task.mm;
+    this.B = this.task.sys;
+    this.F = FastSyscalls ? new FastSyscalls({ mm: this.mm, fds: this.task.fds, fs: this.system.fs }) : null;
+    this.lowest = 0;
+    this.len = 0;
+    this.a = 0;
+    this.b = 0;
+    this.brk0 = 0;
+    this.neighbour = 0;
+    this.check = null;
   }
-}
 
-function growFillerTo(target) {
-  let have;
-  while ((have = mm.mapCount) < target) {
-    const need = target - have;
-    const p = mapAnon(0, need * PAGE, RW, MAP_NORESERVE);
-    for (let i = 1; i < need; i += 2) {
-      const r = B.mprotect(BigInt(p + i * PAGE), BigInt(PAGE), BigInt(PROT_READ));
-      if (r < 0) die('mprotect filler', r);
+  mapAnon(addr, len, prot, extra) {
+    const r = this.B.mmap(BigInt(addr), BigInt(len), BigInt(prot), BigInt(ANON | extra), U64_M1, 0n);
+    if (r < 0) die('mmap', r);
+    return r;
+  }
+
+  unmap(addr, len) {
+    const r = this.B.munmap(BigInt(addr), BigInt(len));
+    if (r < 0) die('munmap', r);
+  }
+
+  /** A free hole of `len` bytes where the next unhinted mapping would go. */
+  freeHole(len) {
+    const p = this.mapAnon(0, len, PROT_NONE, 0);
+    this.unmap(p, len);
+    return p;
+  }
+
+  /** The gaps the loader leaves between libraries (kernel_vma.c fill_small_gaps()). */
+  fillSmallGaps() {
+    let prevHi = 0;
+    for (const line of this.task.proc.maps()) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+)/.exec(line);
+      if (!m) continue;
+      if (line.includes('[stack]') || line.includes('[vsyscall]')) break;
+      const lo = parseInt(m[1], 16);
+      const hi = parseInt(m[2], 16);
+      if (prevHi && lo > prevHi && lo - prevHi < 2 ** 30 && prevHi > 2 ** 40) {
+        this.mapAnon(prevHi, lo - prevHi, PROT_NONE, MAP_FIXED_NOREPLACE);
+      }
+      prevHi = hi;
     }
+  }
+
+  /** A heap, as glibc's first malloc makes one (132 KiB): brk then resizes the [heap] VMA. */
+  makeHeap() {
+    const b0 = this.B.brk(0n);
+    if (this.B.brk(BigInt(b0 + 0x21000)) !== b0 + 0x21000) die('brk heap', b0);
+  }
+
+  /** Filler VMAs: one mapping whose pages alternate RW / R (kernel_vma.c grow_filler_to()). */
+  growFillerTo(target) {
+    let have;
+    while ((have = this.mm.mapCount) < target) {
+      const need = target - have;
+      const p = this.mapAnon(0, need * PAGE, RW, MAP_NORESERVE);
+      for (let i = 1; i < need; i += 2) {
+        const r = this.B.mprotect(BigInt(p + i * PAGE), BigInt(PAGE), BigInt(PROT_READ));
+        if (r < 0) die('mprotect filler', r);
+      }
+    }
+  }
+
+  /** At position 0: VMAs one unhinted mapping of `len` adds, and where it lands. */
+  placement(expectDelta) {
+    if (this.check === null) return;
+    const before = this.mm.mapCount;
+    const p = this.mapAnon(0, this.len, RW, 0);
+    this.check = { delta: this.mm.mapCount - before, offset: p - this.lowest, align2M: p % (2 * MiB) };
+    if (this.check.delta !== expectDelta) {
+      process.stderr.write(`vma.mjs: mapping at 0x${p.toString(16)} added ${this.check.delta} VMAs, expected ${expectDelta}\n`);
+    }
+    this.unmap(p, this.len);
   }
 }
 
 // ---- the operations ------------------------------------------------------------------------
 // Each has setup/teardown (untimed, facade) and one body per variant: `b` on the bigint facade
 // with bigint constants hoisted, `n` on FastSyscalls with numbers. A body returns a value the
-// caller sinks. Results are checked as kernel_vma.c checks them.
-
-const S = { lowest: 0, len: 0, a: 0, b: 0, brk0: 0, neighbour: 0, check: null };
-
-function placement(expectDelta) {
-  if (S.check === null) return;
-  const before = mm.mapCount;
-  const p = mapAnon(0, S.len, RW, 0);
-  S.check = { delta: mm.mapCount - before, offset: p - S.lowest, align2M: p % (2 * MiB) };
-  if (S.check.delta !== expectDelta) {
-    process.stderr.write(`vma.mjs: mapping at 0x${p.toString(16)} added ${S.check.delta} VMAs, expected ${expectDelta}\n`);
-  }
-  unmap(p, S.len);
-}
+// caller sinks; results are checked as kernel_vma.c checks them. An address returned by the
+// facade is a number, so a caller passing it back converts it (BigInt(p)): part of the cost.
 
 function mmapBodies() {
   return {
-    b(n) {
-      const len = BigInt(S.len);
+    b(c, n) {
+      const B = c.B;
+      const len = BigInt(c.len);
       let x = 0;
       for (let i = 0; i < n; i++) {
         const p = B.mmap(0n, len, 3n, 0x22n, U64_M1, 0n);
@@ -155,8 +190,9 @@ function mmapBodies() {
       }
       return x;
     },
-    n(n) {
-      const len = S.len;
+    n(c, n) {
+      const F = c.F;
+      const len = c.len;
       let x = 0;
       for (let i = 0; i < n; i++) {
         const p = F.mmap(0, len, 3, 0x22, -1, 0);
@@ -171,34 +207,35 @@ function mmapBodies() {
 const OPS = [
   {
     id: 'mmap4k', name: 'mmap+munmap 4 KiB (new VMA)',
-    setup() { S.len = 4 * KiB; placement(1); },
+    setup(c) { c.len = 4 * KiB; c.placement(1); },
     teardown() {},
     ...mmapBodies(),
   },
   {
     id: 'mmap4k_merge', name: 'mmap+munmap 4 KiB merging with neighbour',
-    setup() { S.len = 4 * KiB; S.neighbour = mapAnon(0, PAGE, RW, 0); placement(0); },
-    teardown() { unmap(S.neighbour, PAGE); },
+    setup(c) { c.len = 4 * KiB; c.neighbour = c.mapAnon(0, PAGE, RW, 0); c.placement(0); },
+    teardown(c) { c.unmap(c.neighbour, PAGE); },
     ...mmapBodies(),
   },
   {
     id: 'mmap1m', name: 'mmap+munmap 1 MiB untouched',
-    setup() { S.len = 1 * MiB; placement(1); },
+    setup(c) { c.len = 1 * MiB; c.placement(1); },
     teardown() {},
     ...mmapBodies(),
   },
   {
     id: 'mmap1g', name: 'mmap+munmap 1 GiB untouched',
-    setup() { S.len = 1 * GiB; placement(1); },
+    setup(c) { c.len = 1 * GiB; c.placement(1); },
     teardown() {},
     ...mmapBodies(),
   },
   {
     id: 'mprotect', name: 'mprotect 1 page in 16 MiB and back (split+merge)',
-    setup() { S.len = 16 * MiB; S.a = mapAnon(0, S.len, RW, 0); },
-    teardown() { unmap(S.a, S.len); },
-    b(n) {
-      const mid = BigInt(S.a + S.len / 2);
+    setup(c) { c.len = 16 * MiB; c.a = c.mapAnon(0, c.len, RW, 0); },
+    teardown(c) { c.unmap(c.a, c.len); },
+    b(c, n) {
+      const B = c.B;
+      const mid = BigInt(c.a + c.len / 2);
       const pg = BigInt(PAGE);
       let x = 0;
       for (let i = 0; i < n; i++) {
@@ -208,8 +245,9 @@ const OPS = [
       }
       return x;
     },
-    n(n) {
-      const mid = S.a + S.len / 2;
+    n(c, n) {
+      const F = c.F;
+      const mid = c.a + c.len / 2;
       let x = 0;
       for (let i = 0; i < n; i++) {
         const r = F.mprotect(mid, PAGE, 1) | F.mprotect(mid, PAGE, 3);
@@ -221,10 +259,11 @@ const OPS = [
   },
   {
     id: 'hole', name: 'munmap middle page + MAP_FIXED refill',
-    setup() { S.len = 16 * MiB; S.a = mapAnon(0, S.len, RW, 0); },
-    teardown() { unmap(S.a, S.len); },
-    b(n) {
-      const mid = BigInt(S.a + S.len / 2);
+    setup(c) { c.len = 16 * MiB; c.a = c.mapAnon(0, c.len, RW, 0); },
+    teardown(c) { c.unmap(c.a, c.len); },
+    b(c, n) {
+      const B = c.B;
+      const mid = BigInt(c.a + c.len / 2);
       const pg = BigInt(PAGE);
       let x = 0;
       for (let i = 0; i < n; i++) {
@@ -236,8 +275,9 @@ const OPS = [
       }
       return x;
     },
-    n(n) {
-      const mid = S.a + S.len / 2;
+    n(c, n) {
+      const F = c.F;
+      const mid = c.a + c.len / 2;
       let x = 0;
       for (let i = 0; i < n; i++) {
         const r = F.munmap(mid, PAGE);
@@ -251,13 +291,14 @@ const OPS = [
   },
   {
     id: 'mremap_grow', name: 'mremap grow+shrink in place 64 KiB',
-    setup() { S.len = 64 * KiB; S.a = mapAnon(freeHole(4 * S.len), S.len, RW, MAP_FIXED); },
-    teardown() { unmap(S.a, S.len); },
-    b(n) {
-      const a = S.a;
+    setup(c) { c.len = 64 * KiB; c.a = c.mapAnon(c.freeHole(4 * c.len), c.len, RW, MAP_FIXED); },
+    teardown(c) { c.unmap(c.a, c.len); },
+    b(c, n) {
+      const B = c.B;
+      const a = c.a;
       const ab = BigInt(a);
-      const l1 = BigInt(S.len);
-      const l2 = BigInt(2 * S.len);
+      const l1 = BigInt(c.len);
+      const l2 = BigInt(2 * c.len);
       let x = 0;
       for (let i = 0; i < n; i++) {
         const r1 = B.mremap(ab, l1, l2, 0n, 0n);
@@ -267,10 +308,11 @@ const OPS = [
       }
       return x;
     },
-    n(n) {
-      const a = S.a;
-      const l1 = S.len;
-      const l2 = 2 * S.len;
+    n(c, n) {
+      const F = c.F;
+      const a = c.a;
+      const l1 = c.len;
+      const l2 = 2 * c.len;
       let x = 0;
       for (let i = 0; i < n; i++) {
         const r1 = F.mremap(a, l1, l2, 0, 0);
@@ -283,19 +325,20 @@ const OPS = [
   },
   {
     id: 'mremap_move', name: 'mremap move there+back 64 KiB',
-    setup() {
-      S.len = 64 * KiB;
-      const hole = freeHole(3 * S.len);
-      S.a = mapAnon(hole, S.len, RW, MAP_FIXED);
-      S.b = hole + 2 * S.len;
+    setup(c) {
+      c.len = 64 * KiB;
+      const hole = c.freeHole(3 * c.len);
+      c.a = c.mapAnon(hole, c.len, RW, MAP_FIXED);
+      c.b = hole + 2 * c.len;
     },
-    teardown() { unmap(S.a, S.len); },
-    b(n) {
-      const a = S.a;
-      const b = S.b;
+    teardown(c) { c.unmap(c.a, c.len); },
+    b(c, n) {
+      const B = c.B;
+      const a = c.a;
+      const b = c.b;
       const ab = BigInt(a);
       const bb = BigInt(b);
-      const len = BigInt(S.len);
+      const len = BigInt(c.len);
       const f = BigInt(MREMAP_MAYMOVE | MREMAP_FIXED);
       let x = 0;
       for (let i = 0; i < n; i++) {
@@ -306,10 +349,11 @@ const OPS = [
       }
       return x;
     },
-    n(n) {
-      const a = S.a;
-      const b = S.b;
-      const len = S.len;
+    n(c, n) {
+      const F = c.F;
+      const a = c.a;
+      const b = c.b;
+      const len = c.len;
       const f = MREMAP_MAYMOVE | MREMAP_FIXED;
       let x = 0;
       for (let i = 0; i < n; i++) {
@@ -323,18 +367,19 @@ const OPS = [
   },
   {
     id: 'brk', name: 'brk +4 KiB and back',
-    setup() {
-      S.brk0 = B.brk(0n);
-      if (S.check !== null) {
-        const before = mm.mapCount;
-        B.brk(BigInt(pageUp(S.brk0) + PAGE));
-        S.check = { delta: mm.mapCount - before, offset: 0, align2M: 0 };
-        B.brk(BigInt(S.brk0));
+    setup(c) {
+      c.brk0 = c.B.brk(0n);
+      if (c.check !== null) {
+        const before = c.mm.mapCount;
+        c.B.brk(BigInt(pageUp(c.brk0) + PAGE));
+        c.check = { delta: c.mm.mapCount - before, offset: 0, align2M: 0 };
+        c.B.brk(BigInt(c.brk0));
       }
     },
     teardown() {},
-    b(n) {
-      const b0 = S.brk0;
+    b(c, n) {
+      const B = c.B;
+      const b0 = c.brk0;
       const grown = pageUp(b0) + PAGE;
       const b0b = BigInt(b0);
       const gb = BigInt(grown);
@@ -346,8 +391,9 @@ const OPS = [
       }
       return x;
     },
-    n(n) {
-      const b0 = S.brk0;
+    n(c, n) {
+      const F = c.F;
+      const b0 = c.brk0;
       const grown = pageUp(b0) + PAGE;
       let x = 0;
       for (let i = 0; i < n; i++) {
@@ -360,110 +406,117 @@ const OPS = [
   },
 ].filter((op) => ONLY === null || ONLY.has(op.id));
 
-function pageUp(a) {
-  const r = a % PAGE;
-  return r === 0 ? a : a - r + PAGE;
-}
-
-let sinkValue = 0;
 const BODY = { facade: 'b', fast: 'n' };
+let sinkValue = 0;
 
-function median(v) {
+function stats(v) {
   const s = [...v].sort((x, y) => x - y);
   const n = s.length;
   return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], samples: n };
 }
 
-/** One (operation, position): setup, warm-up, RUNS_PER_POSITION samples per variant, teardown. */
-function timeAtPosition(op, samples, checkNow) {
-  S.check = checkNow ? {} : null;
-  op.setup();
-  const check = S.check;
-  const bodies = VARIANTS.map((v) => op[BODY[v]]);
-  for (const body of bodies) sinkValue ^= body(Math.floor(ITERS / 10) + 1);
-  for (let r = 0; r < RUNS_PER_POSITION; r++) {
-    for (let k = 0; k < bodies.length; k++) {
-      const t0 = now();
-      sinkValue ^= bodies[k](ITERS);
-      const ns = (now() - t0) / ITERS;
-      samples[k].push(ns);
-      if (DUMP) process.stderr.write(`${op.id} ${VARIANTS[k]} vmas=${mm.mapCount} ${ns.toFixed(0)}\n`);
-    }
-  }
-  op.teardown();
-  return check;
-}
-
 /**
- * Allocate ~200 MB of short-lived objects. In this VM the first touch of a page costs far more
- * than a kernel page fault (host-side backing), and V8 allocates the operations' garbage in
- * the new space: until both semispaces have been written a few times, every sample that runs
- * into untouched new-space pages pays that cost (measured: 3.5 instead of 1.0 µs per round
- * trip). Churning the new space before timing makes the figures the steady state's.
+ * Allocate a few hundred MB of short-lived objects. In this kind of VM the first touch of a page
+ * costs far more than a kernel page fault (the host backs guest memory lazily), and the
+ * operations' garbage goes to V8's new space: until both semispaces have been written a few
+ * times, every sample that runs into untouched new-space pages pays that (measured: 3.5 instead
+ * of 1.0 µs per mmap+munmap). With the new space's size fixed (--min-semi-space-size =
+ * --max-semi-space-size = 16, V8's default maximum on 64-bit) it cannot grow into fresh
+ * memory later; churning it once before timing makes the figures the steady state's.
  */
 function churnNewSpace() {
   let keep = null;
   for (let i = 0; i < 4_000_000; i++) {
     const o = { a: i, b: keep };
-    if ((i & 1023) === 0) keep = null; else keep = o;
+    keep = (i & 1023) === 0 ? null : o;
   }
   return keep;
 }
 
 // ---- main ------------------------------------------------------------------------------------
 
-fillSmallGaps();
-// A heap, as glibc's first malloc makes one (132 KiB): brk then grows/shrinks the [heap] VMA.
-{
-  const b0 = B.brk(0n);
-  if (B.brk(BigInt(b0 + 0x21000)) !== b0 + 0x21000) die('brk heap', b0);
-}
-const baseVmas = mm.mapCount;
+const t0 = performance.now();
+const spaces = LEVELS.map((level, l) => {
+  const c = new Space();
+  c.fillSmallGaps();
+  c.makeHeap();
+  c.baseVmas = c.mm.mapCount;
+  c.growFillerTo(TARGETS[l] ?? level - 16);
+  c.vmasBeforeFence = c.mm.mapCount;
+  return c;
+});
+const buildSeconds = (performance.now() - t0) / 1000;
 
-churnNewSpace();
-// Warm-up: every body of every variant, before anything is timed (JIT tiers, inline caches).
-{
-  S.lowest = mapAnon(0, PAGE, PROT_NONE, 0);
+// Warm-up: every body of every variant on every level (JIT tiers, inline caches), then the
+// layout build's garbage is collected and the new space churned: none of it is the operations'.
+for (const c of spaces) {
+  c.lowest = c.mapAnon(0, PAGE, PROT_NONE, 0);
   for (const op of OPS) {
-    S.check = null;
-    op.setup();
-    for (const v of VARIANTS) for (let i = 0; i < 5; i++) sinkValue ^= op[BODY[v]](ITERS);
-    op.teardown();
+    c.check = null;
+    op.setup(c);
+    for (const v of VARIANTS) for (let i = 0; i < 3; i++) sinkValue ^= op[BODY[v]](c, ITERS);
+    op.teardown(c);
   }
-  unmap(S.lowest, PAGE);
+  c.unmap(c.lowest, PAGE);
 }
+globalThis.gc?.();
+sinkValue ^= churnNewSpace() === null ? 0 : 1;
 
-const out = { clock: CLOCK, iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS, baseVmas, levels: [] };
-for (let l = 0; l < LEVELS.length; l++) {
-  const t0 = performance.now();
-  growFillerTo(TARGETS[l] ?? LEVELS[l] - 16);
-  const vmasBeforeFence = mm.mapCount;
-  // The layout build's garbage is not the operations' cost: collect it before timing
-  // (node --expose-gc; bench/run.mjs passes it).
-  globalThis.gc?.();
-  churnNewSpace();
-  const samples = OPS.map(() => VARIANTS.map(() => []));
-  const checks = OPS.map(() => null);
-  S.lowest = mapAnon(0, PAGE, PROT_NONE, 0);
-  for (let pos = 0; pos < POSITIONS; pos++) {
-    S.lowest = mapAnon(0, PAGE, pos & 1 ? PROT_READ : PROT_NONE, 0);
-    if (GC_EACH_POSITION) globalThis.gc?.();
-    OPS.forEach((op, o) => {
-      const c = timeAtPosition(op, samples[o], pos === 0);
-      if (pos === 0) checks[o] = c;
+// samples[o][l][k]: operation o, level l, variant k.
+const samples = OPS.map(() => spaces.map(() => VARIANTS.map(() => [])));
+// scale[o][k]: per-round ratio of the last level's sample to the first level's.
+const scale = OPS.map(() => VARIANTS.map(() => []));
+const checks = OPS.map(() => spaces.map(() => null));
+const t1 = performance.now();
+for (const c of spaces) c.lowest = c.mapAnon(0, PAGE, PROT_NONE, 0); // the fence
+for (let pos = 0; pos < POSITIONS; pos++) {
+  for (const c of spaces) c.lowest = c.mapAnon(0, PAGE, pos & 1 ? PROT_READ : PROT_NONE, 0); // a shim
+  OPS.forEach((op, o) => {
+    const bodies = VARIANTS.map((v) => op[BODY[v]]);
+    spaces.forEach((c, l) => {
+      c.check = pos === 0 ? {} : null;
+      op.setup(c);
+      if (pos === 0) checks[o][l] = c.check;
+      for (const body of bodies) sinkValue ^= body(c, Math.floor(ITERS / 10) + 1);
     });
-  }
-  const level = { level: LEVELS[l], vmasBeforeFence, vmasAfterShims: mm.mapCount, seconds: 0, ops: {} };
+    for (let r = 0; r < RUNS_PER_POSITION; r++) {
+      spaces.forEach((c, l) => {
+        for (let k = 0; k < bodies.length; k++) {
+          const s0 = now();
+          sinkValue ^= bodies[k](c, ITERS);
+          const ns = (now() - s0) / ITERS;
+          samples[o][l][k].push(ns);
+          if (DUMP) process.stderr.write(`${op.id} ${VARIANTS[k]} vmas=${c.mm.mapCount} ${ns.toFixed(0)}\n`);
+        }
+      });
+      for (let k = 0; k < bodies.length; k++) {
+        const s = samples[o];
+        scale[o][k].push(s[s.length - 1][k].at(-1) / s[0][k].at(-1));
+      }
+    }
+    for (const c of spaces) op.teardown(c);
+  });
+}
+const timeSeconds = (performance.now() - t1) / 1000;
+
+const out = {
+  clock: CLOCK, iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS,
+  buildSeconds, timeSeconds, levels: [], scale: {},
+};
+spaces.forEach((c, l) => {
+  const level = { level: LEVELS[l], baseVmas: c.baseVmas, vmasBeforeFence: c.vmasBeforeFence, vmasAfterShims: c.mm.mapCount, ops: {} };
   OPS.forEach((op, o) => {
     const r = { name: op.name };
-    VARIANTS.forEach((v, k) => { r[v] = median(samples[o][k]); });
-    const c = checks[o];
-    if (c && c.delta !== undefined) Object.assign(r, { checkDelta: c.delta, checkOffset: c.offset, checkAlign2M: c.align2M });
+    VARIANTS.forEach((v, k) => { r[v] = stats(samples[o][l][k]); });
+    const ch = checks[o][l];
+    if (ch && ch.delta !== undefined) Object.assign(r, { checkDelta: ch.delta, checkOffset: ch.offset, checkAlign2M: ch.align2M });
     level.ops[op.id] = r;
   });
-  level.seconds = (performance.now() - t0) / 1000;
   out.levels.push(level);
-}
-task.checkInvariants();
+  c.task.checkInvariants();
+});
+OPS.forEach((op, o) => {
+  out.scale[op.id] = Object.fromEntries(VARIANTS.map((v, k) => [v, stats(scale[o][k])]));
+});
 out.sink = sinkValue & 1;
 process.stdout.write(JSON.stringify(out) + '\n');

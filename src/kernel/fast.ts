@@ -67,7 +67,7 @@ export class FastSyscalls {
     return this.ctx.mm;
   }
 
-  /** mmap with the file offset in pages (byte offset pgoff * 4096). */
+  /** mmap with the file offset in pages (byte offset pgoff * 4096). Linux: mm/mmap.c ksys_mmap_pgoff(). */
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, pgoff: number): number {
     check(addr, 'addr'); check(len, 'len'); check(prot, 'prot'); check(flags, 'flags'); check(fd, 'fd', true);
     check(pgoff, 'pgoff');
@@ -88,6 +88,7 @@ export class FastSyscalls {
     });
   }
 
+  /** Linux: mm/vma.c do_vmi_munmap(). */
   munmap(addr: number, len: number): number {
     check(addr, 'addr'); check(len, 'len');
     if (addr % 4096 !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return EINVAL;
@@ -96,6 +97,7 @@ export class FastSyscalls {
     return doMunmap(this.mm, addr, end);
   }
 
+  /** Linux: mm/mprotect.c do_mprotect_pkey(), argument part. */
   mprotect(addr: number, len: number, prot: number): number {
     check(addr, 'addr'); check(len, 'len'); check(prot, 'prot');
     const lo = prot >>> 0;
@@ -109,6 +111,7 @@ export class FastSyscalls {
     return doMprotect(this.mm, addr, num(end), lo);
   }
 
+  /** Linux: mm/mremap.c check_mremap_params(). */
   mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
     check(oldAddr, 'old_addr'); check(oldLen, 'old_len'); check(newLen, 'new_len'); check(flags, 'flags');
     check(newAddr, 'new_addr');

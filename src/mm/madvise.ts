@@ -170,20 +170,31 @@ function ksmCompatible(v: Vma): boolean {
 
 /**
  * Linux: mm/khugepaged.c madvise_collapse(): EINVAL unless the VMA could hold a PMD THP
- * (thp_vma_allowable_order(), sysfs settings ignored); then every whole 2 MiB block of the range
- * is collapsed into a huge page (resident). A range holding no whole block succeeds doing nothing.
+ * (thp_vma_allowable_order(), sysfs settings ignored). Then each whole 2 MiB block of the range is
+ * collapsed; a block without any page table (never faulted: SCAN_PMD_NULL) fails with EINVAL, and
+ * a range holding no whole block succeeds doing nothing.
  */
 function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
   if (!vma.isAnonymous() || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB | VM_SHARED)) !== 0 || !thpSuitable(vma)) {
     return -Errno.EINVAL;
   }
+  // Observed on 6.18: memory that never had an anonymous page (no anon_vma) is refused outright.
+  if (vma.anonVma === null) return -Errno.EINVAL;
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
-  if (hstart >= hend) return vma;
-  anonVmaPrepare(mm, vma);
-  for (let a = hstart; a < hend; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
-  return vma;
+  let failed = false;
+  for (let b = hstart; b < hend; b += PMD) {
+    let present = false;
+    for (let a = b; a < b + PMD && !present; a += 4096) {
+      const k = mm.ptes.get(a / 4096);
+      present = k !== undefined && k !== PTE_GUARD;
+    }
+    if (!present) { failed = true; continue; }
+    anonVmaPrepare(mm, vma);
+    for (let a = b; a < b + PMD; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
+  }
+  return failed ? -Errno.EINVAL : vma;
 }
 
 /**

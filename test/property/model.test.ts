@@ -388,16 +388,31 @@ function testVmas(ctx: Ctx): Vma[] {
   return ctx.t.mm.vmas().filter((v) => !isInitVma(ctx, v) && !(v.start < heapEnd && v.end > ctx.m.startBrk));
 }
 
-/** The page address a range operation starts at (see Pick). */
-function startOf(ctx: Ctx, pick: Pick, page: number): number {
+/**
+ * The page address a range operation starts at, and its length in pages (see Pick): inside a
+ * picked VMA the range is cut at the VMA's end three times out of four, so that most operations
+ * act on mapped memory while holes and neighbours are still hit.
+ */
+function rangeOf(ctx: Ctx, pick: Pick, page: number, pages: number): [number, number] {
   if (pick !== null) {
     const c = testVmas(ctx);
     if (c.length > 0) {
       const v = c[pick % c.length];
-      return v.start + (page % v.pages) * PG;
+      const off = page % v.pages;
+      return [v.start + off * PG, pick % 4 === 0 ? pages : Math.min(pages, v.pages - off)];
     }
   }
-  return ARENA + page * PG;
+  return [ARENA + page * PG, pages];
+}
+
+/**
+ * Pages of [addr, addr + pages) before the first start-state page (the [vvar] above the first
+ * unhinted mapping, for instance): operations never reach into the start state.
+ */
+function clamp(ctx: Ctx, addr: number, pages: number): number {
+  const p = Math.floor(addr / PG);
+  for (let i = 0; i <= pages; i++) if (ctx.m.isInit(p + i)) return i - 1;
+  return pages;
 }
 
 function checkPlaced(ctx: Ctx, r: number, pages: number, what: string, also: [number, number] | null = null): void {
@@ -454,7 +469,10 @@ function run(ctx: Ctx, op: Op): void {
       return;
     }
     case 'munmap': {
-      const addr = startOf(ctx, op.pick, op.page) + op.sub;
+      const [start, span] = rangeOf(ctx, op.pick, op.page, op.pages);
+      const addr = start + op.sub;
+      op = { ...op, pages: clamp(ctx, addr, span) };
+      if (op.pages <= 0) return;
       const len = op.zero ? 0 : op.pages * PG - op.cut;
       const what = `munmap(${hex(addr)}, ${hex(len)})`;
       ctx.log.push(what);
@@ -465,7 +483,10 @@ function run(ctx: Ctx, op: Op): void {
       return;
     }
     case 'mprotect': {
-      const addr = startOf(ctx, op.pick, op.page) + op.sub;
+      const [start, span] = rangeOf(ctx, op.pick, op.page, op.pages);
+      const addr = start + op.sub;
+      op = { ...op, pages: clamp(ctx, addr, span) };
+      if (op.pages <= 0) return;
       const len = op.zero ? 0 : op.pages * PG - op.cut;
       const what = `mprotect(${hex(addr)}, ${hex(len)}, ${op.prot})`;
       ctx.log.push(what);
@@ -483,7 +504,9 @@ function run(ctx: Ctx, op: Op): void {
       return expectResult(ctx, what, r, want);
     }
     case 'madvise': {
-      const addr = startOf(ctx, op.pick, op.page);
+      const [addr, span] = rangeOf(ctx, op.pick, op.page, op.pages);
+      op = { ...op, pages: clamp(ctx, addr, span) };
+      if (op.pages <= 0) return;
       const what = `madvise(${hex(addr)}, ${hex(op.pages * PG)}, ${op.advice})`;
       ctx.log.push(what);
       const r = s.madvise(B(addr), B(op.pages * PG), B(op.advice));
@@ -504,7 +527,11 @@ function run(ctx: Ctx, op: Op): void {
       return expectResult(ctx, what, r, want);
     }
     case 'mlock': {
-      const addr = startOf(ctx, op.pick, op.page) + op.sub;
+      const [start, span] = rangeOf(ctx, op.pick, op.page, op.pages);
+      const addr = start + op.sub;
+      // the rounded range covers one more page when the start is not aligned
+      op = { ...op, pages: clamp(ctx, addr, span + (op.sub ? 1 : 0)) - (op.sub ? 1 : 0) };
+      if (op.pages <= 0) return;
       const len = op.pages * PG;
       const call = op.how === 'mlock' ? 'mlock' : op.how === 'onfault' ? 'mlock2' : 'munlock';
       const what = `${call}(${hex(addr)}, ${hex(len)}${op.how === 'onfault' ? ', MLOCK_ONFAULT' : ''})`;
