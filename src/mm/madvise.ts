@@ -5,7 +5,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { type AddressSpace, PTE_ANON, PTE_GUARD } from './address-space.js';
+import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD } from './address-space.js';
 import { anonVmaPrepare, faultInRange } from './populate.js';
 import { modifyRange } from './vma-merge.js';
 import {
@@ -93,6 +93,15 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      if (behavior === M.MADV_PAGEOUT && vma.file !== null && vma.file.inode.fs !== 'shmem') {
+        // Clean file pages this VMA maps are reclaimed (anonymous ones cannot be: no swap).
+        // Linux: mm/madvise.c madvise_cold_or_pageout_pte_range() → reclaim_pages().
+        for (let a = start; a < end; a += 4096) {
+          if (mm.ptes.get(a / 4096) !== PTE_FILE) continue;
+          mm.ptes.delete(a / 4096);
+          vma.file.inode.cached.delete(vma.pgoff + (a - vma.start) / 4096);
+        }
+      }
       return vma;
     case M.MADV_DONTNEED:
     case M.MADV_DONTNEED_LOCKED:
