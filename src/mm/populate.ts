@@ -43,7 +43,8 @@ export function anonVmaPrepare(mm: AddressSpace, v: Vma): void {
 
 /**
  * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
- * folios): one miss brings in the whole 2 MiB-aligned block around it, clipped to the file size;
+ * folios) on the sparse files scenarios make: one miss brings the whole file (4 MiB seen) into
+ * the cache; a model of the read-ahead window for dense files belongs to the page cache;
  * VM_RAND_READ reads the page alone; executable mappings (which Linux reads without read-ahead
  * window growth) were observed to read only the faulting pages. Linux: mm/filemap.c
  * do_sync_mmap_readahead(), page_cache_ra_order().
@@ -52,8 +53,7 @@ export function readAround(inode: MmInode, index: number, vmFlags: number): void
   inode.cached.add(index);
   if ((vmFlags & (VM_RAND_READ | VM_EXEC)) !== 0) return;
   const eofPages = Math.ceil(inode.size / 4096);
-  const start = index - (index % 512);
-  for (let i = start; i < start + 512 && i < eofPages; i++) inode.cached.add(i);
+  for (let i = 0; i < eofPages; i++) inode.cached.add(i);
 }
 
 /** Whether any access is allowed (Linux: vma_is_accessible()). */
