@@ -83,6 +83,8 @@ for (const op of OPS) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-prof-'));
   const r = spawnSync(process.execPath, [
     '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '50',
+    // as bench/run.mjs runs vma.mjs (see churnNewSpace() there)
+    '--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=16',
     path.join(here, 'vma.mjs'), '--variants', VARIANT, '--only', op, '--iters', ITERS,
     '--levels', String(LEVEL), '--targets', String(LEVEL === 0 ? 27 : LEVEL - 16), '--positions', '4',
   ], { encoding: 'utf8' });

@@ -19,6 +19,9 @@
 //                       whole process, V8's helper threads included: steadier when other
 //                       processes compete for the CPUs, but not comparable to the kernel's)
 //   --dump-samples      every sample on stderr
+//   --drop-residency    diagnostic only: forget the start state's resident pages (mm.ptes, 288
+//                       pages of the oracle's executor) before timing, to show what the per-page
+//                       residency bookkeeping (zapRange, moveResidency) costs the operations
 //
 // Every level is its own simulated process (createSystem()), all built before anything is timed,
 // and the samples are taken round-robin: for each position and operation, run r of every level
@@ -47,6 +50,7 @@ const POSITIONS = Number(arg('positions', '16'));
 const RUNS_PER_POSITION = 3;
 const CLOCK = arg('clock', 'wall');
 const DUMP = process.argv.includes('--dump-samples');
+const DROP_RESIDENCY = process.argv.includes('--drop-residency');
 const ONLY = arg('only', '') === '' ? null : new Set(list(arg('only', '')));
 const fastPath = path.join(dist, 'kernel/fast.js');
 const VARIANTS = list(arg('variants', existsSync(fastPath) ? 'facade,fast' : 'facade'));
@@ -438,6 +442,7 @@ function churnNewSpace() {
 const t0 = performance.now();
 const spaces = LEVELS.map((level, l) => {
   const c = new Space();
+  if (DROP_RESIDENCY) c.mm.ptes.clear();
   c.fillSmallGaps();
   c.makeHeap();
   c.baseVmas = c.mm.mapCount;
@@ -500,7 +505,7 @@ for (let pos = 0; pos < POSITIONS; pos++) {
 const timeSeconds = (performance.now() - t1) / 1000;
 
 const out = {
-  clock: CLOCK, iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS,
+  clock: CLOCK, dropResidency: DROP_RESIDENCY, iters: ITERS, positions: POSITIONS, runsPerPosition: RUNS_PER_POSITION, variants: VARIANTS,
   buildSeconds, timeSeconds, levels: [], scale: {},
 };
 spaces.forEach((c, l) => {

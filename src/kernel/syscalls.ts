@@ -132,9 +132,13 @@ export class Syscalls implements RawSyscalls {
     const L = pageAlign(len);
     const taskSize = BigInt(this.mm.taskSize);
     const lenN = L === 0n || L > taskSize ? Infinity : Number(L);
+    // A MAP_FIXED address within 4095 of 2^64 comes back from placement unchanged and is then
+    // taken for an error code (IS_ERR_VALUE) by __get_unmapped_area().
+    const fixed = (f & (M.MAP_FIXED | M.MAP_FIXED_NOREPLACE)) !== 0;
+    const fixedErr = fixed && addr > MASK64 - 4095n ? -Number(MASK64 + 1n - addr) : 0;
     return doMmap(this.mm, {
       file, addr: num(addr), len: lenN, prot: Number(prot & 0xffffffffn), flags: f,
-      pgoff: Number(pgoff), compat,
+      pgoff: Number(pgoff), compat, fixedErr,
     });
   }
 
@@ -289,6 +293,9 @@ export class Syscalls implements RawSyscalls {
 
   dup3(oldFd: bigint, newFd: bigint, flags: bigint): number {
     u64(oldFd, 'oldfd'); u64(newFd, 'newfd'); u64(flags, 'flags');
+    // The fds are `unsigned int` parameters.
+    oldFd &= 0xffffffffn;
+    newFd &= 0xffffffffn;
     if ((int32(flags) & ~M.O_CLOEXEC) !== 0) return EINVAL;
     const f = this.ctx.fds.get(oldFd);
     if (f === undefined) return -Errno.EBADF;
@@ -300,6 +307,7 @@ export class Syscalls implements RawSyscalls {
 
   close(fd: bigint): number {
     u64(fd, 'fd');
+    fd &= 0xffffffffn;
     if (this.ctx.fds.get(fd) === undefined) return -Errno.EBADF;
     this.ctx.fds.fds.delete(Number(fd));
     return 0;
@@ -307,6 +315,7 @@ export class Syscalls implements RawSyscalls {
 
   ftruncate(fd: bigint, len: bigint): number {
     u64(fd, 'fd'); u64(len, 'len');
+    fd &= 0xffffffffn;
     if (len >= 1n << 63n) return EINVAL;
     const f = this.ctx.fds.get(fd);
     if (f === undefined || f.path) return -Errno.EBADF;
@@ -333,6 +342,7 @@ export class Syscalls implements RawSyscalls {
   /** prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, ...): needs CONFIG_ANON_VMA_NAME. */
   setVmaAnonName(addr: bigint, len: bigint, name: string | null): number {
     u64(addr, 'addr'); u64(len, 'len');
+    if (name !== null && typeof name !== 'string') throw new TypeError('name must be a string or null');
     if (!this.mm.sys.sysctl.anonVmaName) return EINVAL;
     if ((addr & 0xfffn) !== 0n) return EINVAL;
     if (name !== null && (name.length > 80 || /[\\`$[\]]|[^\x20-\x7e]/.test(name))) return EINVAL;

@@ -192,6 +192,9 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
+  // The result compares the blocks collapsed with (hend - hstart) >> 21 in u64: a range inside one
+  // block (hstart > hend) fails with EINVAL, an empty span (hstart == hend) succeeds (recorded).
+  if (hstart > hend) return -Errno.EINVAL;
   let failed = false;
   for (let b = hstart; b < hend; b += PMD) {
     let present = false;

@@ -36,6 +36,8 @@ export interface MmapRequest {
   /** Page offset into the file. */
   pgoff: number;
   compat: boolean;
+  /** -errno a MAP_FIXED address near 2^64 turns into at placement (see the syscall layer). */
+  fixedErr?: number;
 }
 
 /** Linux: mm/mlock.c can_do_mlock(). */
@@ -74,6 +76,7 @@ export function doMmap(mm: AddressSpace, req: MmapRequest): number {
   let vmFlags = protToVmFlags(prot) | calcVmFlagBits(flags) | mm.defFlags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   let vmFlagsHi = 0;
 
+  if (req.fixedErr && len <= mm.taskSize) return req.fixedErr;
   const placed = getUnmappedArea(mm, { file, addr, len, pgoff, flags, compat: req.compat });
   if (placed < 0) return placed;
   addr = placed;

@@ -9,7 +9,7 @@ import { Errno } from '../abi/errno.js';
 import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD, PTE_ZERO } from './address-space.js';
 import {
   type MmInode, VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
-  VM_SOFTDIRTY, VM_WRITE, type Vma,
+  VM_STICKY, VM_WRITE, type Vma,
 } from './vma.js';
 
 const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
@@ -17,7 +17,7 @@ const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 /** Linux: mm/rmap.c anon_vma_compatible(): may b reuse a's anon_vma (a ends where b starts)? */
 function anonVmaCompatible(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.file === b.file && a.anonName === b.anonName &&
-    ((a.flags ^ b.flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) === 0 && a.flagsHi === b.flagsHi &&
+    ((a.flags ^ b.flags) & ~(VM_ACCESS_FLAGS | VM_STICKY)) === 0 && a.flagsHi === b.flagsHi &&
     b.pgoff === a.pgoff + (b.start - a.start) / 4096;
 }
 

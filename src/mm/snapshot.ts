@@ -61,10 +61,9 @@ export function vmaName(mm: AddressSpace, v: Vma): string {
 
 function isThpEligible(v: Vma): boolean {
   if (v.file !== null || v.special !== null || (v.flags & VM_SHARED) !== 0) return false;
-  // THP enabled=madvise: MADV_HUGEPAGE'd, accessible anonymous memory holding a whole aligned
+  // THP enabled=madvise: MADV_HUGEPAGE'd anonymous memory (PROT_NONE too) holding a whole aligned
   // PMD (Linux: thp_vma_allowable_order() with thp_vma_suitable_order()).
   if ((v.flags & VM_NOHUGEPAGE) !== 0 || (v.flags & VM_HUGEPAGE) === 0 || (v.flags & VM_SPECIAL) !== 0) return false;
-  if ((v.flags & 7) === 0) return false;
   return thpSuitable(v);
 }
 

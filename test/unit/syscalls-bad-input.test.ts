@@ -161,11 +161,7 @@ describe('misuse is a TypeError / RangeError thrown before any state change (STY
             : kind === 'path'
               ? [undefined, null, 0, 1n, {}, ['f']]
               : [undefined, 0, 1n, {}, ['x']]; // name: string | null only
-          // Engine bug (see the report): setVmaAnonName never checks its name's type and returns
-          // EINVAL (or, with CONFIG_ANON_VMA_NAME on, stores a non-string name). Flip to it()
-          // once the facade checks it.
-          const test = kind === 'name' ? it.fails : it;
-          test(`arg ${i} (${kind}): wrong types → TypeError`, () => {
+          it(`arg ${i} (${kind}): wrong types → TypeError`, () => {
             for (const bad of bads) {
               const w = world();
               const args = sig.good(w);
@@ -252,7 +248,7 @@ describe('mmap (§1.2 order of checks, §1.3)', () => {
   // Engine bug (see the report): the facade answers ENOMEM. Linux's MAP_FIXED placement returns
   // the address unchecked, and __get_unmapped_area() treats a value within 4095 of 2^64 as an
   // error code (IS_ERR_VALUE) and returns it as such: 2^64 − 1 → −1 (EPERM), 2^64 − 12 → ENOMEM.
-  it.fails('src: mm/mmap.c __get_unmapped_area IS_ERR_VALUE: MAP_FIXED at 2^64 − k (k < 4096) returns −k', () => {
+  it('src: mm/mmap.c __get_unmapped_area IS_ERR_VALUE: MAP_FIXED at 2^64 − k (k < 4096) returns −k', () => {
     const w = world();
     fails(w, EPERM, (s) => s.mmap(MAX, PG, RW, PA | FIXED, NOFD, 0n));
     fails(w, EPERM, (s) => s.mmap(MAX, PG, RW, PA | NOREPLACE, NOFD, 0n));
@@ -862,9 +858,9 @@ describe('mseal (§4.9)', () => {
     fails(w, ENOMEM, (s) => s.mseal((1n << 53n) - PG, PG, 0n));
   });
 
-  // Engine bug (see the report): above 2^53 the facade turns start and end into the same stand-in
-  // number, so doMseal sees an empty range and returns 0.
-  it.fails('e04:SE11 a range that starts above 2^53 is unmapped → ENOMEM', () => {
+  // Was an engine bug (start and end above 2^53 collapsed to one stand-in number, so doMseal saw
+  // an empty range and returned 0); fixed by 054af29 "huge start addresses in range syscalls".
+  it('e04:SE11 a range that starts above 2^53 is unmapped → ENOMEM', () => {
     const w = world();
     fails(w, ENOMEM, (s) => s.mseal(1n << 62n, PG, 0n));
     fails(w, ENOMEM, (s) => s.mseal(1n << 60n, 1n << 40n, 0n));
@@ -894,7 +890,7 @@ describe('files and limits used by the mm tests', () => {
   });
 
   // Engine bug (see the report): close/ftruncate/dup3 look the full u64 up and answer EBADF.
-  it.fails('src: SYSCALL_DEFINE1(close, unsigned int fd) etc.: fd bits above 31 are dropped by the syscall ABI', () => {
+  it('src: SYSCALL_DEFINE1(close, unsigned int fd) etc.: fd bits above 31 are dropped by the syscall ABI', () => {
     const w = world();
     const hi = 1n << 32n;
     succeeds(w, (s) => s.ftruncate(hi | w.fd, 4n * PG), 0);
@@ -934,7 +930,7 @@ const u64Arb = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 64 }).map((n) => BigInt(n) * PG) },
 );
 const smallArb = fc.oneof(fc.constantFrom(0n, 1n, 2n, 3n, 4n, 8n, 0x10n, 0x22n, 0x21n, 0x32n, MAX, 1n << 32n), fc.bigInt({ min: 0n, max: 0x200000n }));
-const ERRNOS = new Set(Object.values(Errno));
+const ERRNOS = new Set<number>(Object.values(Errno));
 
 describe('fuzz: arbitrary u64 arguments never throw and keep the invariants', () => {
   const methods: [string, number, (s: RawSyscalls, a: bigint[]) => number][] = [
@@ -967,8 +963,9 @@ describe('fuzz: arbitrary u64 arguments never throw and keep the invariants', ()
           }
           w.t.checkInvariants();
           expect(Number.isSafeInteger(r)).toBe(true);
-          if (r < 0) expect(ERRNOS.has(-r)).toBe(true);
-          else if (name !== 'brk') expect(r).toBeLessThanOrEqual(Number(TASK_SIZE));
+          if (name === 'brk') expect(r).toBe(w.t.mm.brk); // §4.4: the (new or old) break, never an errno
+          else if (r < 0) expect(ERRNOS.has(-r)).toBe(true);
+          else expect(r).toBeLessThanOrEqual(Number(TASK_SIZE));
         }),
         { seed: 0x5eed + n, numRuns: 300 },
       );
