@@ -323,6 +323,14 @@ export class Syscalls implements RawSyscalls {
     if (f.append) return -Errno.EPERM;
     if (len > 0xfffffffffffn) return -Errno.EFBIG;
     truncate(f.inode, Number(len));
+    // truncate_pagecache(): pages past the new end leave every mapping, private COW copies too.
+    const mm = this.mm;
+    const keep = Math.ceil(Number(len) / 4096);
+    mm.tree.forEach((v) => {
+      if (v.file === null || v.file.inode !== f.inode) return;
+      const from = v.start + Math.max(0, keep - v.pgoff) * 4096;
+      if (from < v.end) mm.zapRange(from, v.end, false);
+    });
     return 0;
   }
 

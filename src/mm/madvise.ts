@@ -211,13 +211,13 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
 
 /**
  * Linux: madvise_populate() → faultin_page_range(): walk the range VMA by VMA; a hole is ENOMEM,
- * missing permission EINVAL, VM_IO/VM_PFNMAP or a SIGBUS (past EOF) EFAULT.
+ * missing permission or VM_IO/VM_PFNMAP EINVAL, a SIGBUS (past EOF) EFAULT.
  */
 function madvisePopulate(mm: AddressSpace, start: number, end: number, write: boolean): number {
   while (start < end) {
     const v = mm.tree.find(start);
     if (v === undefined) return -Errno.ENOMEM;
-    if ((v.flags & (VM_IO | VM_PFNMAP)) !== 0) return -Errno.EFAULT;
+    if ((v.flags & (VM_IO | VM_PFNMAP)) !== 0) return -Errno.EINVAL; // recorded on 6.18
     if (write ? (v.flags & VM_WRITE) === 0 : (v.flags & VM_READ) === 0) return -Errno.EINVAL;
     const e = Math.min(end, v.end);
     const r = faultInRange(mm, v, start, e, write);
