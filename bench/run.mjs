@@ -54,6 +54,19 @@ function sh(cmd, args) {
 function sleepMs(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+/** /proc/stat's busy and total jiffies (null where there is none). */
+function cpuTimes() {
+  const s = read('/proc/stat');
+  if (!s) return null;
+  const f = s.split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((x, y) => x + y, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+/** CPUs busy on average since `a` (a cpuTimes() sample). */
+function busySince(a) {
+  const b = cpuTimes();
+  return a && b && b.total > a.total ? (os.cpus().length * (b.busy - a.busy)) / (b.total - a.total) : null;
+}
 /** CPUs busy over 0.7 s (from /proc/stat; null where there is none). */
 function busyNow() {
   const s0 = read('/proc/stat');
@@ -118,6 +131,7 @@ if (flag('no-kernel')) {
     } else {
       process.stderr.write('bench: timing the kernel (bench/kernel_vma.c) ...\n');
       const t0 = Date.now();
+      const c0 = cpuTimes();
       const r = spawnSync(bin, [String(ITERS)], {
         encoding: 'utf8', env: { ...process.env, BENCH_CLOCK: CLOCK }, maxBuffer: 1 << 24, timeout: 120_000,
       });
@@ -126,6 +140,7 @@ if (flag('no-kernel')) {
       } else {
         kernel = JSON.parse(r.stdout);
         kernel.seconds = (Date.now() - t0) / 1000;
+        machine.cpusBusyDuringKernel = busySince(c0);
         if (r.stderr) process.stderr.write(r.stderr);
       }
     }
@@ -148,6 +163,7 @@ const vmaArgs = [
 ];
 if (opt('variants', null)) vmaArgs.push('--variants', opt('variants', null));
 const t1 = Date.now();
+const c1 = cpuTimes();
 const vr = spawnSync(process.execPath, vmaArgs, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 240_000 });
 if (vr.status !== 0) {
   process.stderr.write(vr.stderr);
@@ -156,6 +172,7 @@ if (vr.status !== 0) {
 if (vr.stderr) process.stderr.write(vr.stderr);
 const vm = JSON.parse(vr.stdout);
 vm.seconds = (Date.now() - t1) / 1000;
+machine.cpusBusyDuringVmspace = busySince(c1);
 machine.cpusBusyAfter = busyNow();
 
 // ---- 3. tables ----------------------------------------------------------------------------
@@ -305,6 +322,13 @@ out(missed.length === 0
 machine.seconds = (Date.now() - started) / 1000;
 out(`# kernel ${kernel ? kernel.seconds.toFixed(1) + ' s' : 'skipped'}, vmspace ${vm.seconds.toFixed(1)} s (layout ${vm.buildSeconds.toFixed(1)} s, timing ${vm.timeSeconds.toFixed(1)} s), total ${machine.seconds.toFixed(1)} s;` +
   ` CPUs busy after: ${machine.cpusBusyAfter?.toFixed(2) ?? 'n/a'}`);
+// Each side runs one single-threaded process (V8 adds a little on its helper threads): more than
+// ~1.3 busy CPUs on average means something else ran meanwhile.
+const during = [['kernel', machine.cpusBusyDuringKernel], ['vmspace', machine.cpusBusyDuringVmspace]];
+out(`# CPUs busy on average while timing: ${during.map(([k, v]) => `${k} ${v?.toFixed(2) ?? 'n/a'}`).join(', ')} (the bench itself keeps ~1 busy)`);
+for (const [k, v] of during) {
+  if (v !== null && v !== undefined && v > 1.3) out(`# WARNING: other processes ran while ${k} was timed (${v.toFixed(2)} CPUs busy): its figures are suspect; rerun on a quiet machine`);
+}
 
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', 'latest.json');

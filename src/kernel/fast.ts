@@ -16,6 +16,9 @@
  * so the facade's wrap-around branches cannot trigger. File-backed and MAP_HUGETLB mappings are
  * handed to the facade itself (they need the fd table and the hugetlb file; rare and not hot).
  * A value outside the domain is a TypeError / RangeError thrown before any state changes.
+ *
+ * Keep it in step with syscalls.ts: `node bench/fast-equiv.mjs` runs both on random calls in
+ * lockstep and compares every result and the maps.
  */
 import { Errno } from '../abi/errno.js';
 import { TASK_SIZE } from '../abi/layout.js';
@@ -79,7 +82,8 @@ export class FastSyscalls {
       return this.facade.mmap(BigInt(addr), BigInt(len), BigInt(prot), BigInt(flags),
         BigInt.asUintN(64, BigInt(fd)), BigInt(pgoff) * 4096n);
     }
-    // syscalls.ts mmapPgoff(), anonymous without MAP_HUGETLB.
+    // syscalls.ts mmapPgoff(), anonymous without MAP_HUGETLB (its `fixedErr` needs an address
+    // within 4095 of 2^64: always 0 here).
     if (len === 0) return EINVAL;
     const L = pageAlign(len);
     const mm = this.mm;
@@ -108,6 +112,8 @@ export class FastSyscalls {
     // The facade's `end <= addr` (ENOMEM on wrap-around) cannot happen below 2^54.
     const end = addr + pageAlign(len);
     if (prot >= TWO32 || (lo & ~grows & ~PROT_VALID) !== 0) return EINVAL;
+    // syscalls.ts span(): a start beyond the user range becomes [2^60, 2^61).
+    if (addr > TASK_SIZE) return doMprotect(this.mm, FAR, FAR * 2, lo);
     return doMprotect(this.mm, addr, num(end), lo);
   }
 

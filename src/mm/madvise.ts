@@ -184,11 +184,12 @@ function ksmCompatible(v: Vma): boolean {
  * a range holding no whole block succeeds doing nothing.
  */
 function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
-  if (!vma.isAnonymous() || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB | VM_SHARED)) !== 0 || !thpSuitable(vma)) {
+  const shmem = vma.file !== null && vma.file.inode.fs === 'shmem';
+  if ((!vma.isAnonymous() && !shmem) || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || !thpSuitable(vma)) {
     return -Errno.EINVAL;
   }
-  // Observed on 6.18: memory that never had an anonymous page (no anon_vma) is refused outright.
-  if (vma.anonVma === null) return -Errno.EINVAL;
+  // Observed on 6.18: private memory that never had an anonymous page (no anon_vma) is refused.
+  if (!shmem && vma.anonVma === null) return -Errno.EINVAL;
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
@@ -203,6 +204,10 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
       present = k !== undefined && k !== PTE_GUARD;
     }
     if (!present) { failed = true; continue; }
+    if (shmem) {
+      for (let a = b; a < b + PMD; a += 4096) vma.file!.inode.cached.add(vma.pgoff + (a - vma.start) / 4096);
+      continue;
+    }
     anonVmaPrepare(mm, vma);
     for (let a = b; a < b + PMD; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
   }

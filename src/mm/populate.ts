@@ -8,7 +8,7 @@
 import { Errno } from '../abi/errno.js';
 import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD, PTE_ZERO } from './address-space.js';
 import {
-  type MmInode, VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
+  type MmInode, VM_EXEC, VM_MAYSHARE, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
   VM_STICKY, VM_WRITE, type Vma,
 } from './vma.js';
 
@@ -45,13 +45,13 @@ export function anonVmaPrepare(mm: AddressSpace, v: Vma): void {
  * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
  * folios) on the sparse files scenarios make: one miss brings the whole file (4 MiB seen) into
  * the cache; a model of the read-ahead window for dense files belongs to the page cache;
- * VM_RAND_READ reads the page alone; executable mappings (which Linux reads without read-ahead
- * window growth) were observed to read only the faulting pages. Linux: mm/filemap.c
+ * VM_RAND_READ reads the page alone; private executable mappings were observed to read only the
+ * faulting pages (shared ones read like data). An empirical model, not Linux's algorithm. Linux: mm/filemap.c
  * do_sync_mmap_readahead(), page_cache_ra_order().
  */
 export function readAround(inode: MmInode, index: number, vmFlags: number): void {
   inode.cached.add(index);
-  if ((vmFlags & (VM_RAND_READ | VM_EXEC)) !== 0) return;
+  if ((vmFlags & VM_RAND_READ) !== 0 || (vmFlags & (VM_EXEC | VM_MAYSHARE)) === VM_EXEC) return;
   const eofPages = Math.ceil(inode.size / 4096);
   for (let i = 0; i < eofPages; i++) inode.cached.add(i);
 }
