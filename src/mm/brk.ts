@@ -11,13 +11,9 @@ import { mergeNewRange } from './vma-merge.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_LOCKED, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WRITE,
 } from './vma.js';
+import { pageUp } from '../base/pages.js';
 
 const READ_IMPLIES_EXEC = 0x0400000;
-
-function pageUp(a: number): number {
-  const r = a % 4096;
-  return r === 0 ? a : a - r + 4096;
-}
 
 /**
  * The raw brk syscall: returns the new break, or the old one when it refuses. `brk` is the

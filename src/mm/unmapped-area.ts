@@ -7,27 +7,13 @@ import { MAP_32BIT, MAP_ABOVE4G, MAP_FIXED, MAP_SHARED } from '../abi/mman.js';
 import { PMD_SIZE } from '../abi/layout.js';
 import type { AddressSpace } from './address-space.js';
 import { type MmFile, VM_GROWSDOWN } from './vma.js';
+import { mod, pageDown, pageUp } from '../base/pages.js';
 
 const ENOMEM = -Errno.ENOMEM;
 const PAGE = 4096;
 const MAP_32BIT_LOW = 0x40000000;
 const MAP_32BIT_HIGH = 0x80000000;
 const FOUR_GIB = 0x100000000;
-
-function pageDown(a: number): number {
-  return a - (a % PAGE);
-}
-
-function pageUp(a: number): number {
-  const r = a % PAGE;
-  return r === 0 ? a : a - r + PAGE;
-}
-
-/** Non-negative modulo for numbers (no 32-bit bitwise on addresses). */
-function mod(a: number, m: number): number {
-  const r = a % m;
-  return r < 0 ? r + m : r;
-}
 
 /**
  * Linux: mm/vma.c unmapped_area_topdown(): the highest fitting gap below `high`, placed at its

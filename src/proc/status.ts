@@ -3,6 +3,7 @@
  * Linux: fs/proc/task_mmu.c task_mem().
  */
 import type { MmSnapshot } from '../mm/snapshot.js';
+import { pageUp } from '../base/pages.js';
 
 export function renderStatus(s: MmSnapshot): Record<string, number> {
   const c = s.counters;
@@ -32,7 +33,3 @@ export function renderStatus(s: MmSnapshot): Record<string, number> {
   };
 }
 
-function pageUp(a: number): number {
-  const r = a % 4096;
-  return r === 0 ? a : a - r + 4096;
-}
