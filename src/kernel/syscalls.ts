@@ -21,7 +21,7 @@ import { doMseal } from '../mm/mseal.js';
 import { doMsync } from '../mm/msync.js';
 import { doMunmap } from '../mm/munmap.js';
 import { modifyRange } from '../mm/vma-merge.js';
-import { VM_LOCKED, VM_LOCKONFAULT, type MmFile } from '../mm/vma.js';
+import { VM_LOCKED, VM_LOCKONFAULT, type MmFile, type MmInode } from '../mm/vma.js';
 import type { RawSyscalls } from './api.js';
 import { type FdTable, type FileSystem, truncate } from './files.js';
 
@@ -230,23 +230,26 @@ export class Syscalls implements RawSyscalls {
     return this.doMlock(addr, len, VM_LOCKED | ((f & M.MLOCK_ONFAULT) !== 0 ? VM_LOCKONFAULT : 0));
   }
 
-  /** mlock rounds: start down, len + the start's page offset up (Linux: do_mlock()). */
-  private lockRange(addr: bigint, len: bigint): [number, number] {
+  /**
+   * mlock rounds: start down, len + the start's page offset up (Linux: do_mlock()). Returns the
+   * start, the rounded length, and whether start + length wraps past 2^64 (EINVAL, found only
+   * after the RLIMIT_MEMLOCK check, in apply_vma_lock_flags()).
+   */
+  private lockRange(addr: bigint, len: bigint): [number, number, boolean] {
     const L = pageAlign((len + (addr & 0xfffn)) & MASK64);
     const start = addr & PAGE_MASK_N;
-    if (start + L > MASK64) return [num(start), Infinity];
-    return [num(start), num(L)];
+    return [num(start), num(L), start + L > MASK64];
   }
 
   private doMlock(addr: bigint, len: bigint, vmFlags: number): number {
-    const [start, L] = this.lockRange(addr, len);
-    return doMlock(this.mm, start, L, vmFlags);
+    const [start, L, wraps] = this.lockRange(addr, len);
+    return doMlock(this.mm, start, L, vmFlags, wraps);
   }
 
   munlock(addr: bigint, len: bigint): number {
     u64(addr, 'addr'); u64(len, 'len');
-    const [start, L] = this.lockRange(addr, len);
-    return doMunlock(this.mm, start, L);
+    const [start, L, wraps] = this.lockRange(addr, len);
+    return doMunlock(this.mm, start, L, wraps);
   }
 
   mlockall(flags: bigint): number {
@@ -288,6 +291,7 @@ export class Syscalls implements RawSyscalls {
     if (path === '') return -Errno.ENOENT;
     const f = this.ctx.fs.open(path, int32(flags));
     if (typeof f === 'number') return f;
+    if ((int32(flags) & M.O_TRUNC) !== 0 && f.writable) zapPastEof(this.mm, f.inode);
     return this.ctx.fds.install(f);
   }
 
@@ -323,14 +327,7 @@ export class Syscalls implements RawSyscalls {
     if (f.append) return -Errno.EPERM;
     if (len > 0xfffffffffffn) return -Errno.EFBIG;
     truncate(f.inode, Number(len));
-    // truncate_pagecache(): pages past the new end leave every mapping, private COW copies too.
-    const mm = this.mm;
-    const keep = Math.ceil(Number(len) / 4096);
-    mm.tree.forEach((v) => {
-      if (v.file === null || v.file.inode !== f.inode) return;
-      const from = v.start + Math.max(0, keep - v.pgoff) * 4096;
-      if (from < v.end) mm.zapRange(from, v.end, false);
-    });
+    zapPastEof(this.mm, f.inode);
     return 0;
   }
 
@@ -377,6 +374,16 @@ export class Syscalls implements RawSyscalls {
     }
     return err;
   }
+}
+
+/** truncate_pagecache(): pages past the end leave every mapping of the inode, COW copies too. */
+function zapPastEof(mm: AddressSpace, inode: MmInode): void {
+  const keep = Math.ceil(inode.size / 4096);
+  mm.tree.forEach((v) => {
+    if (v.file === null || v.file.inode !== inode) return;
+    const from = v.start + Math.max(0, keep - v.pgoff) * 4096;
+    if (from < v.end) mm.zapRange(from, v.end, false);
+  });
 }
 
 /** The hidden hugetlbfs file behind MAP_HUGETLB|MAP_ANONYMOUS (hugetlb_file_setup()). */

@@ -24,16 +24,16 @@ function countLocked(mm: AddressSpace, start: number, end: number): number {
 }
 
 /**
- * do_mlock after rounding: `start` page aligned, `len` the page-aligned length (Infinity when
- * the rounded range wraps past 2^64), `vmFlags` VM_LOCKED [| VM_LOCKONFAULT].
+ * do_mlock after rounding: `start` page aligned, `len` the page-aligned length, `wraps` when
+ * start + len passes 2^64, `vmFlags` VM_LOCKED [| VM_LOCKONFAULT].
  */
-export function doMlock(mm: AddressSpace, start: number, len: number, vmFlags: number): number {
+export function doMlock(mm: AddressSpace, start: number, len: number, vmFlags: number, wraps = false): number {
   if (!canDoMlock(mm)) return -Errno.EPERM;
   const limit = mm.rlimitPages(RLIMIT_MEMLOCK);
   let locked = len / 4096 + mm.lockedVm;
   if (locked > limit && !mm.creds.capIpcLock) locked -= countLocked(mm, start, start + len);
   if (locked > limit && !mm.creds.capIpcLock) return -Errno.ENOMEM;
-  const r = applyVmaLockFlags(mm, start, len, vmFlags);
+  const r = applyVmaLockFlags(mm, start, wraps ? Infinity : len, vmFlags);
   if (r < 0) return r;
   const p = mmPopulate(mm, start, len, false);
   if (p === -Errno.EFAULT) return -Errno.ENOMEM;
@@ -41,11 +41,11 @@ export function doMlock(mm: AddressSpace, start: number, len: number, vmFlags: n
   return p;
 }
 
-export function doMunlock(mm: AddressSpace, start: number, len: number): number {
-  return applyVmaLockFlags(mm, start, len, 0);
+export function doMunlock(mm: AddressSpace, start: number, len: number, wraps = false): number {
+  return applyVmaLockFlags(mm, start, wraps ? Infinity : len, 0);
 }
 
-/** Linux: apply_vma_lock_flags(). */
+/** Linux: apply_vma_lock_flags(). `len` Infinity stands for a range that wraps past 2^64. */
 function applyVmaLockFlags(mm: AddressSpace, start: number, len: number, flags: number): number {
   if (len === Infinity) return -Errno.EINVAL;
   const end = start + len;
