@@ -23,6 +23,7 @@
 import { Errno } from '../abi/errno.js';
 import { TASK_SIZE } from '../abi/layout.js';
 import * as M from '../abi/mman.js';
+import { pageUp } from '../base/pages.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import { doBrk } from '../mm/brk.js';
 import { doMmap } from '../mm/mmap.js';
@@ -40,18 +41,13 @@ const TWO32 = 2 ** 32;
 const PROT_GROWS = M.PROT_GROWSDOWN | M.PROT_GROWSUP;
 const PROT_VALID = M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC | M.PROT_SEM;
 const MREMAP_VALID = M.MREMAP_FIXED | M.MREMAP_MAYMOVE | M.MREMAP_DONTUNMAP;
+// PAGE_ALIGN(v) for v < 2^53 is pageUp(v): exact (at most 2^53), and it never wraps.
 
 /** Throws unless v is a non-negative safe integer (`signed`: any safe integer). */
 function check(v: number, what: string, signed = false): void {
   if (Number.isSafeInteger(v) && (signed || v >= 0)) return;
   if (typeof v !== 'number') throw new TypeError(`${what} must be a number, got ${typeof v}`);
   throw new RangeError(`${what} must be ${signed ? 'a safe integer' : 'an integer in [0, 2^53)'}: ${v}`);
-}
-
-/** PAGE_ALIGN for v < 2^53: exact (at most 2^53), never wraps. */
-function pageAlign(v: number): number {
-  const r = v % 4096;
-  return r === 0 ? v : v - r + 4096;
 }
 
 /** syscalls.ts num(): exact below 2^53, else FAR. */
@@ -85,7 +81,7 @@ export class FastSyscalls {
     // syscalls.ts mmapPgoff(), anonymous without MAP_HUGETLB (its `fixedErr` needs an address
     // within 4095 of 2^64: always 0 here).
     if (len === 0) return EINVAL;
-    const L = pageAlign(len);
+    const L = pageUp(len);
     const mm = this.mm;
     return doMmap(mm, {
       file: null, addr, len: L > mm.taskSize ? Infinity : L, prot: prot >>> 0, flags: f, pgoff, compat: false,
@@ -96,7 +92,7 @@ export class FastSyscalls {
   munmap(addr: number, len: number): number {
     check(addr, 'addr'); check(len, 'len');
     if (addr % 4096 !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return EINVAL;
-    const end = addr + pageAlign(len);
+    const end = addr + pageUp(len);
     if (end === addr) return EINVAL;
     return doMunmap(this.mm, addr, end);
   }
@@ -110,7 +106,7 @@ export class FastSyscalls {
     if (addr % 4096 !== 0) return EINVAL;
     if (len === 0) return 0;
     // The facade's `end <= addr` (ENOMEM on wrap-around) cannot happen below 2^54.
-    const end = addr + pageAlign(len);
+    const end = addr + pageUp(len);
     if (prot >= TWO32 || (lo & ~grows & ~PROT_VALID) !== 0) return EINVAL;
     // syscalls.ts span(): a start beyond the user range becomes [2^60, 2^61).
     if (addr > TASK_SIZE) return doMprotect(this.mm, FAR, FAR * 2, lo);
@@ -123,8 +119,8 @@ export class FastSyscalls {
     check(newAddr, 'new_addr');
     if (flags > MREMAP_VALID) return EINVAL; // any bit beyond the three flags
     if (oldAddr % 4096 !== 0) return EINVAL;
-    const oldL = pageAlign(oldLen);
-    const newL = pageAlign(newLen);
+    const oldL = pageUp(oldLen);
+    const newL = pageUp(newLen);
     if (newL === 0) return EINVAL;
     if (newL > TASK_SIZE) return EINVAL;
     const f = flags;

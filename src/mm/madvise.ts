@@ -225,7 +225,7 @@ function madvisePopulate(mm: AddressSpace, start: number, end: number, write: bo
     if ((v.flags & (VM_IO | VM_PFNMAP)) !== 0) return -Errno.EINVAL; // recorded on 6.18
     if (write ? (v.flags & VM_WRITE) === 0 : (v.flags & VM_READ) === 0) return -Errno.EINVAL;
     const e = Math.min(end, v.end);
-    const r = faultInRange(mm, v, start, e, write);
+    const r = faultInRange(mm, v, start, e, write ? 'write' : 'read');
     if (r < 0) return r;
     start = e;
   }

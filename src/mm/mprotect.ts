@@ -83,7 +83,7 @@ function mprotectFixup(mm: AddressSpace, vma: Vma, start: number, end: number, n
   if ((oldflags & VM_ACCOUNT) !== 0 && (newflags & VM_ACCOUNT) === 0) mm.unacct(nrpages);
   if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && (newflags & VM_WRITE) !== 0 &&
       (newflags & VM_LOCKONFAULT) === 0) {
-    faultInRange(mm, r, start, end, false);
+    faultInRange(mm, r, start, end, 'populate');
   }
   return r;
 }

@@ -62,12 +62,18 @@ export function isAccessible(v: Vma): boolean {
 }
 
 /**
- * Fault in [start, end) of one VMA as get_user_pages would: a write fault for private writable
- * memory (breaking COW), a read fault otherwise. Returns 0, or -EFAULT when a page lies past the
+ * How a prefault touches pages: 'populate' as mm_populate() does (a write fault for private
+ * writable memory, breaking COW; a read fault otherwise), or always 'read' / 'write'
+ * (MADV_POPULATE_READ / MADV_POPULATE_WRITE).
+ */
+export type FaultAccess = 'populate' | 'read' | 'write';
+
+/**
+ * Fault in [start, end) of one VMA as get_user_pages would. Returns 0, or -EFAULT when a page lies past the
  * end of the file (SIGBUS) or the VMA allows no access.
  */
-export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: number, forceWrite: boolean): number {
-  const write = forceWrite || (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: number, access: FaultAccess): number {
+  const write = access === 'write' || (access === 'populate' && (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
   const file = v.file;
   for (let a = start; a < end; a += 4096) {
     const vpn = a / 4096;
@@ -123,7 +129,7 @@ export function mmPopulate(mm: AddressSpace, start: number, len: number, ignoreE
     let r = 0;
     if ((v.flags & VM_LOCKONFAULT) !== 0 || (v.flags & (VM_IO | VM_PFNMAP)) !== 0) r = 0;
     else if (!isAccessible(v)) r = -Errno.EFAULT;
-    else r = faultInRange(mm, v, nstart, nend, false);
+    else r = faultInRange(mm, v, nstart, nend, 'populate');
     if (r < 0 && !ignoreErrors) return r;
     nstart = nend;
   }
