@@ -10,6 +10,7 @@ import { RLIMIT_AS, RLIMIT_DATA, RLIM_NLIMITS } from '../abi/mman.js';
 import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 import { RangeTree } from '../tree/range-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
+import { Residency } from './residency.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, Vma,
 } from './vma.js';
@@ -65,7 +66,7 @@ export class AddressSpace {
   readonly rlim: [bigint, bigint][] = [];
 
   /** vpn -> PTE_* for pages resident through this mm's page tables. */
-  readonly ptes = new Map<number, number>();
+  readonly ptes = new Residency();
 
   constructor(sys: MmSystem, creds: Creds = defaultCreds()) {
     this.sys = sys;
@@ -77,10 +78,18 @@ export class AddressSpace {
     return this.tree.size;
   }
 
-  /** rlimit(res) >> PAGE_SHIFT, as a number (RLIM_INFINITY gives 2^52 - 1). */
+  /** rlimit(res) >> PAGE_SHIFT, as a number (RLIM_INFINITY gives 2^52 - 1). Cached: hot path. */
   rlimitPages(res: number): number {
-    return Number(this.rlim[res][0] >> 12n);
+    const cur = this.rlim[res][0];
+    if (this.rlimSrc[res] !== cur) {
+      this.rlimSrc[res] = cur;
+      this.rlimPagesCache[res] = Number(cur >> 12n);
+    }
+    return this.rlimPagesCache[res];
   }
+
+  private readonly rlimSrc: bigint[] = [];
+  private readonly rlimPagesCache: number[] = [];
 
   rlimitBytes(res: number): number {
     const v = this.rlim[res][0];
@@ -214,19 +223,7 @@ export class AddressSpace {
    * `dropGuards` (munmap, MADV_GUARD_REMOVE) — Linux: zap_page_range_single() keeps PTE markers.
    */
   zapRange(start: number, end: number, dropGuards = true): void {
-    const ptes = this.ptes;
-    if (ptes.size === 0) return;
-    const first = start / PAGE_SIZE;
-    const last = end / PAGE_SIZE;
-    if (last - first < ptes.size) {
-      for (let p = first; p < last; p++) {
-        if (dropGuards || ptes.get(p) !== PTE_GUARD) ptes.delete(p);
-      }
-    } else {
-      for (const [p, k] of ptes) {
-        if (p >= first && p < last && (dropGuards || k !== PTE_GUARD)) ptes.delete(p);
-      }
-    }
+    this.ptes.deleteIn(start / PAGE_SIZE, end / PAGE_SIZE, dropGuards ? undefined : (k) => k === PTE_GUARD);
   }
 
   /** Every VMA in address order. */

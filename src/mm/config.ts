@@ -33,6 +33,8 @@ export interface Sysctl {
    * instead, so the default follows the recordings.
    */
   useZeroPage: boolean;
+  /** Resident pages the simulation will hold before faults fail as out of memory (16 GiB). */
+  maxResidentPages: number;
 }
 
 export function defaultSysctl(): Sysctl {
@@ -53,6 +55,7 @@ export function defaultSysctl(): Sysctl {
     anonVmaName: false,
     committedBase: 0,
     useZeroPage: false,
+    maxResidentPages: 4 * 1024 * 1024,
   };
 }
 

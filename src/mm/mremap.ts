@@ -269,12 +269,5 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
 
 /** Move the page residency of [from, from+len) to [to, to+len) (move_page_tables()). */
 function moveResidency(mm: AddressSpace, from: number, to: number, len: number): void {
-  if (mm.ptes.size === 0 || from === to) return;
-  const moved: [number, number][] = [];
-  const f0 = from / 4096;
-  const n = len / 4096;
-  for (const [vpn, kind] of mm.ptes) if (vpn >= f0 && vpn < f0 + n) moved.push([vpn, kind]);
-  for (const [vpn] of moved) mm.ptes.delete(vpn);
-  const t0 = to / 4096;
-  for (const [vpn, kind] of moved) mm.ptes.set(vpn - f0 + t0, kind);
+  mm.ptes.move(from / 4096, to / 4096, len / 4096);
 }

@@ -79,6 +79,8 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     const vpn = a / 4096;
     // A guard marker faults like unmapped memory: get_user_pages fails with EFAULT.
     if (mm.ptes.get(vpn) === PTE_GUARD) return -Errno.EFAULT;
+    // The memory limit behaves as the OOM path: the fault fails, nothing is corrupted.
+    if (mm.ptes.size >= mm.sys.sysctl.maxResidentPages && !mm.ptes.has(vpn)) return -Errno.ENOMEM;
     if (file === null) {
       if (write || !mm.sys.sysctl.useZeroPage) {
         if (mm.ptes.get(vpn) !== PTE_ANON) {

@@ -73,20 +73,14 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
   let rssShmem = 0;
   const first = v.start / 4096;
   const last = v.end / 4096;
-  if (mm.ptes.size > 0) {
-    const count = (kind: number): void => {
-      if (kind === PTE_ANON) rssAnon++;
-      else if (kind === PTE_FILE) {
-        if (v.file !== null && v.file.inode.fs === 'shmem') rssShmem++;
-        else rssFile++;
-      }
-    };
-    if (last - first <= mm.ptes.size) {
-      for (let p = first; p < last; p++) { const k = mm.ptes.get(p); if (k !== undefined) count(k); }
-    } else {
-      for (const [p, k] of mm.ptes) if (p >= first && p < last) count(k);
+  const shmem = v.file !== null && v.file.inode.fs === 'shmem';
+  mm.ptes.forEachIn(first, last, (_p, kind) => {
+    if (kind === PTE_ANON) rssAnon++;
+    else if (kind === PTE_FILE) {
+      if (shmem) rssShmem++;
+      else rssFile++;
     }
-  }
+  });
   const ino = v.file?.inode;
   return {
     start: v.start,
