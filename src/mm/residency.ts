@@ -49,16 +49,26 @@ export class Residency {
     if (this.count === 0 || first >= last) return;
     const r0 = Math.floor(first / REGION_PAGES);
     const r1 = Math.floor((last - 1) / REGION_PAGES);
-    const visit = (m: Map<number, number>): void => {
-      for (const [vpn, kind] of m) if (vpn >= first && vpn < last) fn(vpn, kind);
+    // Per region, walk whichever is smaller: the pages of the range in it, or its resident pages.
+    const visit = (r: number, m: Map<number, number>): void => {
+      const lo = Math.max(first, r * REGION_PAGES);
+      const hi = Math.min(last, (r + 1) * REGION_PAGES);
+      if (hi - lo < m.size) {
+        for (let vpn = lo; vpn < hi; vpn++) {
+          const kind = m.get(vpn);
+          if (kind !== undefined) fn(vpn, kind);
+        }
+      } else {
+        for (const [vpn, kind] of m) if (vpn >= lo && vpn < hi) fn(vpn, kind);
+      }
     };
     if (r1 - r0 + 1 <= this.regions.size) {
       for (let r = r0; r <= r1; r++) {
         const m = this.regions.get(r);
-        if (m !== undefined) visit(m);
+        if (m !== undefined) visit(r, m);
       }
     } else {
-      for (const [r, m] of this.regions) if (r >= r0 && r <= r1) visit(m);
+      for (const [r, m] of this.regions) if (r >= r0 && r <= r1) visit(r, m);
     }
   }
 
