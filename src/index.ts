@@ -4,6 +4,7 @@
 export { createSystem } from './kernel/system.js';
 export type { System, Task, InitRecord } from './kernel/system.js';
 export type { RawSyscalls, ProcView, SmapsEntry } from './kernel/api.js';
+export { FastSyscalls } from './kernel/fast.js';
 export { Errno, errnoName, strerror } from './abi/errno.js';
 export type { ErrnoName } from './abi/errno.js';
 export * as mman from './abi/mman.js';

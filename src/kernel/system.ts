@@ -14,6 +14,7 @@ import { DEFAULT_INIT } from './default-init.js';
 import { FdTable, FileSystem } from './files.js';
 import { type InitRecord, applySysctl, buildFromInit } from './init-record.js';
 import { Syscalls } from './syscalls.js';
+import { FastSyscalls } from './fast.js';
 
 export type { InitRecord };
 
@@ -22,6 +23,8 @@ export interface Task {
   readonly mm: AddressSpace;
   readonly fds: FdTable;
   readonly sys: RawSyscalls;
+  /** The VMA calls with number arguments, no BigInt: the emulator's fast path. */
+  readonly fast: FastSyscalls;
   readonly proc: ProcView;
   checkInvariants(): void;
 }
@@ -35,10 +38,12 @@ export interface System {
 
 class TaskImpl implements Task {
   readonly sys: RawSyscalls;
+  readonly fast: FastSyscalls;
   readonly proc: ProcView;
 
   constructor(readonly label: number, readonly mm: AddressSpace, readonly fds: FdTable, fs: FileSystem) {
     this.sys = new Syscalls({ mm, fds, fs });
+    this.fast = new FastSyscalls({ mm, fds, fs });
     this.proc = {
       maps: () => renderMaps(snapshot(mm)),
       smaps: (): SmapsEntry[] => renderSmaps(snapshot(mm)),
