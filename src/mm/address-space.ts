@@ -223,7 +223,7 @@ export class AddressSpace {
    * `dropGuards` (munmap, MADV_GUARD_REMOVE) — Linux: zap_page_range_single() keeps PTE markers.
    */
   zapRange(start: number, end: number, dropGuards = true): void {
-    this.ptes.deleteIn(start / PAGE_SIZE, end / PAGE_SIZE, dropGuards ? undefined : (k) => k === PTE_GUARD);
+    this.ptes.deleteIn(start / PAGE_SIZE, end / PAGE_SIZE, dropGuards ? -1 : PTE_GUARD);
   }
 
   /** Every VMA in address order. */

@@ -14,15 +14,18 @@ export interface MunmapGather {
   nrAccounted: number;
 }
 
+/** The gather of an empty range, shared: nothing to remove (never mutated). */
+const NOTHING: MunmapGather = Object.freeze({ vmas: Object.freeze([]) as unknown as Vma[], nrPages: 0, nrAccounted: 0 });
+
 /**
  * Collect the VMAs inside [start, end), splitting a VMA that straddles either end. Fails with
  * -ENOMEM when a split strictly inside one VMA would pass max_map_count, -EPERM on a sealed VMA,
  * -EINVAL when a special mapping refuses the split. Splits already made stay made on failure.
  */
 export function gatherMunmap(mm: AddressSpace, start: number, end: number): MunmapGather | number {
-  const g: MunmapGather = { vmas: [], nrPages: 0, nrAccounted: 0 };
   let v = mm.tree.findNext(start);
-  if (v === undefined || v.start >= end) return g;
+  if (v === undefined || v.start >= end) return NOTHING;
+  const g: MunmapGather = { vmas: [], nrPages: 0, nrAccounted: 0 };
   if (start > v.start) {
     if (end < v.end && mm.mapCount >= mm.sys.sysctl.maxMapCount) return -Errno.ENOMEM;
     if ((v.flagsHi & VMH_SEALED) !== 0) return -Errno.EPERM;

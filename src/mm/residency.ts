@@ -77,13 +77,40 @@ export class Residency {
     for (const m of this.regions.values()) yield* m.keys();
   }
 
-  /** Delete the pages of [first, last) for which keep(kind) is false. */
-  deleteIn(first: number, last: number, keep?: (kind: number) => boolean): void {
-    const doomed: number[] = [];
-    this.forEachIn(first, last, (vpn, kind) => {
-      if (keep === undefined || !keep(kind)) doomed.push(vpn);
-    });
-    for (const vpn of doomed) this.delete(vpn);
+  /**
+   * Delete the pages of [first, last), keeping those of kind `keepKind` (-1: keep none). Hot: every
+   * munmap calls it, so it allocates nothing when the range holds no resident page.
+   */
+  deleteIn(first: number, last: number, keepKind = -1): void {
+    if (this.count === 0 || first >= last) return;
+    const r0 = Math.floor(first / REGION_PAGES);
+    const r1 = Math.floor((last - 1) / REGION_PAGES);
+    if (r1 - r0 + 1 <= this.regions.size) {
+      for (let r = r0; r <= r1; r++) {
+        const m = this.regions.get(r);
+        if (m !== undefined) this.deleteInRegion(r, m, first, last, keepKind);
+      }
+    } else {
+      const hit: number[] = [];
+      for (const r of this.regions.keys()) if (r >= r0 && r <= r1) hit.push(r);
+      for (const r of hit) this.deleteInRegion(r, this.regions.get(r)!, first, last, keepKind);
+    }
+  }
+
+  private deleteInRegion(r: number, m: Map<number, number>, first: number, last: number, keepKind: number): void {
+    const lo = Math.max(first, r * REGION_PAGES);
+    const hi = Math.min(last, (r + 1) * REGION_PAGES);
+    const before = m.size;
+    if (hi - lo < m.size) {
+      for (let vpn = lo; vpn < hi; vpn++) {
+        const k = m.get(vpn);
+        if (k !== undefined && k !== keepKind) m.delete(vpn);
+      }
+    } else {
+      for (const [vpn, k] of m) if (vpn >= lo && vpn < hi && k !== keepKind) m.delete(vpn);
+    }
+    this.count -= before - m.size;
+    if (m.size === 0) this.regions.delete(r);
   }
 
   /** Move the pages of [from, from+n) to [to, to+n) (move_page_tables()). */
