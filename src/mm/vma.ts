@@ -204,6 +204,8 @@ export function protToVmFlags(prot: number): number {
  */
 export function thpSuitable(v: Vma): boolean {
   const PMD = 0x200000;
+  // File and shmem VMAs must map file offsets congruent to their addresses modulo 2 MiB.
+  if (!v.isAnonymous() && (v.start / 4096 - v.pgoff) % 512 !== 0) return false;
   if (v.end < PMD) return true;
   return Math.floor((v.end - PMD) / PMD) * PMD >= v.start;
 }
