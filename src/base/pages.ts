@@ -18,3 +18,9 @@ export function mod(a: number, m: number): number {
   const r = a % m;
   return r < 0 ? r + m : r;
 }
+
+/** Round up to a multiple of `m` (a power of two such as the 2 MiB PMD size). */
+export function roundUp(a: number, m: number): number {
+  const r = a % m;
+  return r === 0 ? a : a - r + m;
+}

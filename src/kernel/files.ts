@@ -5,7 +5,7 @@
  * calls the engine's scenarios use (openat, dup3, close, ftruncate).
  */
 import { Errno } from '../abi/errno.js';
-import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, O_RDWR } from '../abi/mman.js';
+import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_WRONLY, O_RDWR } from '../abi/mman.js';
 import type { MmFile, MmInode, FsKind } from '../mm/vma.js';
 import type { MmSystem } from '../mm/config.js';
 
@@ -71,7 +71,6 @@ export class FileSystem {
     if (isDir && !oPath && acc !== O_RDONLY) return -Errno.EISDIR;
     if (!isDir && (flags & O_DIRECTORY) !== 0) return -Errno.ENOTDIR;
     if (path.startsWith('/') && !isDir && inode.fs !== 'chardev' && inode.path !== '/dev/null' && acc !== O_RDONLY) return -Errno.EACCES;
-    if (!oPath && (flags & O_TRUNC) !== 0 && (acc === O_WRONLY || acc === O_RDWR) && !isDir) truncate(inode, 0);
     return {
       id: this.sys.newFileId(),
       inode,
@@ -85,13 +84,6 @@ export class FileSystem {
       directory: isDir,
     };
   }
-}
-
-/** Set a file's size: the page cache loses pages past the new end. */
-export function truncate(inode: MmInode, size: number): void {
-  inode.size = size;
-  const pages = Math.ceil(size / 4096);
-  for (const p of inode.cached) if (p >= pages) inode.cached.delete(p);
 }
 
 /** The per-process descriptor table: fds 3..255 (scenario.md §3.2); 0-2 behave as closed. */

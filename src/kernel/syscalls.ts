@@ -20,10 +20,11 @@ import { doMremap } from '../mm/mremap.js';
 import { doMseal } from '../mm/mseal.js';
 import { doMsync } from '../mm/msync.js';
 import { doMunmap } from '../mm/munmap.js';
+import { truncatePagecache } from '../mm/truncate.js';
 import { modifyRange } from '../mm/vma-merge.js';
-import { VM_LOCKED, VM_LOCKONFAULT, type MmFile, type MmInode } from '../mm/vma.js';
+import { VM_LOCKED, VM_LOCKONFAULT, type MmFile } from '../mm/vma.js';
 import type { RawSyscalls } from './api.js';
-import { type FdTable, type FileSystem, truncate } from './files.js';
+import { type FdTable, type FileSystem } from './files.js';
 
 const MASK64 = 0xffffffffffffffffn;
 const PAGE_MASK_N = ~0xfffn & MASK64;
@@ -291,7 +292,7 @@ export class Syscalls implements RawSyscalls {
     if (path === '') return -Errno.ENOENT;
     const f = this.ctx.fs.open(path, int32(flags));
     if (typeof f === 'number') return f;
-    if ((int32(flags) & M.O_TRUNC) !== 0 && f.writable) zapPastEof(this.mm, f.inode);
+    if ((int32(flags) & M.O_TRUNC) !== 0 && f.writable && !f.directory) truncatePagecache(this.mm, f.inode, 0);
     return this.ctx.fds.install(f);
   }
 
@@ -326,8 +327,7 @@ export class Syscalls implements RawSyscalls {
     if (f.directory || !f.writable) return EINVAL;
     if (f.append) return -Errno.EPERM;
     if (len > 0xfffffffffffn) return -Errno.EFBIG;
-    truncate(f.inode, Number(len));
-    zapPastEof(this.mm, f.inode);
+    truncatePagecache(this.mm, f.inode, Number(len));
     return 0;
   }
 
@@ -374,16 +374,6 @@ export class Syscalls implements RawSyscalls {
     }
     return err;
   }
-}
-
-/** truncate_pagecache(): pages past the end leave every mapping of the inode, COW copies too. */
-function zapPastEof(mm: AddressSpace, inode: MmInode): void {
-  const keep = Math.ceil(inode.size / 4096);
-  mm.tree.forEach((v) => {
-    if (v.file === null || v.file.inode !== inode) return;
-    const from = v.start + Math.max(0, keep - v.pgoff) * 4096;
-    if (from < v.end) mm.zapRange(from, v.end, false);
-  });
 }
 
 /** The hidden hugetlbfs file behind MAP_HUGETLB|MAP_ANONYMOUS (hugetlb_file_setup()). */

@@ -23,7 +23,6 @@ const READ_IMPLIES_EXEC = 0x0400000;
 export function doMprotect(mm: AddressSpace, start: number, end: number, prot: number): number {
   const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
   prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
-  const reqprot = prot;
   const rier = (mm.personality & READ_IMPLIES_EXEC) !== 0 && (prot & 1) !== 0;
   let vma = mm.tree.findNext(start);
   if (vma === undefined || vma.start >= end) return -Errno.ENOMEM;
@@ -54,7 +53,6 @@ export function doMprotect(mm: AddressSpace, start: number, end: number, prot: n
     cur = mm.tree.next(r);
   }
   if (error === 0 && tmp < end) error = -Errno.ENOMEM;
-  void reqprot;
   return error;
 }
 

@@ -6,6 +6,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import { MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from '../abi/mman.js';
+import { roundUp } from '../base/pages.js';
 import type { AddressSpace } from './address-space.js';
 import { mlockFutureOk } from './mmap.js';
 import { doMunmap } from './munmap.js';
@@ -100,8 +101,8 @@ function checkPrepVma(mm: AddressSpace, vrm: Remap): number {
   if ((vma.flagsHi & VMH_SEALED) !== 0) return -Errno.EPERM;
   if (vma.special === 'hugetlb') {
     if (vrm.addr % 0x200000 !== 0 || (impliesNewAddr(vrm) && vrm.newAddr % 0x200000 !== 0)) return -Errno.EINVAL;
-    vrm.oldLen = roundUpHuge(vrm.oldLen);
-    vrm.newLen = roundUpHuge(vrm.newLen);
+    vrm.oldLen = roundUp(vrm.oldLen, 0x200000);
+    vrm.newLen = roundUp(vrm.newLen, 0x200000);
   }
   vrm.delta = Math.abs(vrm.newLen - vrm.oldLen);
   if (!impliesNewAddr(vrm)) vrm.newAddr = vrm.addr;
@@ -120,10 +121,6 @@ function checkPrepVma(mm: AddressSpace, vrm: Remap): number {
   return 0;
 }
 
-function roundUpHuge(n: number): number {
-  const r = n % 0x200000;
-  return r === 0 ? n : n - r + 0x200000;
-}
 
 /** Linux: mremap_at(): no new address. */
 function mremapAt(mm: AddressSpace, vrm: Remap): number {

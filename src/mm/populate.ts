@@ -8,7 +8,7 @@
 import { Errno } from '../abi/errno.js';
 import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD, PTE_ZERO } from './address-space.js';
 import {
-  type MmInode, VM_EXEC, VM_MAYSHARE, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED,
+  type MmInode, VM_EXEC, VM_MAYSHARE, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SHARED,
   VM_STICKY, VM_WRITE, type Vma,
 } from './vma.js';
 

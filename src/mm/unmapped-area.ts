@@ -7,7 +7,7 @@ import { MAP_32BIT, MAP_ABOVE4G, MAP_FIXED, MAP_SHARED } from '../abi/mman.js';
 import { PMD_SIZE } from '../abi/layout.js';
 import type { AddressSpace } from './address-space.js';
 import { type MmFile, VM_GROWSDOWN } from './vma.js';
-import { mod, pageDown, pageUp } from '../base/pages.js';
+import { mod, pageDown, pageUp, roundUp } from '../base/pages.js';
 
 const ENOMEM = -Errno.ENOMEM;
 const PAGE = 4096;
@@ -168,7 +168,7 @@ function hugetlbGetUnmappedArea(mm: AddressSpace, addr: number, len: number, fla
     return addr;
   }
   if (addr !== 0) {
-    addr = addr % PMD_SIZE === 0 ? addr : addr - (addr % PMD_SIZE) + PMD_SIZE;
+    addr = roundUp(addr, PMD_SIZE);
     const v = mm.tree.findNext(addr);
     if (mm.taskSize - len >= addr && (v === undefined || addr + len <= mm.startGap(v))) return addr;
   }
@@ -183,5 +183,5 @@ function hugetlbGetUnmappedArea(mm: AddressSpace, addr: number, len: number, fla
   }
   const s = unmappedArea(mm, len + PMD_SIZE - PAGE, mm.mmapLegacyBase, mm.taskSize);
   if (s < 0) return s;
-  return s % PMD_SIZE === 0 ? s : s - (s % PMD_SIZE) + PMD_SIZE;
+  return roundUp(s, PMD_SIZE);
 }
