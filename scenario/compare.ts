@@ -6,8 +6,10 @@
  *   `[vvar]`/`[vvar_vclock]` or the oracle's harness ranges, which change from run to run);
  * - `maps`: exactly, line by line (for a start state of another origin than the kernel oracle,
  *   the `[stack]` line's start address is not compared);
- * - `status`, `smaps`, `smaps_rollup`: exactly, except RSS-like values, compared only with
- *   `strictRss`;
+ * - `status`, `smaps`, `smaps_rollup`: exactly, except RSS-like values: compared with
+ *   `rss: 'strict'`; with `rss: 'user'` only in smaps entries of VMAs outside the oracle's harness
+ *   ranges (the executor's own pages change as it runs, and status/rollup totals include them);
+ *   not at all with `rss: 'loose'` (the default);
  * - `skip`: both must skip (the reason is not compared);
  * - an expected `error` ends the comparison (the runs no longer did the same thing).
  * The init line is compared on `maps` only.
@@ -27,8 +29,10 @@ export interface Divergence {
 }
 
 export interface CompareOptions {
-  /** Compare RSS-like /proc values too (default false). */
+  /** Compare RSS-like /proc values too (default false): the same as `rss: 'strict'`. */
   readonly strictRss?: boolean;
+  /** How RSS-like /proc values are compared (default 'loose', see above). */
+  readonly rss?: 'loose' | 'user' | 'strict';
   /** The scenario's ops: lets `load` bytes from live or harness ranges go uncompared. */
   readonly ops?: readonly Op[];
   /** Stop after this many divergences (default: all). */
@@ -97,7 +101,22 @@ function stackInsensitive(line: string): string {
 
 class Comparer {
   readonly out: Divergence[] = [];
-  constructor(private readonly opts: CompareOptions, private readonly foreign: boolean) {}
+  /** Harness and [vvar] ranges (their smaps RSS values are never compared in 'user' mode). */
+  harness: Array<[bigint, bigint]> = [];
+  private readonly rssMode: 'loose' | 'user' | 'strict';
+  constructor(private readonly opts: CompareOptions, private readonly foreign: boolean) {
+    this.rssMode = opts.rss ?? (opts.strictRss ? 'strict' : 'loose');
+  }
+
+  /** Whether the smaps entry of `line` has its RSS values compared. */
+  private rssCompared(line: unknown): boolean {
+    if (this.rssMode !== 'user') return this.rssMode === 'strict';
+    const m = typeof line === 'string' ? /^([0-9a-f]+)-([0-9a-f]+) /.exec(line) : null;
+    if (!m) return false;
+    const s = BigInt('0x' + m[1]);
+    const e = BigInt('0x' + m[2]);
+    return !this.harness.some(([hs, he]) => s < he && hs < e);
+  }
 
   get full(): boolean {
     return this.opts.limit !== undefined && this.out.length >= this.opts.limit;
@@ -125,7 +144,7 @@ class Comparer {
     }
   }
 
-  proc(index: number, key: string, exp: unknown, act: unknown): void {
+  proc(index: number, key: string, exp: unknown, act: unknown, rss = this.rssMode === 'strict'): void {
     if (!isObj(exp) || !isObj(act)) {
       if (!deepEqual(exp, act)) this.add(index, key, exp, act);
       return;
@@ -133,7 +152,7 @@ class Comparer {
     for (const k of new Set([...Object.keys(exp), ...Object.keys(act)])) {
       if (!(k in exp) || !(k in act)) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
-      } else if ((this.opts.strictRss || !isRssLike(k)) && !deepEqual(exp[k], act[k])) {
+      } else if ((rss || !isRssLike(k)) && !deepEqual(exp[k], act[k])) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
       }
     }
@@ -151,7 +170,7 @@ class Comparer {
     exp.forEach((e, i) => {
       const { line: _l1, ...ee } = isObj(e) ? e : {};
       const { line: _l2, ...aa } = isObj(act[i]) ? (act[i] as Json) : {};
-      this.proc(index, `smaps[${i}]`, ee, aa);
+      this.proc(index, `smaps[${i}]`, ee, aa, this.rssCompared(isObj(e) ? e.line : undefined));
     });
   }
 }
@@ -174,6 +193,7 @@ export function compareOutputs(
   else c.maps(-1, 'init.maps', expInit.maps, actInit.maps);
 
   const live = liveRanges(expInit);
+  c.harness = live;
   const rets: (bigint | undefined)[] = [];
   for (let k = 0; k + 1 < exp.length && !c.full; k++) {
     const e = exp[k + 1];

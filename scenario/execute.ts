@@ -12,7 +12,9 @@
  */
 import { errnoName } from '../src/abi/errno.js';
 import { O_CLOEXEC } from '../src/abi/mman.js';
+import { ACCESS_READ, ACCESS_WRITE, faultToSignal } from '../src/kernel/memory.js';
 import type { System, Task } from '../src/kernel/system.js';
+import type { Access } from '../src/mm/fault.js';
 import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
 import type { Op } from './parse.js';
 import { EXEC_BUF_SIZE, MAX_PIDS, evalExpr, hex, hexBytes } from './values.js';
@@ -25,8 +27,14 @@ const FD_NAMESPACE = 256n;
 const CLOSED_FD = 0x7fffffffn;
 const EBADF = 9;
 
-/** Ops whose layer (memory access, processes, file I/O) is not built yet. */
-const UNSUPPORTED = new Set(['store', 'load', 'touch', 'fork', 'exit', 'pread', 'pwrite', 'unlink']);
+/** Ops whose layer (file I/O) is not built yet. */
+const UNSUPPORTED = new Set(['pread', 'pwrite', 'unlink']);
+/** Lowest non-user address (47-bit user space), and the kernel half's start. */
+const USER_TOP = 0x800000000000n;
+const KERNEL_HALF = 0xffff800000000000n;
+const U64 = 1n << 64n;
+/** The most bytes a load may read (spec 7.3). */
+const MAX_LOAD = 16n << 20n;
 
 /** A run that had to stop: an invariant broke, or the simulated kernel threw. */
 export class ScenarioRunError extends Error {
@@ -192,6 +200,20 @@ export class OpExecutor {
         return { smaps_rollup: procRecord(task.proc.smapsRollup()) };
       case 'status':
         return { status: procRecord(task.proc.status()) };
+      case 'store':
+        return this.store(a.addr, op.data!, task);
+      case 'load':
+        return this.load(a.addr, a.len, task);
+      case 'touch':
+        return this.touch(a.addr, a.len, op.write, task);
+      case 'fork': {
+        const child = task.fork(op.child);
+        if (typeof child === 'number') return { errno: errnoName(-child) };
+        return { ret: hex(child.label) };
+      }
+      case 'exit':
+        task.exit();
+        return { ret: '0x0' };
       default:
         if (UNSUPPORTED.has(op.op)) return { error: `unsupported: ${op.op} (memory layer not built yet)` };
         throw new Error(`no handler for op "${op.op}"`);
@@ -213,6 +235,63 @@ export class OpExecutor {
     const r = this.sysret(op, task.sys.mincore(a.addr, a.len, vec));
     if (r.ret !== undefined && vec.length > 0) r.data = hexBytes(vec);
     return r;
+  }
+
+  /**
+   * The slab offset of the byte at `addr` for an access, or the signal it raises. Addresses
+   * outside user space fault without reaching the MMU: the kernel half with SEGV_MAPERR, a
+   * non-canonical one with SI_KERNEL and si_addr 0 (a #GP).
+   */
+  private access(task: Task, addr: bigint, access: Access): number | OpResult {
+    if (addr >= USER_TOP) {
+      if (addr < KERNEL_HALF) return { signal: 'SIGSEGV', code: 'SI_KERNEL', addr: '0x0' };
+      return { signal: 'SIGSEGV', code: 'SEGV_MAPERR', addr: hex(addr) };
+    }
+    const o = task.mem.translate(Number(addr), access);
+    if (o >= 0) return o;
+    const f = faultToSignal(-o, Number(addr), access);
+    return { signal: f.signal, code: f.code, addr: f.code === 'SI_KERNEL' ? '0x0' : hex(addr) };
+  }
+
+  /** Byte stores in ascending order; the first fault stops them (spec 3.4). */
+  private store(addr: bigint, data: Uint8Array, task: Task): OpResult {
+    const frames = task.mm.frames;
+    let i = 0;
+    while (i < data.length) {
+      const a = (addr + BigInt(i)) % U64;
+      const o = this.access(task, a, ACCESS_WRITE);
+      if (typeof o !== 'number') return o;
+      const n = Math.min(data.length - i, 4096 - Number(a % 4096n));
+      frames.u8.set(data.subarray(i, i + n), o);
+      i += n;
+    }
+    return { ret: '0x0' };
+  }
+
+  private load(addr: bigint, len: bigint, task: Task): OpResult {
+    if (len > MAX_LOAD) return { error: 'harness: refused: load of more than 16 MiB' };
+    const out = new Uint8Array(Number(len));
+    let i = 0;
+    while (i < out.length) {
+      const a = (addr + BigInt(i)) % U64;
+      const o = this.access(task, a, ACCESS_READ);
+      if (typeof o !== 'number') return o;
+      const n = Math.min(out.length - i, 4096 - Number(a % 4096n));
+      out.set(task.mm.frames.u8.subarray(o, o + n), i);
+      i += n;
+    }
+    return { data: hexBytes(out) };
+  }
+
+  /** One access at addr, then at each following page boundary below addr+len (spec 3.4). */
+  private touch(addr: bigint, len: bigint, write: boolean, task: Task): OpResult {
+    let end = addr + len;
+    if (end >= U64) end = U64 - 1n;
+    for (let p = addr; p < end; p = (p & ~4095n) + 4096n) {
+      const o = this.access(task, p, write ? ACCESS_WRITE : ACCESS_READ);
+      if (typeof o !== 'number') return o;
+    }
+    return { ret: '0x0' };
   }
 
   /** openat, then (with "fd") dup3 to the wanted number and close the original. */

@@ -149,7 +149,7 @@ class Scenario {
   status(note) {
     this.op('status', { note });
   }
-  // later milestones only (scenarios-later/)
+  // memory accesses and processes; pread/pwrite/unlink are a later milestone (scenarios-later/)
   store(addr, data, x = {}) {
     return this.op('store', { pid: x.pid, addr, data, note: x.note });
   }
@@ -183,15 +183,18 @@ class Scenario {
   }
 }
 
-const LATER_OPS = new Set(['store', 'load', 'touch', 'fork', 'exit', 'pread', 'pwrite', 'unlink']);
+/** Ops of a later milestone (file I/O): scenarios using them go to scenarios-later/. */
+const LATER_OPS = new Set(['pread', 'pwrite', 'unlink']);
+const MEMORY_OPS = new Set(['store', 'load', 'touch', 'fork', 'exit']);
 const all = [];
 const names = new Set();
 /** Defines one scenario: group dir, file name, the comment line, a function that builds it. */
 function def(group, name, comment, build) {
   const s = new Scenario();
   build(s);
-  const later = s.ops.some((o) => LATER_OPS.has(o.op) || o.pid !== undefined);
-  if (!later) {
+  const later = s.ops.some((o) => LATER_OPS.has(o.op));
+  const memory = s.ops.some((o) => MEMORY_OPS.has(o.op) || o.pid !== undefined);
+  if (!later && !memory) {
     // smaps `Locked` is the Pss of locked VMAs: RSS-like, so it waits for the later milestones
     // (VmLck in `status` and `lo`/`lf` in VmFlags cover locking here).
     for (const o of s.ops) if (o.op === 'smaps' && Array.isArray(o.fields)) o.fields = o.fields.filter((f) => f !== 'Locked');

@@ -22,7 +22,7 @@ export class FileSystem {
   readonly known = new Map<string, MmInode>();
   scratchFs: FsKind = 'ext4';
   readonly dirInode: MmInode = {
-    major: 0, minor: 0, ino: 0, path: '/scratch', deleted: false, fs: 'ext4', size: 4096, cached: new Set(),
+    major: 0, minor: 0, ino: 0, path: '/scratch', deleted: false, fs: 'ext4', size: 4096, cached: new Set(), pages: new Map(),
   };
 
   constructor(private readonly sys: MmSystem) {}
@@ -35,12 +35,12 @@ export class FileSystem {
       if (k !== undefined) return k;
       if (path === '/dev/null' || path.startsWith('/proc/')) {
         // Files without an mmap method: open works, mmap is ENODEV.
-        const n: MmInode = { major: 0, minor: 0, ino: 0, path, deleted: false, fs: 'other', size: 0, cached: new Set() };
+        const n: MmInode = { major: 0, minor: 0, ino: 0, path, deleted: false, fs: 'other', size: 0, cached: new Set(), pages: new Map() };
         this.known.set(path, n);
         return n;
       }
       if (path === '/dev/zero') {
-        const z: MmInode = { major: 0, minor: 5, ino: 4, path: '/dev/zero', deleted: false, fs: 'chardev', size: 0, cached: new Set() };
+        const z: MmInode = { major: 0, minor: 5, ino: 4, path: '/dev/zero', deleted: false, fs: 'chardev', size: 0, cached: new Set(), pages: new Map() };
         this.known.set(path, z);
         return z;
       }
@@ -56,7 +56,7 @@ export class FileSystem {
     if ((flags & O_CREAT) === 0) return -Errno.ENOENT;
     const inode: MmInode = {
       major: 0, minor: 0, ino: this.nextIno++, path: `/scratch/${name}`, deleted: false, fs: this.scratchFs,
-      size: 0, cached: new Set(),
+      size: 0, cached: new Set(), pages: new Map(),
     };
     this.scratch.set(name, inode);
     return inode;

@@ -3,7 +3,8 @@
  * with its `smaps` VmFlags, the layout, limits, sysctls and credentials.
  */
 import { PAGE_SIZE } from '../abi/layout.js';
-import { type AddressSpace, PTE_ANON, PTE_FILE } from '../mm/address-space.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { installInitialPage } from '../mm/fault.js';
 import type { Sysctl } from '../mm/config.js';
 import type { FsKind, MmFile, MmInode } from '../mm/vma.js';
 import { Vma, parseVmFlags } from '../mm/vma.js';
@@ -117,7 +118,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
       if (f === undefined) {
         const kind: FsKind = major === 0 && minor === 1 ? 'shmem' : 'ext4';
         if (kind === 'shmem') maxShmem = Math.max(maxShmem, ino);
-        const inode: MmInode = { major, minor, ino, path, deleted, fs: kind, size: 2 ** 40, cached: new Set() };
+        const inode: MmInode = { major, minor, ino, path, deleted, fs: kind, size: 2 ** 40, cached: new Set(), pages: new Map() };
         f = {
           id: mm.sys.newFileId(), inode, readable: true, writable: (flags & 0x20) !== 0 && (flags & 0x80) !== 0,
           append: false, mmapable: true, refusesSync: kind === 'ext4', fopMmapSync: kind === 'ext4',
@@ -147,7 +148,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
     const top = name === '[stack]';
     for (let k = 0; k < n; k++) {
       const page = top ? end / PAGE_SIZE - 1 - k : start / PAGE_SIZE + k;
-      mm.ptes.set(page, k < anonPages ? PTE_ANON : PTE_FILE);
+      installInitialPage(mm, v, page, k < anonPages);
     }
   }
   mm.sys.nextShmemIno = Math.max(mm.sys.nextShmemIno, maxShmem + 1);

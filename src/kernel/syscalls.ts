@@ -380,7 +380,7 @@ export class Syscalls implements RawSyscalls {
 function hugetlbAnonFile(mm: AddressSpace): MmFile {
   return {
     id: mm.sys.newFileId(),
-    inode: { major: 0, minor: 0x10, ino: 0, path: '/anon_hugepage', deleted: true, fs: 'hugetlbfs', size: 0, cached: new Set() },
+    inode: { major: 0, minor: 0x10, ino: 0, path: '/anon_hugepage', deleted: true, fs: 'hugetlbfs', size: 0, cached: new Set(), pages: new Map() },
     readable: true, writable: true, append: false, mmapable: true, refusesSync: false, fopMmapSync: false,
   };
 }

@@ -2,9 +2,12 @@
  * A simulated system: the shared settings and the processes (tasks) labelled as the scenario
  * format labels them. Each task owns an address space, an fd table and the raw syscall facade.
  */
+import { Errno } from '../abi/errno.js';
+import type { FramePoolOptions } from '../mem/frames.js';
 import { AddressSpace } from '../mm/address-space.js';
 import { MmSystem, defaultSysctl } from '../mm/config.js';
-import { checkInvariants } from '../mm/invariants.js';
+import { dupMm, exitMm } from '../mm/fork.js';
+import { checkFrames, checkInvariants } from '../mm/invariants.js';
 import { snapshot } from '../mm/snapshot.js';
 import { renderMaps } from '../proc/maps.js';
 import { renderSmaps, renderSmapsRollup } from '../proc/smaps.js';
@@ -15,6 +18,8 @@ import { FdTable, FileSystem } from './files.js';
 import { type InitRecord, applySysctl, buildFromInit } from './init-record.js';
 import { Syscalls } from './syscalls.js';
 import { FastSyscalls } from './fast.js';
+import { Memory } from './memory.js';
+import { vdsoImage } from './vdso-image.js';
 
 export type { InitRecord };
 
@@ -26,6 +31,14 @@ export interface Task {
   /** The VMA calls with number arguments, no BigInt: the emulator's fast path. */
   readonly fast: FastSyscalls;
   readonly proc: ProcView;
+  /** Loads, stores, fetches and bulk copies through this process's page tables. */
+  readonly mem: Memory;
+  /** Whether the process has exited (its label is gone). */
+  readonly exited: boolean;
+  /** fork(): a child with a copy-on-write copy of this address space, or -ENOMEM. */
+  fork(label?: number): Task | number;
+  /** exit_group(): release the address space; the label is gone afterwards. */
+  exit(): void;
   checkInvariants(): void;
 }
 
@@ -34,14 +47,23 @@ export interface System {
   readonly fs: FileSystem;
   initRecord(): Record<string, unknown>;
   task(label: number): Task | undefined;
+  /** Live tasks, by label. */
+  tasks(): Task[];
+  /** Check the frame reference counts of the whole system against every page table. */
+  checkFrames(): void;
 }
 
 class TaskImpl implements Task {
   readonly sys: RawSyscalls;
   readonly fast: FastSyscalls;
   readonly proc: ProcView;
+  exited = false;
+  private memory: Memory | null = null;
 
-  constructor(readonly label: number, readonly mm: AddressSpace, readonly fds: FdTable, fs: FileSystem) {
+  constructor(
+    readonly label: number, readonly mm: AddressSpace, readonly fds: FdTable, private readonly fs: FileSystem,
+    private readonly system: SystemImpl,
+  ) {
     this.sys = new Syscalls({ mm, fds, fs });
     this.fast = new FastSyscalls({ mm, fds, fs });
     this.proc = {
@@ -52,6 +74,34 @@ class TaskImpl implements Task {
     };
   }
 
+  get mem(): Memory {
+    if (this.exited) throw new Error(`process ${this.label} has exited`);
+    return (this.memory ??= new Memory(this.mm));
+  }
+
+  fork(label?: number): Task | number {
+    if (this.exited) throw new Error(`process ${this.label} has exited`);
+    const child = label ?? this.system.nextLabel();
+    if (!Number.isSafeInteger(child) || child < 0) throw new RangeError(`bad process label ${String(label)}`);
+    if (this.system.task(child) !== undefined || this.system.usedLabels.has(child)) {
+      throw new RangeError(`process label ${child} is already used`);
+    }
+    const mm = dupMm(this.mm);
+    if (typeof mm === 'number') return -Errno.ENOMEM;
+    const t = new TaskImpl(child, mm, this.fds.clone(), this.fs, this.system);
+    this.system.add(t);
+    return t;
+  }
+
+  exit(): void {
+    if (this.exited) return;
+    this.memory?.detach();
+    this.memory = null;
+    exitMm(this.mm);
+    this.exited = true;
+    this.system.remove(this.label);
+  }
+
   checkInvariants(): void {
     checkInvariants(this.mm);
   }
@@ -60,24 +110,26 @@ class TaskImpl implements Task {
 class SystemImpl implements System {
   readonly mmSystem: MmSystem;
   readonly fs: FileSystem;
-  private readonly tasks = new Map<number, TaskImpl>();
+  private readonly live = new Map<number, TaskImpl>();
+  readonly usedLabels = new Set<number>();
   private readonly init: InitRecord;
   private readonly given: boolean;
 
-  constructor(init: InitRecord | undefined) {
+  constructor(init: InitRecord | undefined, memory: FramePoolOptions) {
     this.given = init !== undefined;
     this.init = init ?? DEFAULT_INIT;
     const sysctl = defaultSysctl();
     applySysctl(sysctl, this.init);
-    this.mmSystem = new MmSystem(sysctl);
+    this.mmSystem = new MmSystem(sysctl, memory);
+    this.mmSystem.vdsoImage = vdsoImage();
     this.fs = new FileSystem(this.mmSystem);
     const mm = new AddressSpace(this.mmSystem);
     buildFromInit(mm, this.fs, this.init);
-    this.tasks.set(0, new TaskImpl(0, mm, new FdTable(), this.fs));
+    this.add(new TaskImpl(0, mm, new FdTable(), this.fs, this));
   }
 
   initRecord(): Record<string, unknown> {
-    const t = this.tasks.get(0)!;
+    const t = this.live.get(0) ?? [...this.live.values()][0];
     const rec: Record<string, unknown> = { ...this.init };
     delete rec.op;
     if (!this.given) rec.oracle = 'vmspace (default start state: the kernel oracle executor)';
@@ -86,11 +138,42 @@ class SystemImpl implements System {
   }
 
   task(label: number): Task | undefined {
-    return this.tasks.get(label);
+    return this.live.get(label);
+  }
+
+  tasks(): Task[] {
+    return [...this.live.values()];
+  }
+
+  add(t: TaskImpl): void {
+    this.live.set(t.label, t);
+    this.usedLabels.add(t.label);
+  }
+
+  remove(label: number): void {
+    this.live.delete(label);
+  }
+
+  /** One more than the highest label used so far (scenario.md §3.1). */
+  nextLabel(): number {
+    let max = -1;
+    for (const l of this.usedLabels) if (l > max) max = l;
+    return max + 1;
+  }
+
+  checkFrames(): void {
+    checkFrames(this.mmSystem);
   }
 }
 
+export interface SystemOptions {
+  /** Start state of process 0 (default: the kernel oracle executor's). */
+  init?: InitRecord;
+  /** Physical memory: the most frames (4 KiB) the system holds, SharedArrayBuffer backing. */
+  memory?: FramePoolOptions;
+}
+
 /** A system whose process 0 starts from `init` (or the oracle executor's state). */
-export function createSystem(opts: { init?: InitRecord } = {}): System {
-  return new SystemImpl(opts.init);
+export function createSystem(opts: SystemOptions = {}): System {
+  return new SystemImpl(opts.init, opts.memory ?? {});
 }

@@ -1,25 +1,38 @@
 /**
  * One address space (Linux's struct mm_struct): the VMA tree, the layout parameters fixed at exec,
- * the page counters of /proc/<pid>/status, the limits, and the residency of pages (what mincore
- * reports until the memory layer replaces it with real page tables).
+ * the page counters of /proc/<pid>/status, the limits, the page table and the software TLBs that
+ * cache it.
  *
  * The operations live in one file each (mmap.ts, munmap.ts, ...); this file owns the state and
  * the primitive edits every operation is built from, each keeping the counters exact.
  */
-import { RLIMIT_AS, RLIMIT_DATA, RLIM_NLIMITS } from '../abi/mman.js';
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_NLIMITS } from '../abi/mman.js';
 import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 import { RangeTree } from '../tree/range-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
-import { Residency } from './residency.js';
+import type { FramePool } from '../mem/frames.js';
+import {
+  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_GUARD, PTE_KIND, PTE_PRESENT, PageTable, pteFrame,
+} from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, Vma,
 } from './vma.js';
 
-/** Page residency of one virtual page (mincore), until the memory layer owns page tables. */
-export const PTE_ZERO = 1; // read fault on private anonymous memory: the shared zero page
-export const PTE_ANON = 2; // a private anonymous page (write fault, COW copy)
-export const PTE_FILE = 3; // a page-cache page mapped by a file or shmem VMA
-export const PTE_GUARD = 4; // a guard marker (MADV_GUARD_INSTALL): faults like unmapped memory
+/**
+ * A cache of this address space's translations (a software TLB). The mm flushes every holder
+ * whenever a PTE is removed, downgraded or replaced (Linux: flush_tlb_range()).
+ */
+export interface TlbHolder {
+  flush(): void;
+  /** Drop the translations of one page (Linux: flush_tlb_page()). */
+  flushPage(vpn: number): void;
+}
+
+/** Linux: mm/mmap.c mlock_future_ok(). */
+export function mlockFutureOk(mm: AddressSpace, vmFlags: number, bytes: number): boolean {
+  if ((vmFlags & VM_LOCKED) === 0 || mm.creds.capIpcLock) return true;
+  return bytes / 4096 + mm.lockedVm <= mm.rlimitPages(RLIMIT_MEMLOCK);
+}
 
 export class AddressSpace {
   readonly sys: MmSystem;
@@ -65,13 +78,75 @@ export class AddressSpace {
   /** rlimits as [cur, max] u64 pairs, indexed by RLIMIT_*. */
   readonly rlim: [bigint, bigint][] = [];
 
-  /** vpn -> PTE_* for pages resident through this mm's page tables. */
-  readonly ptes = new Residency();
+  /** The page table: vpn → PTE (src/mem/page-table.ts). */
+  readonly pt = new PageTable();
+  /** Resident pages by kind (Linux: MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES). */
+  rssAnon = 0;
+  rssFile = 0;
+  rssShmem = 0;
+  /** Software TLBs caching this page table. */
+  readonly tlbs = new Set<TlbHolder>();
 
   constructor(sys: MmSystem, creds: Creds = defaultCreds()) {
     this.sys = sys;
     this.creds = creds;
+    sys.mms.add(this);
     for (let i = 0; i < RLIM_NLIMITS; i++) this.rlim.push([RLIM_INFINITY, RLIM_INFINITY]);
+  }
+
+  get frames(): FramePool {
+    return this.sys.frames;
+  }
+
+  get rss(): number {
+    return this.rssAnon + this.rssFile + this.rssShmem;
+  }
+
+  /** Linux: update_hiwater_rss(), called before RSS drops. */
+  updateHiwaterRss(): void {
+    const rss = this.rss;
+    if (rss > this.hiwaterRss) this.hiwaterRss = rss;
+  }
+
+  private rssAdd(pte: number, d: number): void {
+    if ((pte & PTE_PRESENT) === 0) return;
+    const kind = pte & PTE_KIND;
+    if (kind === KIND_ANON) this.rssAnon += d;
+    else if (kind === KIND_FILE) this.rssFile += d;
+    else if (kind === KIND_SHMEM) this.rssShmem += d;
+  }
+
+  /**
+   * Install `pte` at `vpn`, where there is no entry or only the entry `old` being replaced: the
+   * frame gains a mapping, RSS counts it, and TLBs forget the old translation.
+   */
+  setPte(vpn: number, pte: number, old = 0): void {
+    if (old !== 0) this.dropPte(vpn, old);
+    if ((pte & PTE_PRESENT) !== 0) {
+      this.frames.mapFrame(pteFrame(pte));
+      this.rssAdd(pte, 1);
+    }
+    this.pt.set(vpn, pte);
+  }
+
+  /** Change the state bits of a present PTE (same frame, same kind). */
+  updatePte(vpn: number, pte: number): void {
+    this.pt.set(vpn, pte);
+    for (const t of this.tlbs) t.flushPage(vpn);
+  }
+
+  /** Remove the entry at `vpn` (whose value is `pte`): unmap its frame. */
+  private dropPte(vpn: number, pte: number): void {
+    this.pt.clear(vpn);
+    if ((pte & PTE_PRESENT) !== 0) {
+      this.rssAdd(pte, -1);
+      this.frames.unmapFrame(pteFrame(pte));
+    }
+    for (const t of this.tlbs) t.flushPage(vpn);
+  }
+
+  flushTlb(): void {
+    for (const t of this.tlbs) t.flush();
   }
 
   get mapCount(): number {
@@ -219,11 +294,42 @@ export class AddressSpace {
   }
 
   /**
-   * Forget the residency of [start, end): munmap, DONTNEED. Guard markers survive a zap unless
+   * Unmap the pages of [start, end): munmap, DONTNEED, exit. Guard markers survive a zap unless
    * `dropGuards` (munmap, MADV_GUARD_REMOVE) — Linux: zap_page_range_single() keeps PTE markers.
    */
   zapRange(start: number, end: number, dropGuards = true): void {
-    this.ptes.deleteIn(start / PAGE_SIZE, end / PAGE_SIZE, dropGuards ? -1 : PTE_GUARD);
+    if (this.pt.size === 0) return;
+    this.updateHiwaterRss();
+    const pt = this.pt;
+    const frames = this.frames;
+    let n = 0;
+    pt.forEachIn(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+      if ((pte & PTE_GUARD) !== 0 && !dropGuards) return;
+      pt.clear(vpn);
+      if ((pte & PTE_PRESENT) !== 0) {
+        this.rssAdd(pte, -1);
+        frames.unmapFrame(pteFrame(pte));
+      }
+      n++;
+    });
+    if (n !== 0) this.flushTlb();
+  }
+
+  /** Unmap the page-cache pages mapped in [start, end), keeping private anonymous copies. */
+  zapFileRange(start: number, end: number): void {
+    if (this.pt.size === 0) return;
+    this.updateHiwaterRss();
+    const pt = this.pt;
+    let n = 0;
+    pt.forEachIn(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+      const kind = pte & PTE_KIND;
+      if ((pte & PTE_PRESENT) === 0 || (kind !== KIND_FILE && kind !== KIND_SHMEM)) return;
+      pt.clear(vpn);
+      this.rssAdd(pte, -1);
+      this.frames.unmapFrame(pteFrame(pte));
+      n++;
+    });
+    if (n !== 0) this.flushTlb();
   }
 
   /** Every VMA in address order. */

@@ -4,7 +4,7 @@
  */
 import { RLIMIT_DATA } from '../abi/mman.js';
 import type { AddressSpace } from './address-space.js';
-import { mlockFutureOk } from './mmap.js';
+import { mlockFutureOk } from './address-space.js';
 import { doMunmap } from './munmap.js';
 import { mmPopulate } from './populate.js';
 import { mergeNewRange } from './vma-merge.js';

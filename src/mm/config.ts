@@ -2,9 +2,11 @@
  * System-wide settings an address space obeys: the sysctls, the machine, the credentials.
  * Defaults are the reference machine's (spec linux-mm.md §0) and the kernel oracle's start state.
  */
+import { FramePool, type FramePoolOptions } from '../mem/frames.js';
 import {
   DEFAULT_LSM_MMAP_MIN_ADDR, DEFAULT_MAX_MAP_COUNT, DEFAULT_MMAP_MIN_ADDR, STACK_GUARD_GAP,
 } from '../abi/layout.js';
+import type { AddressSpace } from './address-space.js';
 import type { MmFile, MmInode } from './vma.js';
 
 export interface Sysctl {
@@ -33,8 +35,6 @@ export interface Sysctl {
    * instead, so the default follows the recordings.
    */
   useZeroPage: boolean;
-  /** Resident pages the simulation will hold before faults fail as out of memory (16 GiB). */
-  maxResidentPages: number;
 }
 
 export function defaultSysctl(): Sysctl {
@@ -55,7 +55,6 @@ export function defaultSysctl(): Sysctl {
     anonVmaName: false,
     committedBase: 0,
     useZeroPage: false,
-    maxResidentPages: 4 * 1024 * 1024,
   };
 }
 
@@ -83,8 +82,17 @@ export class MmSystem {
   /** Huge pages in use from vm.nr_hugepages. */
   hugePagesUsed = 0;
 
-  constructor(sysctl: Sysctl = defaultSysctl()) {
+  /** The [vdso] pages' bytes (the kernel layer provides them), and their frames once used. */
+  vdsoImage: Uint8Array | null = null;
+  readonly vdsoFrames: number[] = [];
+  /** Live address spaces (the rmap's view: who may map an inode's pages). */
+  readonly mms = new Set<AddressSpace>();
+  /** Physical memory: the frames every address space and page cache of this system use. */
+  readonly frames: FramePool;
+
+  constructor(sysctl: Sysctl = defaultSysctl(), memory: FramePoolOptions = {}) {
     this.sysctl = sysctl;
+    this.frames = new FramePool(memory);
   }
 
   newAnonVmaId(): number {
@@ -102,7 +110,7 @@ export class MmSystem {
   newShmemFile(path: string, size: number): MmFile {
     const inode: MmInode = {
       major: 0, minor: 1, ino: this.nextShmemIno++, path, deleted: true, fs: 'shmem', size,
-      cached: new Set(),
+      cached: new Set(), pages: new Map(),
     };
     return {
       id: this.newFileId(), inode, readable: true, writable: true, append: false, mmapable: true,

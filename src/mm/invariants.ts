@@ -1,8 +1,15 @@
 /**
- * checkInvariants(mm): recompute everything an address space keeps and name the broken rule.
- * Linux: mm/vma.c validate_mm() and the counters of vm_stat_account().
+ * checkInvariants(mm): recompute everything an address space keeps and name the broken rule;
+ * checkFrames(sys): the frame reference counts against every page table.
+ * Linux: mm/vma.c validate_mm(), the counters of vm_stat_account(), mm/debug_vm_pgtable.c.
  */
+import {
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_EXEC, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_READ, PTE_WRITE,
+  pteFrame,
+} from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
+import type { MmSystem } from './config.js';
+import { vmaPtePerms } from './fault.js';
 import { VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
 
 export class InvariantError extends Error {
@@ -59,9 +66,71 @@ export function checkInvariants(mm: AddressSpace): void {
   check('stack_vm', mm.stackVm, stack);
   check('locked_vm', mm.lockedVm, locked + mm.lockedVmSkew);
   if (mm.brk < mm.startBrk) throw new InvariantError(`brk ${hex(mm.brk)} < start_brk ${hex(mm.startBrk)}`);
-  for (const vpn of mm.ptes.keys()) {
+  checkPageTable(mm);
+}
+
+/**
+ * Every PTE against its VMA (inside one, permissions no wider than the VMA's, a guard marker
+ * alone, a writable private page mapped only there) and the RSS counters against a recount.
+ */
+function checkPageTable(mm: AddressSpace): void {
+  const frames = mm.frames;
+  let anon = 0;
+  let file = 0;
+  let shmem = 0;
+  let entries = 0;
+  let v: Vma | undefined;
+  mm.pt.forEach((vpn, pte) => {
+    entries++;
     const a = vpn * 4096;
-    const v = mm.tree.find(a);
+    if (v === undefined || a >= v.end || a < v.start) v = mm.tree.find(a);
     if (v === undefined) throw new InvariantError(`pte ${hex(a)}: outside every VMA`);
+    if ((pte & PTE_PRESENT) === 0) {
+      if (pte !== PTE_GUARD) throw new InvariantError(`pte ${hex(a)}: not present and not a guard marker (${hex(pte)})`);
+      return;
+    }
+    const f = pteFrame(pte);
+    if (f >= frames.highWater || !frames.isAllocated(f)) throw new InvariantError(`pte ${hex(a)}: frame ${f} is not allocated`);
+    if (frames.map[f] < 1 && f !== 0) throw new InvariantError(`pte ${hex(a)}: frame ${f} has map count ${frames.map[f]}`);
+    const perms = vmaPtePerms(v.flags);
+    if ((pte & (PTE_READ | PTE_EXEC) & ~perms) !== 0) throw new InvariantError(`pte ${hex(a)}: permissions ${hex(pte & 0xf)} wider than the VMA's`);
+    const kind = pte & PTE_KIND;
+    if ((pte & PTE_WRITE) !== 0) {
+      if ((v.flags & VM_WRITE) === 0) throw new InvariantError(`pte ${hex(a)}: writable in a VMA without VM_WRITE`);
+      if (kind === KIND_ZERO) throw new InvariantError(`pte ${hex(a)}: the zero page mapped writable`);
+      if ((v.flags & VM_SHARED) === 0 && (kind !== KIND_ANON || frames.ref[f] !== 1)) {
+        throw new InvariantError(`pte ${hex(a)}: writable private page not exclusive (ref ${frames.ref[f]})`);
+      }
+    }
+    if (kind === KIND_ANON) anon++;
+    else if (kind === KIND_FILE) file++;
+    else if (kind === KIND_SHMEM) shmem++;
+    else if (f !== 0) throw new InvariantError(`pte ${hex(a)}: zero-page kind with frame ${f}`);
+  });
+  if (entries !== mm.pt.size) throw new InvariantError(`page table size ${mm.pt.size} != ${entries} entries`);
+  if (anon !== mm.rssAnon || file !== mm.rssFile || shmem !== mm.rssShmem) {
+    throw new InvariantError(`rss anon/file/shmem ${mm.rssAnon}/${mm.rssFile}/${mm.rssShmem} != recount ${anon}/${file}/${shmem}`);
   }
+}
+
+/**
+ * System-wide frame accounting: each frame's map count equals the PTEs mapping it in every live
+ * address space, and its references exceed that by at most the page cache's one.
+ */
+export function checkFrames(sys: MmSystem): void {
+  const frames = sys.frames;
+  const maps = new Int32Array(frames.highWater);
+  for (const mm of sys.mms) {
+    mm.pt.forEach((_vpn, pte) => {
+      if ((pte & PTE_PRESENT) !== 0) maps[pteFrame(pte)]++;
+    });
+  }
+  let inUse = 0;
+  for (let f = 1; f < frames.highWater; f++) {
+    if (frames.map[f] !== maps[f]) throw new InvariantError(`frame ${f}: map count ${frames.map[f]} != ${maps[f]} PTEs`);
+    const extra = frames.ref[f] - frames.map[f];
+    if (extra < 0 || extra > 1) throw new InvariantError(`frame ${f}: ref ${frames.ref[f]} with map count ${frames.map[f]}`);
+    if (frames.ref[f] > 0) inUse++;
+  }
+  if (inUse !== frames.inUse) throw new InvariantError(`frames in use ${frames.inUse} != recount ${inUse}`);
 }

@@ -5,8 +5,15 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { type AddressSpace, PTE_ANON, PTE_FILE, PTE_GUARD } from './address-space.js';
-import { anonVmaPrepare, faultInRange } from './populate.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE } from '../mem/frames.js';
+import {
+  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+} from '../mem/page-table.js';
+import type { AddressSpace } from './address-space.js';
+import { vmaPtePerms } from './fault.js';
+import { punchHole } from './truncate.js';
+import { anonVmaPrepare } from './anon-vma.js';
+import { faultInRange } from './populate.js';
 import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
@@ -73,9 +80,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
       if (vma.file === null) return -Errno.EINVAL;
       if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -Errno.EACCES;
-      const first = vma.pgoff + (start - vma.start) / 4096;
-      const n = (end - start) / 4096;
-      for (let i = 0; i < n; i++) vma.file.inode.cached.delete(first + i);
+      // The file loses the range's data; every mapping of it refaults (private COW copies stay).
+      punchHole(mm, vma.file.inode, vma.pgoff + (start - vma.start) / 4096, (end - start) / 4096);
       mm.zapRange(start, end, false);
       return vma;
     }
@@ -93,13 +99,22 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
-      if (behavior === M.MADV_PAGEOUT && vma.file !== null && vma.file.inode.fs !== 'shmem') {
-        // Clean file pages this VMA maps are reclaimed (anonymous ones cannot be: no swap).
+      if (behavior === M.MADV_PAGEOUT && vma.file !== null) {
+        // Reclaim of the page-cache pages only this VMA maps: clean ones leave the cache (their
+        // data is the file's); dirty ones stay (direct reclaim does not write file pages back);
+        // anonymous ones cannot go without swap (recorded: mem/data/pageout-*).
         // Linux: mm/madvise.c madvise_cold_or_pageout_pte_range() → reclaim_pages().
+        const frames = mm.frames;
         for (let a = start; a < end; a += 4096) {
-          if (mm.ptes.get(a / 4096) !== PTE_FILE) continue;
-          mm.ptes.delete(a / 4096);
-          vma.file.inode.cached.delete(vma.pgoff + (a - vma.start) / 4096);
+          const pte = mm.pt.get(a / 4096);
+          const kind = pte & PTE_KIND;
+          if ((pte & PTE_PRESENT) === 0 || (kind !== KIND_FILE && kind !== KIND_SHMEM)) continue;
+          const f = pteFrame(pte);
+          if (frames.map[f] > 1) continue;
+          const dirty = (pte & PTE_DIRTY) !== 0 || (frames.dirty[f] & FRAME_DIRTY) !== 0;
+          if (dirty) frames.dirty[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
+          mm.zapRange(a, a + 4096);
+          if (!dirty) vma.file.inode.cached.delete(vma.pgoff + (a - vma.start) / 4096);
         }
       }
       return vma;
@@ -111,7 +126,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if ((vma.flags & forbidden) !== 0) return -Errno.EINVAL;
       if (behavior === M.MADV_FREE) {
         if (!vma.isAnonymous() || (vma.flags & VM_SHARED) !== 0) return -Errno.EINVAL;
-        return vma; // lazily freed: resident until memory pressure
+        madviseFree(mm, start, end);
+        return vma;
       }
       mm.zapRange(start, end, false);
       return vma;
@@ -124,11 +140,11 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       // The VMA is marked (without a split) so later merges and forks know guards may exist.
       vma.flags |= VM_MAYBE_GUARD;
       mm.zapRange(start, end);
-      for (let a = start; a < end; a += 4096) mm.ptes.set(a / 4096, PTE_GUARD);
+      for (let a = start; a < end; a += 4096) mm.pt.set(a / 4096, PTE_GUARD);
       return vma;
     case M.MADV_GUARD_REMOVE:
       if ((vma.flags & (VM_SPECIAL | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
-      for (let a = start; a < end; a += 4096) if (mm.ptes.get(a / 4096) === PTE_GUARD) mm.ptes.delete(a / 4096);
+      for (let a = start; a < end; a += 4096) if (mm.pt.get(a / 4096) === PTE_GUARD) mm.pt.clear(a / 4096);
       return vma;
     case M.MADV_NORMAL: nf = nf & ~VM_RAND_READ & ~VM_SEQ_READ; break;
     case M.MADV_SEQUENTIAL: nf = (nf & ~VM_RAND_READ) | VM_SEQ_READ; break;
@@ -200,8 +216,8 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
   for (let b = hstart; b < hend; b += PMD) {
     let present = false;
     for (let a = b; a < b + PMD && !present; a += 4096) {
-      const k = mm.ptes.get(a / 4096);
-      present = k !== undefined && k !== PTE_GUARD;
+      const k = mm.pt.get(a / 4096);
+      present = k !== 0 && (k & PTE_GUARD) === 0;
     }
     if (!present) { failed = true; continue; }
     if (shmem) {
@@ -209,9 +225,50 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
       continue;
     }
     anonVmaPrepare(mm, vma);
-    for (let a = b; a < b + PMD; a += 4096) mm.ptes.set(a / 4096, PTE_ANON);
+    if (!collapseAnonBlock(mm, vma, b, b + PMD)) { failed = true; continue; }
   }
   return failed ? -Errno.EINVAL : vma;
+}
+
+/**
+ * MADV_FREE: the anonymous pages only this mm maps become clean, old and lazily freeable; they
+ * keep their data until memory pressure (none here) or a write makes them dirty again.
+ * Linux: mm/madvise.c madvise_free_pte_range() → folio_mark_lazyfree().
+ */
+function madviseFree(mm: AddressSpace, start: number, end: number): void {
+  const frames = mm.frames;
+  const pt = mm.pt;
+  let changed = false;
+  pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
+    const f = pteFrame(pte);
+    if (frames.map[f] !== 1) return;
+    frames.dirty[f] = FRAME_LAZYFREE;
+    pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));
+    changed = true;
+  });
+  if (changed) mm.flushTlb();
+}
+
+/**
+ * Make every page of [start, end) a private anonymous page of `vma`, contents kept (a THP
+ * collapse copies the small pages into one huge page; absent pages read zero). False when memory
+ * runs out. Linux: mm/khugepaged.c collapse_huge_page() → __collapse_huge_page_copy().
+ */
+function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: number): boolean {
+  const frames = mm.frames;
+  const perms = vmaPtePerms(vma.flags) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
+  for (let a = start; a < end; a += 4096) {
+    const vpn = a / 4096;
+    const pte = mm.pt.get(vpn);
+    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.ref[pteFrame(pte)] === 1) continue;
+    const f = (pte & PTE_PRESENT) !== 0 ? frames.allocCopy(pteFrame(pte)) : frames.allocZeroed();
+    if (f < 0) return false;
+    mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
+    frames.put(f);
+  }
+  mm.flushTlb();
+  return true;
 }
 
 /**

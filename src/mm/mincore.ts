@@ -3,7 +3,8 @@
  * Linux: mm/mincore.c do_mincore(), mincore_pte_range(), can_do_mincore().
  */
 import { Errno } from '../abi/errno.js';
-import { type AddressSpace, PTE_GUARD } from './address-space.js';
+import { PTE_GUARD } from '../mem/page-table.js';
+import type { AddressSpace } from './address-space.js';
 
 /** mincore of [start, start+len) (checked: aligned start, within the user range), into vec. */
 export function doMincore(mm: AddressSpace, start: number, len: number, vec: Uint8Array): number {
@@ -22,8 +23,8 @@ export function doMincore(mm: AddressSpace, start: number, len: number, vec: Uin
     }
     for (; addr < end; addr += 4096) {
       const vpn = addr / 4096;
-      const k = mm.ptes.get(vpn);
-      let r = k !== undefined && k !== PTE_GUARD ? 1 : 0;
+      const k = mm.pt.get(vpn);
+      let r = k !== 0 && (k & PTE_GUARD) === 0 ? 1 : 0;
       if (r === 0 && file !== null) r = file.inode.cached.has(v.pgoff + (addr - v.start) / 4096) ? 1 : 0;
       vec[i++] = r;
     }

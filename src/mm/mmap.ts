@@ -11,7 +11,7 @@ import {
   MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
   MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, PROT_EXEC, PROT_READ, RLIMIT_MEMLOCK,
 } from '../abi/mman.js';
-import type { AddressSpace } from './address-space.js';
+import { type AddressSpace, mlockFutureOk } from './address-space.js';
 import { completeMunmap, gatherMunmap } from './munmap.js';
 import { mmPopulate } from './populate.js';
 import { getUnmappedArea } from './unmapped-area.js';
@@ -43,12 +43,6 @@ export interface MmapRequest {
 /** Linux: mm/mlock.c can_do_mlock(). */
 export function canDoMlock(mm: AddressSpace): boolean {
   return mm.rlim[RLIMIT_MEMLOCK][0] !== 0n || mm.creds.capIpcLock;
-}
-
-/** Linux: mm/mmap.c mlock_future_ok(). */
-export function mlockFutureOk(mm: AddressSpace, vmFlags: number, bytes: number): boolean {
-  if ((vmFlags & VM_LOCKED) === 0 || mm.creds.capIpcLock) return true;
-  return bytes / 4096 + mm.lockedVm <= mm.rlimitPages(RLIMIT_MEMLOCK);
 }
 
 /** Linux: include/linux/mman.h calc_vm_flag_bits(). */

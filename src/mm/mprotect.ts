@@ -5,7 +5,9 @@
  */
 import { Errno } from '../abi/errno.js';
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP } from '../abi/mman.js';
+import { PTE_PERMS, PTE_PRESENT, PTE_WRITE } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
+import { vmaPtePerms } from './fault.js';
 import { faultInRange } from './populate.js';
 import { modifyRange } from './vma-merge.js';
 import {
@@ -56,6 +58,25 @@ export function doMprotect(mm: AddressSpace, start: number, end: number, prot: n
   return error;
 }
 
+/**
+ * Rewrite the permission bits of the present PTEs of [start, end) for VMA flags `flags` (Linux:
+ * mm/mprotect.c change_protection()). Write permission is only ever removed here; pages that may
+ * be written in place regain it at their next write fault.
+ */
+export function changeProtection(mm: AddressSpace, start: number, end: number, flags: number): void {
+  if (mm.pt.size === 0) return;
+  const perms = vmaPtePerms(flags);
+  const keepWrite = (flags & VM_WRITE) !== 0 ? PTE_WRITE : 0;
+  const pt = mm.pt;
+  let changed = false;
+  pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0) return;
+    const np = (pte & ~PTE_PERMS) | perms | (pte & keepWrite);
+    if (np !== pte) { pt.set(vpn, np); changed = true; }
+  });
+  if (changed) mm.flushTlb();
+}
+
 /** Linux: mm/mprotect.c mprotect_fixup(). Returns the VMA now covering [start, end) or -errno. */
 function mprotectFixup(mm: AddressSpace, vma: Vma, start: number, end: number, newflags: number): Vma | number {
   if ((vma.flagsHi & VMH_SEALED) !== 0) return -Errno.EPERM;
@@ -79,6 +100,7 @@ function mprotectFixup(mm: AddressSpace, vma: Vma, start: number, end: number, n
     return r;
   }
   if ((oldflags & VM_ACCOUNT) !== 0 && (newflags & VM_ACCOUNT) === 0) mm.unacct(nrpages);
+  changeProtection(mm, start, end, newflags);
   if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && (newflags & VM_WRITE) !== 0 &&
       (newflags & VM_LOCKONFAULT) === 0) {
     faultInRange(mm, r, start, end, 'populate');

@@ -8,7 +8,7 @@ import { Errno } from '../abi/errno.js';
 import { MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from '../abi/mman.js';
 import { roundUp } from '../base/pages.js';
 import type { AddressSpace } from './address-space.js';
-import { mlockFutureOk } from './mmap.js';
+import { mlockFutureOk } from './address-space.js';
 import { doMunmap } from './munmap.js';
 import { mmPopulate } from './populate.js';
 import { getUnmappedArea } from './unmapped-area.js';
@@ -264,7 +264,8 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
   return newAddr;
 }
 
-/** Move the page residency of [from, from+len) to [to, to+len) (move_page_tables()). */
+/** Move the PTEs of [from, from+len) to [to, to+len), frames and all (move_page_tables()). */
 function moveResidency(mm: AddressSpace, from: number, to: number, len: number): void {
-  mm.ptes.move(from / 4096, to / 4096, len / 4096);
+  mm.pt.move(from / 4096, to / 4096, len / 4096);
+  mm.flushTlb();
 }

@@ -2,8 +2,12 @@
  * The read model of an address space: plain records the /proc renderers, the CLI and the
  * inspector consume, so none of them reaches into the tree.
  */
-import { type AddressSpace, PTE_ANON, PTE_FILE } from './address-space.js';
-import { VM_HUGEPAGE, VM_NOHUGEPAGE, VM_SHARED, VM_SPECIAL, type Vma, thpSuitable, vmFlagsString } from './vma.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE } from '../mem/frames.js';
+import {
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, pteFrame,
+} from '../mem/page-table.js';
+import type { AddressSpace } from './address-space.js';
+import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_SHARED, VM_SPECIAL, type Vma, thpSuitable, vmFlagsString } from './vma.js';
 
 export interface VmaInfo {
   start: number;
@@ -22,7 +26,39 @@ export interface VmaInfo {
   rssAnon: number;
   rssFile: number;
   rssShmem: number;
+  /** The smaps memory figures (Linux: struct mem_size_stats). */
+  mem: SmapsMem;
   thpEligible: boolean;
+}
+
+/**
+ * Linux: fs/proc/task_mmu.c struct mem_size_stats, in pages, except the Pss sums, which are in
+ * bytes << PSS_SHIFT (12) as the kernel keeps them so each page adds 4096 << 12 / mapcount.
+ */
+export interface SmapsMem {
+  resident: number;
+  referenced: number;
+  anonymous: number;
+  lazyFree: number;
+  sharedClean: number;
+  sharedDirty: number;
+  privateClean: number;
+  privateDirty: number;
+  pss: number;
+  pssDirty: number;
+  pssAnon: number;
+  pssFile: number;
+  pssShmem: number;
+  pssLocked: number;
+}
+
+export const PSS_SHIFT = 12;
+
+function emptyMem(): SmapsMem {
+  return {
+    resident: 0, referenced: 0, anonymous: 0, lazyFree: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0,
+    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0,
+  };
 }
 
 export interface MmCounters {
@@ -73,13 +109,38 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
   let rssShmem = 0;
   const first = v.start / 4096;
   const last = v.end / 4096;
-  const shmem = v.file !== null && v.file.inode.fs === 'shmem';
-  mm.ptes.forEachIn(first, last, (_p, kind) => {
-    if (kind === PTE_ANON) rssAnon++;
-    else if (kind === PTE_FILE) {
-      if (shmem) rssShmem++;
-      else rssFile++;
+  const mem = emptyMem();
+  const frames = mm.frames;
+  const locked = (v.flags & VM_LOCKED) !== 0;
+  // Linux: smaps_pte_entry() → smaps_account() → smaps_page_accumulate().
+  mm.pt.forEachIn(first, last, (_p, pte) => {
+    if ((pte & PTE_PRESENT) === 0) return;
+    const kind = pte & PTE_KIND;
+    if (kind === KIND_ZERO) return; // the zero page (and PFN maps) are not counted
+    if (kind === KIND_ANON) rssAnon++;
+    else if (kind === KIND_FILE) rssFile++;
+    else rssShmem++;
+    const f = pteFrame(pte);
+    mem.resident++;
+    if (kind === KIND_ANON) {
+      mem.anonymous++;
+      if ((frames.dirty[f] & FRAME_LAZYFREE) !== 0 && (pte & PTE_DIRTY) === 0) mem.lazyFree++;
     }
+    if ((pte & PTE_YOUNG) !== 0) mem.referenced++;
+    const mapcount = frames.map[f];
+    const priv = frames.ref[f] === 1 || mapcount < 2;
+    const pss = priv ? 4096 << PSS_SHIFT : Math.floor((4096 << PSS_SHIFT) / mapcount);
+    mem.pss += pss;
+    if (kind === KIND_ANON) mem.pssAnon += pss;
+    else if (kind === KIND_SHMEM) mem.pssShmem += pss;
+    else mem.pssFile += pss;
+    if (locked) mem.pssLocked += pss;
+    if ((pte & PTE_DIRTY) !== 0 || (frames.dirty[f] & FRAME_DIRTY) !== 0) {
+      mem.pssDirty += pss;
+      if (priv) mem.privateDirty++;
+      else mem.sharedDirty++;
+    } else if (priv) mem.privateClean++;
+    else mem.sharedClean++;
   });
   const ino = v.file?.inode;
   return {
@@ -93,7 +154,7 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
     ino: ino?.ino ?? 0,
     name: vmaName(mm, v),
     vmFlags: vmFlagsString(v.flags, v.flagsHi),
-    rssAnon, rssFile, rssShmem,
+    rssAnon, rssFile, rssShmem, mem,
     thpEligible: isThpEligible(v),
   };
 }

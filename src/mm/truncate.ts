@@ -1,19 +1,72 @@
 /**
- * Shrinking a file under its mappings: the page cache loses the pages past the new end, and so
- * does every mapping of the inode — private COW copies included, guard markers kept.
- * Linux: mm/truncate.c truncate_pagecache() → unmap_mapping_range(..., even_cows = 1).
+ * Taking pages away from a file under its mappings: shrinking it (every mapping loses the pages
+ * past the new end, private COW copies included, guard markers kept) and punching a hole
+ * (MADV_REMOVE: shared mappings refault, private COW copies stay).
+ * Linux: mm/truncate.c truncate_pagecache(), truncate_inode_pages_range();
+ * mm/memory.c unmap_mapping_range().
  */
 import type { AddressSpace } from './address-space.js';
-import type { MmInode } from './vma.js';
+import { type MmInode, VM_SHARED } from './vma.js';
 
-/** Set the inode's size and apply it to its page cache and to `mm`'s mappings of it. */
+/**
+ * Unmap pages [first, first+n) of `inode` from every address space of the system. With
+ * `evenCows` private COW copies go too (truncation); without, only pages still shared with the
+ * file (a hole punch).
+ */
+function unmapMappingRange(mm: AddressSpace, inode: MmInode, first: number, n: number, evenCows: boolean): void {
+  for (const other of mm.sys.mms) {
+    other.tree.forEach((v) => {
+      if (v.file === null || v.file.inode !== inode) return;
+      const lo = Math.max(first, v.pgoff);
+      const hi = Math.min(first + n, v.pgoff + v.pages);
+      if (lo >= hi) return;
+      const from = v.start + (lo - v.pgoff) * 4096;
+      const to = v.start + (hi - v.pgoff) * 4096;
+      if (evenCows || (v.flags & VM_SHARED) !== 0) other.zapRange(from, to, false);
+      else other.zapFileRange(from, to);
+    });
+  }
+}
+
+/** Drop the data and residency of pages [first, first+n) (those present). */
+function dropPages(mm: AddressSpace, inode: MmInode, first: number, n: number): void {
+  for (const [i, f] of inode.pages) {
+    if (i >= first && i < first + n) {
+      inode.pages.delete(i);
+      mm.frames.put(f);
+    }
+  }
+  for (const i of inode.cached) if (i >= first && i < first + n) inode.cached.delete(i);
+}
+
+/** Set the inode's size and apply it to its page cache and to every mapping of it. */
 export function truncatePagecache(mm: AddressSpace, inode: MmInode, size: number): void {
+  const old = inode.size;
   inode.size = size;
+  if (size >= old) {
+    // Bytes a mapping stored past the old EOF in its last page: ext4 zeroes them when the file
+    // grows, tmpfs keeps them (spec §5.5 B4t/B4u; ext4_alloc_file_blocks() → zeroing the tail).
+    const last = inode.pages.get(Math.floor(old / 4096));
+    if (size > old && inode.fs === 'ext4' && old % 4096 !== 0 && last !== undefined) {
+      mm.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
+    }
+    return;
+  }
   const keep = Math.ceil(size / 4096);
-  for (const p of inode.cached) if (p >= keep) inode.cached.delete(p);
-  mm.tree.forEach((v) => {
-    if (v.file === null || v.file.inode !== inode) return;
-    const from = v.start + Math.max(0, keep - v.pgoff) * 4096;
-    if (from < v.end) mm.zapRange(from, v.end, false);
-  });
+  let top = Math.ceil(old / 4096);
+  for (const i of inode.pages.keys()) if (i >= top) top = i + 1;
+  for (const i of inode.cached) if (i >= top) top = i + 1;
+  const span = top - keep;
+  unmapMappingRange(mm, inode, keep, span, true);
+  dropPages(mm, inode, keep, span);
+  // The tail of the new last page reads zero (truncate_inode_partial_folio()).
+  const tail = size % 4096;
+  const last = inode.pages.get(keep - 1);
+  if (tail !== 0 && last !== undefined) mm.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
+}
+
+/** Remove pages [first, first+n) of the file's data (a hole: they read zero again). */
+export function punchHole(mm: AddressSpace, inode: MmInode, first: number, n: number): void {
+  unmapMappingRange(mm, inode, first, n, false);
+  dropPages(mm, inode, first, n);
 }

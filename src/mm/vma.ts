@@ -107,8 +107,14 @@ export interface MmInode {
   fs: FsKind;
   /** File size in bytes (for page-cache residency and SIGBUS later). */
   size: number;
-  /** Page-cache residency: page indexes present in the cache. */
+  /** Page-cache residency: page indexes present in the cache (what mincore reports). */
   cached: Set<number>;
+  /**
+   * The file's contents by page index: frames holding data (each with one reference held here).
+   * A page not in the map reads as zeroes (a hole). Until the VFS brings a backing store, this is
+   * both the disk and the page cache's data; `cached` alone models residency.
+   */
+  pages: Map<number, number>;
 }
 
 /**

@@ -5,8 +5,7 @@
  * Resident-set figures come from the engine's residency model; they are exact for what the
  * engine faults in itself and approximate for a start state taken from a real process.
  */
-import type { MmSnapshot, VmaInfo } from '../mm/snapshot.js';
-import { VM_LOCKED } from '../mm/vma.js';
+import { type MmSnapshot, PSS_SHIFT, type SmapsMem } from '../mm/snapshot.js';
 import { VSYSCALL_LINE, mapsLine } from './maps.js';
 
 export interface SmapsRecord {
@@ -14,15 +13,18 @@ export interface SmapsRecord {
   fields: Record<string, number | string>;
 }
 
-function memFields(v: VmaInfo): Record<string, number> {
-  const rss = (v.rssAnon + v.rssFile + v.rssShmem) * 4;
-  const anon = v.rssAnon * 4;
+/** A Pss sum (bytes << PSS_SHIFT) in kB, as show_smap() prints it. */
+function pssKb(x: number): number {
+  return Math.floor(Math.floor(x / 2 ** PSS_SHIFT) / 1024);
+}
+
+function memFields(m: SmapsMem): Record<string, number> {
   return {
-    Rss: rss, Pss: rss, Pss_Dirty: anon, Shared_Clean: 0, Shared_Dirty: 0,
-    Private_Clean: rss - anon, Private_Dirty: anon, Referenced: rss, Anonymous: anon, KSM: 0,
-    LazyFree: 0, AnonHugePages: 0, ShmemPmdMapped: 0, FilePmdMapped: 0, Shared_Hugetlb: 0,
-    Private_Hugetlb: 0, Swap: 0, SwapPss: 0,
-    Locked: (v.flags & VM_LOCKED) !== 0 ? rss : 0,
+    Rss: m.resident * 4, Pss: pssKb(m.pss), Pss_Dirty: pssKb(m.pssDirty), Shared_Clean: m.sharedClean * 4,
+    Shared_Dirty: m.sharedDirty * 4, Private_Clean: m.privateClean * 4, Private_Dirty: m.privateDirty * 4,
+    Referenced: m.referenced * 4, Anonymous: m.anonymous * 4, KSM: 0,
+    LazyFree: m.lazyFree * 4, AnonHugePages: 0, ShmemPmdMapped: 0, FilePmdMapped: 0, Shared_Hugetlb: 0,
+    Private_Hugetlb: 0, Swap: 0, SwapPss: 0, Locked: pssKb(m.pssLocked),
   };
 }
 
@@ -33,7 +35,7 @@ export function renderSmaps(s: MmSnapshot): SmapsRecord[] {
       Size: (v.end - v.start) / 1024,
       KernelPageSize: huge ? 2048 : 4,
       MMUPageSize: huge ? 2048 : 4,
-      ...memFields(v),
+      ...memFields(v.mem),
       THPeligible: v.thpEligible ? 1 : 0,
       VmFlags: v.vmFlags.trimEnd(),
     };
@@ -59,12 +61,16 @@ export function renderSmapsRollup(s: MmSnapshot): Record<string, number> {
     LazyFree: 0, AnonHugePages: 0, ShmemPmdMapped: 0, FilePmdMapped: 0, Shared_Hugetlb: 0,
     Private_Hugetlb: 0, Swap: 0, SwapPss: 0, Locked: 0,
   };
-  for (const v of s.vmas) {
-    const f = memFields(v);
-    for (const k of Object.keys(f)) out[k] += f[k];
-    out.Pss_Anon += v.rssAnon * 4;
-    out.Pss_File += v.rssFile * 4;
-    out.Pss_Shmem += v.rssShmem * 4;
-  }
+  // The rollup sums the raw figures over all VMAs, then prints them (show_smaps_rollup()).
+  const m: SmapsMem = {
+    resident: 0, referenced: 0, anonymous: 0, lazyFree: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0,
+    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0,
+  };
+  for (const v of s.vmas) for (const k of Object.keys(m) as (keyof SmapsMem)[]) m[k] += v.mem[k];
+  const f = memFields(m);
+  for (const k of Object.keys(f)) out[k] = f[k];
+  out.Pss_Anon = pssKb(m.pssAnon);
+  out.Pss_File = pssKb(m.pssFile);
+  out.Pss_Shmem = pssKb(m.pssShmem);
   return out;
 }

@@ -1,0 +1,451 @@
+/**
+ * The data path for emulators: loads, stores and instruction fetches through a software TLB, bulk
+ * copies, and direct views of guest pages. One Memory per process (Task.mem).
+ *
+ * The hot path is what perf.md §4.4 measured as the fastest shape: `off = addr & 4095`, a slot
+ * `(addr >>> 12) & 255`, one compare of the slot's tag against the page base `addr - off` (no
+ * page-number division for 64-bit addresses), one Int32Array load of the frame's byte offset and
+ * one DataView access into the single frame slab. Anything else — a miss, a page-crossing
+ * access, an invalid address — goes to the slow path, which walks the page table, takes the page
+ * fault as Linux would (src/mm/fault.ts) and refills the slot.
+ *
+ * Separate read, write and exec TLBs: a slot enters the write TLB only once its PTE is writable
+ * and dirty, so a store that hits never needs to track dirtiness or copy-on-write (Unicorn's
+ * lesson). The mm flushes every TLB whenever a PTE is removed, downgraded or replaced.
+ *
+ * Faults throw GuestFault (signal, si_code, si_addr). Addresses are numbers: integers in
+ * [0, 2^64); above 2^53 only page-aligned-ish values are exact, which only matters for kernel-half
+ * addresses that fault anyway.
+ */
+import type { SiCodeName, SignalName } from '../abi/signal.js';
+import type { FramePool } from '../mem/frames.js';
+import {
+  PTE_DIRTY, PTE_EXEC, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_READ, PTE_WRITE, PTE_YOUNG,
+} from '../mem/page-table.js';
+import type { AddressSpace, TlbHolder } from '../mm/address-space.js';
+import {
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access, FAULT_ACCERR, FAULT_MAPERR, FAULT_NONCANONICAL, FAULT_NONE,
+  FAULT_OOM, FAULT_SIGBUS, handleUserFault,
+} from '../mm/fault.js';
+
+const SLOTS = 256;
+const TWO_32 = 4294967296;
+const TWO_64 = 18446744073709551616;
+/** Addresses at or above this are not user addresses: faults, whatever the access. */
+const USER_TOP = 0x800000000000;
+
+/** A memory access that raised a signal, as the kernel would deliver it. */
+export class GuestFault extends Error {
+  override name = 'GuestFault';
+  constructor(
+    readonly signal: SignalName,
+    readonly code: SiCodeName,
+    /** si_addr: the faulting byte (0 for SI_KERNEL). */
+    readonly addr: number,
+    readonly access: 'read' | 'write' | 'exec',
+  ) {
+    super(`${signal} (${code}) at 0x${addr.toString(16)} on ${access}`);
+  }
+}
+
+const ACCESS_NAMES = ['read', 'write', 'exec'] as const;
+
+/** The signal a FAULT_* code raises for an access at `addr`. */
+export function faultToSignal(fault: number, addr: number, access: Access): GuestFault {
+  const a = ACCESS_NAMES[access];
+  switch (fault) {
+    case FAULT_MAPERR: return new GuestFault('SIGSEGV', 'SEGV_MAPERR', addr, a);
+    case FAULT_ACCERR: return new GuestFault('SIGSEGV', 'SEGV_ACCERR', addr, a);
+    case FAULT_SIGBUS: return new GuestFault('SIGBUS', 'BUS_ADRERR', addr, a);
+    case FAULT_NONCANONICAL: return new GuestFault('SIGSEGV', 'SI_KERNEL', 0, a);
+    case FAULT_OOM: return new GuestFault('SIGKILL', 'SI_KERNEL', addr, a);
+    default: throw new Error(`unknown fault ${fault}`);
+  }
+}
+
+function checkAddr(addr: number): void {
+  if (typeof addr !== 'number' || !Number.isInteger(addr) || addr < 0 || addr >= TWO_64) {
+    throw new RangeError(`guest address must be an integer in [0, 2^64), got ${String(addr)}`);
+  }
+}
+
+export class Memory implements TlbHolder {
+  /** High 32 bits of the last load64() (its low half is the return value). */
+  hi = 0;
+  private dv: DataView;
+  private u8: Uint8Array;
+  private readonly rTag = new Float64Array(SLOTS).fill(-1);
+  private readonly rOff = new Int32Array(SLOTS);
+  private readonly wTag = new Float64Array(SLOTS).fill(-1);
+  private readonly wOff = new Int32Array(SLOTS);
+  private readonly xTag = new Float64Array(SLOTS).fill(-1);
+  private readonly xOff = new Int32Array(SLOTS);
+  private readonly frames: FramePool;
+  private readonly onGrow = (): void => {
+    this.dv = this.frames.dv;
+    this.u8 = this.frames.u8;
+    this.flush();
+  };
+
+  constructor(private readonly mm: AddressSpace) {
+    this.frames = mm.frames;
+    this.dv = this.frames.dv;
+    this.u8 = this.frames.u8;
+    mm.tlbs.add(this);
+    this.frames.onGrow.add(this.onGrow);
+  }
+
+  /** Stop caching (the process exited). */
+  detach(): void {
+    this.mm.tlbs.delete(this);
+    this.frames.onGrow.delete(this.onGrow);
+    this.flush();
+  }
+
+  flush(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.xTag.fill(-1);
+  }
+
+  flushPage(vpn: number): void {
+    const s = vpn % SLOTS;
+    this.rTag[s] = -1;
+    this.wTag[s] = -1;
+    this.xTag[s] = -1;
+  }
+
+  // ---- translation (slow path) ----
+
+  /**
+   * The slab byte offset of `addr` for `access`, faulting the page in as Linux would and filling
+   * the TLB slot; or -FAULT_* when the access raises a signal. `addr` must be valid.
+   */
+  translate(addr: number, access: Access): number {
+    const off = addr % 4096;
+    const base = addr - off;
+    if (addr >= USER_TOP) return -handleUserFault(this.mm, addr, access);
+    const vpn = base / 4096;
+    const need = access === ACCESS_WRITE ? PTE_PRESENT | PTE_WRITE : access === ACCESS_EXEC ? PTE_PRESENT | PTE_EXEC : PTE_PRESENT | PTE_READ;
+    const pt = this.mm.pt;
+    for (let tries = 0; tries < 3; tries++) {
+      let pte = pt.get(vpn);
+      if ((pte & need) === need) {
+        // The access sets the accessed bit, a store the dirty bit (as the MMU does).
+        const set = access === ACCESS_WRITE ? PTE_YOUNG | PTE_DIRTY : PTE_YOUNG;
+        if ((pte & set) !== set) {
+          pte |= set;
+          pt.set(vpn, pte);
+        }
+        const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
+        const s = vpn % SLOTS;
+        if (access === ACCESS_WRITE) { this.wTag[s] = base; this.wOff[s] = fo; }
+        else if (access === ACCESS_EXEC) { this.xTag[s] = base; this.xOff[s] = fo; }
+        if ((pte & PTE_READ) !== 0) { this.rTag[s] = base; this.rOff[s] = fo; }
+        return fo + off;
+      }
+      const r = handleUserFault(this.mm, addr, access);
+      if (r !== FAULT_NONE) return -r;
+    }
+    throw new Error(`vmspace: fault at 0x${addr.toString(16)} did not resolve`);
+  }
+
+  /** translate(), throwing the fault. */
+  private offsetOf(addr: number, access: Access): number {
+    checkAddr(addr);
+    const o = this.translate(addr, access);
+    if (o < 0) throw faultToSignal(-o, addr, access);
+    return o;
+  }
+
+  /**
+   * Offsets of the `size` bytes at `addr` for an access that crosses a page: both pages are
+   * checked before any byte moves (an x86 instruction faults whole). Returns the two offsets.
+   */
+  private splitOffsets(addr: number, size: number, access: Access): [number, number, number] {
+    checkAddr(addr);
+    const first = 4096 - (addr % 4096);
+    const o1 = this.translate(addr, access);
+    if (o1 < 0) throw faultToSignal(-o1, addr, access);
+    const a2 = addr + first;
+    const o2 = a2 >= TWO_64 ? -FAULT_MAPERR : this.translate(a2, access);
+    if (o2 < 0) throw faultToSignal(-o2, a2, access);
+    return [o1, o2, first];
+  }
+
+  private loadCross(addr: number, size: number, access: Access): number {
+    const [o1, o2, first] = this.splitOffsets(addr, size, access);
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.u8[i < first ? o1 + i : o2 + i - first];
+    return v;
+  }
+
+  private storeCross(addr: number, size: number, value: number): void {
+    const [o1, o2, first] = this.splitOffsets(addr, size, ACCESS_WRITE);
+    let v = value;
+    for (let i = 0; i < size; i++) {
+      this.u8[i < first ? o1 + i : o2 + i - first] = v & 255;
+      v = Math.floor(v / 256);
+    }
+  }
+
+  // ---- loads (little-endian, unsigned) ----
+
+  load8(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off) return this.dv.getUint8(this.rOff[s] + off);
+    return this.dv.getUint8(this.offsetOf(addr, ACCESS_READ));
+  }
+
+  load16(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off && off <= 4094) return this.dv.getUint16(this.rOff[s] + off, true);
+    return this.load16Slow(addr);
+  }
+
+  private load16Slow(addr: number): number {
+    checkAddr(addr);
+    if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_READ);
+    return this.dv.getUint16(this.offsetOf(addr, ACCESS_READ), true);
+  }
+
+  load32(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off && off <= 4092) return this.dv.getUint32(this.rOff[s] + off, true);
+    return this.load32Slow(addr);
+  }
+
+  private load32Slow(addr: number): number {
+    checkAddr(addr);
+    if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_READ);
+    return this.dv.getUint32(this.offsetOf(addr, ACCESS_READ), true);
+  }
+
+  /** A u64 without BigInt: returns the low 32 bits, leaves the high 32 bits in `this.hi`. */
+  load64(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off && off <= 4088) {
+      const o = this.rOff[s] + off;
+      this.hi = this.dv.getUint32(o + 4, true);
+      return this.dv.getUint32(o, true);
+    }
+    return this.load64Slow(addr);
+  }
+
+  private load64Slow(addr: number): number {
+    checkAddr(addr);
+    if (addr % 4096 > 4088) {
+      const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_READ);
+      const b = (i: number): number => this.u8[i < first ? o1 + i : o2 + i - first];
+      this.hi = (b(4) | (b(5) << 8) | (b(6) << 16) | (b(7) << 24)) >>> 0;
+      return (b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24)) >>> 0;
+    }
+    const o = this.offsetOf(addr, ACCESS_READ);
+    this.hi = this.dv.getUint32(o + 4, true);
+    return this.dv.getUint32(o, true);
+  }
+
+  /** A u64 as a bigint (convenience; allocates). */
+  load64n(addr: number): bigint {
+    const lo = this.load64(addr);
+    return (BigInt(this.hi) << 32n) | BigInt(lo);
+  }
+
+  loadF32(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off && off <= 4092) return this.dv.getFloat32(this.rOff[s] + off, true);
+    const bits = this.load32Slow(addr);
+    F32_BITS[0] = bits;
+    return F32[0];
+  }
+
+  loadF64(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.rTag[s] === addr - off && off <= 4088) return this.dv.getFloat64(this.rOff[s] + off, true);
+    F64_BITS[0] = this.load64Slow(addr);
+    F64_BITS[1] = this.hi;
+    return F64[0];
+  }
+
+  // ---- stores ----
+
+  store8(addr: number, value: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off) { this.dv.setUint8(this.wOff[s] + off, value); return; }
+    this.dv.setUint8(this.offsetOf(addr, ACCESS_WRITE), value);
+  }
+
+  store16(addr: number, value: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off && off <= 4094) { this.dv.setUint16(this.wOff[s] + off, value, true); return; }
+    checkAddr(addr);
+    if (addr % 4096 > 4094) this.storeCross(addr, 2, value & 0xffff);
+    else this.dv.setUint16(this.offsetOf(addr, ACCESS_WRITE), value, true);
+  }
+
+  store32(addr: number, value: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off && off <= 4092) { this.dv.setUint32(this.wOff[s] + off, value, true); return; }
+    this.store32Slow(addr, value);
+  }
+
+  private store32Slow(addr: number, value: number): void {
+    checkAddr(addr);
+    if (addr % 4096 > 4092) this.storeCross(addr, 4, value >>> 0);
+    else this.dv.setUint32(this.offsetOf(addr, ACCESS_WRITE), value, true);
+  }
+
+  /** A u64 from two u32 halves. */
+  store64(addr: number, lo: number, hi: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off && off <= 4088) {
+      const o = this.wOff[s] + off;
+      this.dv.setUint32(o, lo, true);
+      this.dv.setUint32(o + 4, hi, true);
+      return;
+    }
+    this.store64Slow(addr, lo, hi);
+  }
+
+  private store64Slow(addr: number, lo: number, hi: number): void {
+    checkAddr(addr);
+    if (addr % 4096 > 4088) {
+      const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_WRITE);
+      for (let i = 0; i < 8; i++) {
+        const v = i < 4 ? (lo >>> (8 * i)) & 255 : (hi >>> (8 * (i - 4))) & 255;
+        this.u8[i < first ? o1 + i : o2 + i - first] = v;
+      }
+      return;
+    }
+    const o = this.offsetOf(addr, ACCESS_WRITE);
+    this.dv.setUint32(o, lo, true);
+    this.dv.setUint32(o + 4, hi, true);
+  }
+
+  /** A u64 from a bigint (convenience). */
+  store64n(addr: number, value: bigint): void {
+    const v = BigInt.asUintN(64, value);
+    this.store64(addr, Number(v & 0xffffffffn), Number(v >> 32n));
+  }
+
+  storeF32(addr: number, value: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off && off <= 4092) { this.dv.setFloat32(this.wOff[s] + off, value, true); return; }
+    F32[0] = value;
+    this.store32Slow(addr, F32_BITS[0]);
+  }
+
+  storeF64(addr: number, value: number): void {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.wTag[s] === addr - off && off <= 4088) { this.dv.setFloat64(this.wOff[s] + off, value, true); return; }
+    F64[0] = value;
+    this.store64Slow(addr, F64_BITS[0], F64_BITS[1]);
+  }
+
+  // ---- instruction fetch ----
+
+  fetch8(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.xTag[s] === addr - off) return this.dv.getUint8(this.xOff[s] + off);
+    return this.dv.getUint8(this.offsetOf(addr, ACCESS_EXEC));
+  }
+
+  fetch16(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.xTag[s] === addr - off && off <= 4094) return this.dv.getUint16(this.xOff[s] + off, true);
+    checkAddr(addr);
+    if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_EXEC);
+    return this.dv.getUint16(this.offsetOf(addr, ACCESS_EXEC), true);
+  }
+
+  fetch32(addr: number): number {
+    const off = addr & 4095;
+    const s = (addr >>> 12) & 255;
+    if (this.xTag[s] === addr - off && off <= 4092) return this.dv.getUint32(this.xOff[s] + off, true);
+    checkAddr(addr);
+    if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_EXEC);
+    return this.dv.getUint32(this.offsetOf(addr, ACCESS_EXEC), true);
+  }
+
+  // ---- bulk ----
+
+  /**
+   * Copy `dst.length` guest bytes at `addr` into `dst`, page run by page run. A fault throws
+   * after the bytes before it were copied.
+   */
+  readInto(addr: number, dst: Uint8Array): void {
+    checkAddr(addr);
+    const len = dst.length;
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, ACCESS_READ);
+      const o = this.translate(a, ACCESS_READ);
+      if (o < 0) throw faultToSignal(-o, a, ACCESS_READ);
+      const n = Math.min(len - done, 4096 - (a % 4096));
+      dst.set(this.u8.subarray(o, o + n), done);
+      done += n;
+    }
+  }
+
+  /** `len` guest bytes at `addr`, copied. */
+  read(addr: number, len: number): Uint8Array {
+    if (!Number.isInteger(len) || len < 0 || len > 2 ** 31) throw new RangeError(`length must be an integer in [0, 2^31], got ${String(len)}`);
+    const out = new Uint8Array(len);
+    this.readInto(addr, out);
+    return out;
+  }
+
+  /** Copy `src` to guest memory at `addr`; a fault throws after the bytes before it were stored. */
+  write(addr: number, src: Uint8Array): void {
+    checkAddr(addr);
+    const len = src.length;
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, ACCESS_WRITE);
+      const o = this.translate(a, ACCESS_WRITE);
+      if (o < 0) throw faultToSignal(-o, a, ACCESS_WRITE);
+      const n = Math.min(len - done, 4096 - (a % 4096));
+      this.u8.set(src.subarray(done, done + n), o);
+      done += n;
+    }
+  }
+
+  /**
+   * A direct view of guest memory from `addr` to the end of its page, faulted in for reading or
+   * (with `write`) for writing. Valid until the next call that changes mappings (munmap,
+   * mprotect, mremap, madvise, fork, exit) or allocates memory (the slab may move): re-take it
+   * after any of those.
+   */
+  pageView(addr: number, write = false): Uint8Array {
+    const o = this.offsetOf(addr, write ? ACCESS_WRITE : ACCESS_READ);
+    return new Uint8Array(this.frames.buffer, o, 4096 - (addr % 4096));
+  }
+
+  /** The high 32 bits of a number as an unsigned value (a helper for 64-bit guests). */
+  static high32(x: number): number {
+    return Math.floor(x / TWO_32) >>> 0;
+  }
+}
+
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+const F64 = new Float64Array(1);
+const F64_BITS = new Uint32Array(F64.buffer);
+
+export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE };

@@ -1,0 +1,193 @@
+/**
+ * Physical memory: 4 KiB frames carved from one ArrayBuffer slab, a free list, per-frame
+ * reference and map counts, and the shared zero frame (frame 0).
+ *
+ * Why one slab and not one ArrayBuffer per page: a per-page ArrayBuffer costs as much as the
+ * kernel's whole page fault (~0.8 µs), a slab view 19 ns. Why one slab and not several: a guest
+ * load must be `dv.getUint32(frameOffset + off)` with `dv` fixed — choosing among several
+ * DataViews per access measured 2.6x a raw load against 1.8x for one (shared/research/perf.md
+ * §4.4). The slab grows by doubling (a copy; every holder of `dv` is told through `onGrow`), up to
+ * `limitFrames`. Frame byte offsets stay below 2^31 so they fit the Int32Array software TLBs keep
+ * them in (a Float64Array there measured 2.5x raw).
+ *
+ * Counts, as Linux keeps them in struct page: `ref` is every reference (each PTE mapping it, the
+ * page cache's own), `map` only the PTE mappings (page_mapcount(): what Pss divides by). A frame
+ * returns to the free list when `ref` drops to 0. Recycled frames hold old bytes until an
+ * allocation that asks for zeroes clears them, so no mapping ever sees another's data.
+ */
+
+export const FRAME_SIZE = 4096;
+export const FRAME_SHIFT = 12;
+/** The shared zero frame: never written, never freed (Linux: ZERO_PAGE(0)). */
+export const ZERO_FRAME = 0;
+/** Frames whose byte offsets stay below 2^31: the most one pool can hold (2 GiB). */
+export const MAX_FRAMES = 0x80000;
+const INITIAL_FRAMES = 1024;
+/** Frame state bits (FramePool.dirty). */
+export const FRAME_DIRTY = 1;
+export const FRAME_LAZYFREE = 2;
+
+export interface FramePoolOptions {
+  /** Most frames the pool may hold, the zero frame included (at most MAX_FRAMES). */
+  limitFrames?: number;
+  /** Back the slab with a SharedArrayBuffer where the platform offers one. */
+  shared?: boolean;
+}
+
+export class FramePool {
+  /** The slab. Replaced when it grows: re-read it (or `dv`, `u8`) after any allocation. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  dv: DataView;
+  u8: Uint8Array;
+  /** References per frame: PTE mappings, the page cache, pins. */
+  ref: Int32Array;
+  /** PTE mappings per frame (Linux: page_mapcount()). */
+  map: Int32Array;
+  /** FRAME_DIRTY (Linux: PG_dirty), FRAME_LAZYFREE (MADV_FREE'd, not swap-backed). */
+  dirty: Uint8Array;
+  /** Frames the slab holds now. */
+  capacity: number;
+  readonly limitFrames: number;
+  readonly shared: boolean;
+  /** Frames handed out and not yet freed (the zero frame excluded). */
+  inUse = 0;
+  /** Called after the slab grew (holders of `dv` refresh it and drop cached offsets). */
+  readonly onGrow = new Set<() => void>();
+
+  /** Recycled frames (may hold old bytes), used as a stack. */
+  private freeList: Int32Array;
+  private freeTop = 0;
+  /** Frames at or above this index were never handed out: still zero from the slab. */
+  private fresh = 1;
+
+  constructor(opts: FramePoolOptions = {}) {
+    const limit = opts.limitFrames ?? MAX_FRAMES;
+    if (!Number.isInteger(limit) || limit < 2 || limit > MAX_FRAMES) {
+      throw new RangeError(`limitFrames must be an integer in [2, ${MAX_FRAMES}], got ${limit}`);
+    }
+    this.limitFrames = limit;
+    this.shared = opts.shared === true && typeof SharedArrayBuffer === 'function';
+    this.capacity = Math.min(INITIAL_FRAMES, limit);
+    this.buffer = this.newSlab(this.capacity);
+    this.dv = new DataView(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
+    this.ref = new Int32Array(this.capacity);
+    this.map = new Int32Array(this.capacity);
+    this.dirty = new Uint8Array(this.capacity);
+    this.freeList = new Int32Array(this.capacity);
+    this.ref[ZERO_FRAME] = 1; // pinned forever
+  }
+
+  private newSlab(frames: number): ArrayBuffer | SharedArrayBuffer {
+    return this.shared ? new SharedArrayBuffer(frames * FRAME_SIZE) : new ArrayBuffer(frames * FRAME_SIZE);
+  }
+
+  /** Frames that can still be handed out. */
+  get available(): number {
+    return this.limitFrames - 1 - this.inUse;
+  }
+
+  /**
+   * A frame with unspecified contents and `ref` 1, or -1 when the limit is reached (the OOM
+   * path: the caller's fault fails and nothing changes).
+   */
+  alloc(): number {
+    let f: number;
+    if (this.freeTop > 0) f = this.freeList[--this.freeTop];
+    else {
+      if (this.fresh >= this.capacity && !this.grow()) return -1;
+      f = this.fresh++;
+    }
+    this.ref[f] = 1;
+    this.dirty[f] = 0;
+    this.inUse++;
+    return f;
+  }
+
+  /** A frame of zeroes (Linux: vma_alloc_zeroed_movable_folio()), or -1. */
+  allocZeroed(): number {
+    const fromFreeList = this.freeTop > 0;
+    const f = this.alloc();
+    if (f > 0 && fromFreeList) this.u8.fill(0, f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
+    return f;
+  }
+
+  /** A copy of frame `src` (a COW break: Linux wp_page_copy()), or -1. */
+  allocCopy(src: number): number {
+    const f = this.alloc();
+    if (f > 0) this.u8.copyWithin(f * FRAME_SIZE, src * FRAME_SIZE, (src + 1) * FRAME_SIZE);
+    return f;
+  }
+
+  get(f: number): void {
+    this.ref[f]++;
+  }
+
+  /** Drop one reference; the frame is free when none is left. */
+  put(f: number): void {
+    if (f === ZERO_FRAME) return;
+    if (--this.ref[f] === 0) {
+      this.freeList[this.freeTop++] = f;
+      this.inUse--;
+    }
+  }
+
+  /** A PTE now maps `f` (Linux: folio_add_*_rmap_pte() + folio_get()). */
+  mapFrame(f: number): void {
+    this.ref[f]++;
+    this.map[f]++;
+  }
+
+  /** A PTE no longer maps `f`. */
+  unmapFrame(f: number): void {
+    if (f === ZERO_FRAME) return;
+    this.map[f]--;
+    this.put(f);
+  }
+
+  /** Byte offset of frame `f` in the slab. */
+  offset(f: number): number {
+    return f * FRAME_SIZE;
+  }
+
+  /** A view of one frame (valid until the slab grows). */
+  frameBytes(f: number): Uint8Array {
+    return new Uint8Array(this.buffer, f * FRAME_SIZE, FRAME_SIZE);
+  }
+
+  /** Whether frame `f` is handed out (for invariant checks). */
+  isAllocated(f: number): boolean {
+    return f === ZERO_FRAME || (f > 0 && f < this.fresh && this.ref[f] > 0);
+  }
+
+  /** Frames ever handed out (upper bound of valid frame numbers). */
+  get highWater(): number {
+    return this.fresh;
+  }
+
+  private grow(): boolean {
+    if (this.capacity >= this.limitFrames) return false;
+    const cap = Math.min(this.limitFrames, this.capacity * 2);
+    const buf = this.newSlab(cap);
+    const u8 = new Uint8Array(buf);
+    u8.set(this.u8);
+    const ref = new Int32Array(cap);
+    ref.set(this.ref);
+    const map = new Int32Array(cap);
+    map.set(this.map);
+    const dirty = new Uint8Array(cap);
+    dirty.set(this.dirty);
+    const freeList = new Int32Array(cap);
+    freeList.set(this.freeList);
+    this.buffer = buf;
+    this.u8 = u8;
+    this.dv = new DataView(buf);
+    this.ref = ref;
+    this.map = map;
+    this.dirty = dirty;
+    this.freeList = freeList;
+    this.capacity = cap;
+    for (const fn of this.onGrow) fn();
+    return true;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * One address space's page table: a page number → PTE radix tree with the x86-64 shape cut to
+ * four levels of JS arrays (256 × 512 × 512 × 512 entries for 47-bit user addresses), leaves
+ * being Int32Arrays of 512 PTEs (a 2 MiB region, a PMD's worth, like a page-table page).
+ *
+ * Why a radix of arrays: a TLB refill must not touch a Map (8-13x a raw load, perf.md §4.4); four
+ * array loads are ~2x. Empty subtrees are shared, never-written sentinels, so a walk needs no null
+ * checks and a range walk skips a missing 2 MiB / 1 GiB / 512 GiB subtree in one comparison.
+ * Slot 512 of a leaf counts its non-empty entries, so emptied leaves are dropped.
+ *
+ * A PTE is an int32: the frame number above bit 8, state bits below. 0 is "no entry".
+ */
+
+export const PTE_PRESENT = 0x001;
+/** User-accessible for loads (x86: any of VM_READ/VM_WRITE/VM_EXEC; not PROT_NONE). */
+export const PTE_READ = 0x002;
+/** Writable without a fault (not a page shared after fork, not the zero page, not read-only). */
+export const PTE_WRITE = 0x004;
+/** Instruction fetches allowed (NX clear). */
+export const PTE_EXEC = 0x008;
+export const PTE_DIRTY = 0x010;
+/** Accessed (Linux: young). */
+export const PTE_YOUNG = 0x020;
+/** What the frame is, for the RSS counters (Linux: MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES). */
+export const PTE_KIND = 0x0c0;
+/** The shared zero page (present, never writable, not counted in RSS). */
+export const KIND_ZERO = 0x000;
+export const KIND_ANON = 0x040;
+export const KIND_FILE = 0x080;
+export const KIND_SHMEM = 0x0c0;
+/** A guard marker (MADV_GUARD_INSTALL): not present, faults like unmapped memory. */
+export const PTE_GUARD = 0x100;
+/** The permission bits mprotect rewrites. */
+export const PTE_PERMS = PTE_READ | PTE_WRITE | PTE_EXEC;
+export const PTE_FRAME_SHIFT = 10;
+
+export function pteFrame(pte: number): number {
+  return pte >>> PTE_FRAME_SHIFT;
+}
+
+export function makePte(frame: number, bits: number): number {
+  return (frame << PTE_FRAME_SHIFT) | bits;
+}
+
+const LEAF = 512;
+const COUNT = LEAF; // slot of a leaf holding its entry count
+const L3_SPAN = 512 * 512; // pages under one level-3 table (1 GiB)
+const L2_SPAN = 512 * L3_SPAN; // pages under one level-2 table (512 GiB)
+/** Page numbers the table can hold: 2^35 (47-bit addresses). */
+export const PT_PAGES = 256 * L2_SPAN;
+
+type Leaf = Int32Array;
+type L3 = Leaf[];
+type L2 = L3[];
+
+const EMPTY_LEAF: Leaf = new Int32Array(LEAF + 1);
+const EMPTY_L3: L3 = new Array<Leaf>(512).fill(EMPTY_LEAF);
+const EMPTY_L2: L2 = new Array<L3>(512).fill(EMPTY_L3);
+
+export class PageTable {
+  private readonly root: L2[] = new Array<L2>(256).fill(EMPTY_L2);
+  /** Entries (present PTEs and markers). */
+  size = 0;
+  /** Leaves (2 MiB page-table pages) allocated, for VmPTE. */
+  leaves = 0;
+
+  /** The PTE of page `vpn` (0 if none). `vpn` must be below PT_PAGES. */
+  get(vpn: number): number {
+    return this.root[Math.floor(vpn / L2_SPAN)][(vpn >>> 18) & 511][(vpn >>> 9) & 511][vpn & 511];
+  }
+
+  /** The leaf holding `vpn`, created if missing (its index is `vpn & 511`). */
+  leafFor(vpn: number): Int32Array {
+    const i1 = Math.floor(vpn / L2_SPAN);
+    let l2 = this.root[i1];
+    if (l2 === EMPTY_L2) this.root[i1] = l2 = EMPTY_L2.slice();
+    const i2 = (vpn >>> 18) & 511;
+    let l3 = l2[i2];
+    if (l3 === EMPTY_L3) l2[i2] = l3 = EMPTY_L3.slice();
+    const i3 = (vpn >>> 9) & 511;
+    let leaf = l3[i3];
+    if (leaf === EMPTY_LEAF) {
+      l3[i3] = leaf = new Int32Array(LEAF + 1);
+      this.leaves++;
+    }
+    return leaf;
+  }
+
+  /** The leaf holding `vpn` if it exists (never create): for read-only walks. */
+  leafIfAny(vpn: number): Int32Array | undefined {
+    const leaf = this.root[Math.floor(vpn / L2_SPAN)][(vpn >>> 18) & 511][(vpn >>> 9) & 511];
+    return leaf === EMPTY_LEAF ? undefined : leaf;
+  }
+
+  set(vpn: number, pte: number): void {
+    if (pte === 0) {
+      this.clear(vpn);
+      return;
+    }
+    const leaf = this.leafFor(vpn);
+    const i = vpn & 511;
+    if (leaf[i] === 0) {
+      leaf[COUNT]++;
+      this.size++;
+    }
+    leaf[i] = pte;
+  }
+
+  clear(vpn: number): void {
+    const l3 = this.root[Math.floor(vpn / L2_SPAN)][(vpn >>> 18) & 511];
+    const i3 = (vpn >>> 9) & 511;
+    const leaf = l3[i3];
+    const i = vpn & 511;
+    if (leaf[i] === 0) return;
+    leaf[i] = 0;
+    this.size--;
+    if (--leaf[COUNT] === 0) {
+      l3[i3] = EMPTY_LEAF;
+      this.leaves--;
+    }
+  }
+
+  /**
+   * Call fn(vpn, pte) for every entry in [first, last), in ascending order. fn may change or
+   * clear the entry it is given (not others).
+   */
+  forEachIn(first: number, last: number, fn: (vpn: number, pte: number) => void): void {
+    if (this.size === 0 || first >= last) return;
+    let vpn = first;
+    while (vpn < last) {
+      const l2 = this.root[Math.floor(vpn / L2_SPAN)];
+      if (l2 === EMPTY_L2) { vpn = (Math.floor(vpn / L2_SPAN) + 1) * L2_SPAN; continue; }
+      const l3 = l2[(vpn >>> 18) & 511];
+      if (l3 === EMPTY_L3) { vpn = (Math.floor(vpn / L3_SPAN) + 1) * L3_SPAN; continue; }
+      const leaf = l3[(vpn >>> 9) & 511];
+      const leafEnd = (Math.floor(vpn / LEAF) + 1) * LEAF;
+      if (leaf === EMPTY_LEAF) { vpn = leafEnd; continue; }
+      const stop = Math.min(last, leafEnd);
+      const base = vpn - (vpn & 511);
+      for (let i = vpn & 511, n = stop - base; i < n; i++) {
+        const pte = leaf[i];
+        if (pte !== 0) {
+          fn(base + i, pte);
+          if (leaf[COUNT] === 0) break; // the leaf was emptied and dropped
+        }
+      }
+      vpn = stop;
+    }
+  }
+
+  /** Whether [first, last) holds any entry. */
+  anyIn(first: number, last: number): boolean {
+    let found = false;
+    this.forEachIn(first, last, () => { found = true; });
+    return found;
+  }
+
+  /** Every entry, ascending. */
+  forEach(fn: (vpn: number, pte: number) => void): void {
+    this.forEachIn(0, PT_PAGES, fn);
+  }
+
+  /**
+   * Move the entries of [from, from+n) to [to, to+n) (Linux: move_page_tables()). The
+   * destination must be empty.
+   */
+  move(from: number, to: number, n: number): void {
+    if (from === to || this.size === 0) return;
+    const moved: number[] = [];
+    this.forEachIn(from, from + n, (vpn, pte) => { moved.push(vpn, pte); });
+    for (let i = 0; i < moved.length; i += 2) this.clear(moved[i]);
+    for (let i = 0; i < moved.length; i += 2) this.set(moved[i] - from + to, moved[i + 1]);
+  }
+}

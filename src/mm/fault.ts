@@ -1,0 +1,295 @@
+/**
+ * Page faults as Linux takes them on x86-64: the user-fault entry (VMA lookup, stack growth,
+ * access check) and handle_mm_fault (demand-zero, file and shmem pages, fault-around, COW).
+ *
+ * Faults are values here: every function returns FAULT_NONE or the FAULT_* that says which signal
+ * the access raises; the data path turns them into typed errors.
+ *
+ * Linux: arch/x86/mm/fault.c do_user_addr_fault(), access_error(); mm/memory.c
+ * handle_mm_fault(), do_anonymous_page(), do_read_fault(), do_cow_fault(), do_shared_fault(),
+ * do_fault_around(), do_wp_page(); mm/mmap.c expand_downwards(), acct_stack_growth().
+ */
+import { RLIMIT_STACK } from '../abi/mman.js';
+import {
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_EXEC, PTE_GUARD, PTE_KIND, PTE_PRESENT,
+  PTE_READ, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+} from '../mem/page-table.js';
+import { FRAME_DIRTY, ZERO_FRAME } from '../mem/frames.js';
+import { type AddressSpace, mlockFutureOk } from './address-space.js';
+import { anonVmaPrepare } from './anon-vma.js';
+import { inodeFrame, pageCacheFrame } from './page-cache.js';
+import {
+  type MmInode, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE,
+  type Vma,
+} from './vma.js';
+
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+export const ACCESS_EXEC = 2;
+export type Access = typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXEC;
+
+export const FAULT_NONE = 0;
+/** SIGSEGV SEGV_MAPERR at the address: nothing mapped there (or a guard marker). */
+export const FAULT_MAPERR = 1;
+/** SIGSEGV SEGV_ACCERR: the VMA forbids this access. */
+export const FAULT_ACCERR = 2;
+/** SIGBUS BUS_ADRERR: a file page wholly past the end of the file. */
+export const FAULT_SIGBUS = 3;
+/** SIGSEGV SI_KERNEL with si_addr 0: a non-canonical address (#GP, not #PF). */
+export const FAULT_NONCANONICAL = 4;
+/** Out of memory: the frame pool's limit was reached (Linux: VM_FAULT_OOM → the OOM killer). */
+export const FAULT_OOM = 5;
+
+/** Lowest address of the kernel half (canonical with 48-bit addresses). */
+const KERNEL_HALF = 0xffff800000000000;
+const USER_TOP = 0x800000000000;
+/** Linux: mm/memory.c fault_around_bytes (64 KiB), in pages. */
+const FAULT_AROUND_PAGES = 16;
+
+/** The PTE permission bits a VMA's flags give (x86: write and exec imply read; PROT_NONE none). */
+export function vmaPtePerms(flags: number): number {
+  let p = 0;
+  if ((flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0) p |= PTE_READ;
+  if ((flags & VM_EXEC) !== 0) p |= PTE_EXEC;
+  return p;
+}
+
+/** Whether a shared writable mapping's read fault may map the page writable (no dirty tracking). */
+function sharedWritableAtRead(v: Vma): boolean {
+  // ext4 tracks dirtying through page_mkwrite (vma_wants_writenotify()); shmem does not.
+  return (v.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && v.file !== null && v.file.inode.fs !== 'ext4';
+}
+
+/**
+ * The user-mode page fault at `addr` (a number; any value ≥ 2^47 is outside user space): find the
+ * VMA, grow a stack, check the access, then handle_mm_fault. Returns FAULT_*.
+ */
+export function handleUserFault(mm: AddressSpace, addr: number, access: Access): number {
+  if (addr >= USER_TOP) return addr < KERNEL_HALF ? FAULT_NONCANONICAL : FAULT_MAPERR;
+  let v = mm.tree.findNext(addr);
+  if (v === undefined) return FAULT_MAPERR;
+  if (v.start > addr) {
+    if ((v.flags & VM_GROWSDOWN) === 0 || !expandDownwards(mm, v, addr)) return FAULT_MAPERR;
+    v = mm.tree.findNext(addr)!;
+  }
+  if (accessError(v, access)) return FAULT_ACCERR;
+  return handleMmFault(mm, v, addr, access);
+}
+
+/** Linux: arch/x86/mm/fault.c access_error(). */
+export function accessError(v: Vma, access: Access): boolean {
+  if (access === ACCESS_WRITE) return (v.flags & VM_WRITE) === 0;
+  if (access === ACCESS_EXEC) return (v.flags & VM_EXEC) === 0;
+  return (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0;
+}
+
+/**
+ * Grow a VM_GROWSDOWN VMA down to the page of `addr`. Linux: mm/mmap.c expand_downwards() and
+ * acct_stack_growth(): the guard gap above an accessible non-stack neighbour, the anon_vma first,
+ * then RLIMIT_AS/DATA, RLIMIT_STACK, RLIMIT_MEMLOCK and the commit charge.
+ */
+export function expandDownwards(mm: AddressSpace, v: Vma, addr: number): boolean {
+  const address = addr - (addr % 4096);
+  if (address < mm.mmapMinAddr) return false;
+  const prev = mm.tree.prev(v);
+  if (prev !== undefined && (prev.flags & VM_GROWSDOWN) === 0 &&
+      (prev.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0 && address - prev.end < mm.stackGuardGap) {
+    return false;
+  }
+  anonVmaPrepare(mm, v);
+  if (address >= v.start) return true;
+  const size = v.end - address;
+  const grow = (v.start - address) / 4096;
+  if (grow > v.pgoff) return false;
+  if (!mm.mayExpandVm(v.flags, grow)) return false;
+  if (size > mm.rlimitBytes(RLIMIT_STACK)) return false;
+  if (!mlockFutureOk(mm, v.flags, grow * 4096)) return false;
+  if (!mm.vmEnoughMemory(grow)) return false;
+  if ((v.flags & VM_LOCKED) !== 0) mm.lockedVm += grow;
+  mm.vmStatAccount(v.flags, grow);
+  mm.tree.setRange(v, address, v.end);
+  v.pgoff -= grow;
+  return true;
+}
+
+/**
+ * A page resident in a start state taken from a real process (init record): an anonymous page
+ * of zeroes, or the file's page. Its contents are unknown; they are the oracle's harness.
+ */
+export function installInitialPage(mm: AddressSpace, v: Vma, vpn: number, anon: boolean): void {
+  const perms = vmaPtePerms(v.flags);
+  if (anon || v.file === null) {
+    const f = mm.frames.allocZeroed();
+    if (f < 0) return;
+    const w = (v.flags & VM_WRITE) !== 0 ? PTE_WRITE | PTE_DIRTY : 0;
+    mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | w | PTE_YOUNG | KIND_ANON));
+    mm.frames.put(f);
+    return;
+  }
+  const f = inodeFrame(mm, v.file.inode, v.pgoff + (vpn - v.start / 4096));
+  if (f < 0) return;
+  mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_YOUNG | fileKind(v)));
+}
+
+function fileKind(v: Vma): number {
+  return v.file!.inode.fs === 'shmem' ? KIND_SHMEM : KIND_FILE;
+}
+
+/**
+ * Linux: mm/memory.c handle_mm_fault() for an access the VMA allows (access_error() passed),
+ * after stack growth. Returns FAULT_*.
+ */
+export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Access): number {
+  const vpn = Math.floor(addr / 4096);
+  const pte = mm.pt.get(vpn);
+  if ((pte & PTE_GUARD) !== 0) return FAULT_MAPERR;
+  const write = access === ACCESS_WRITE;
+  const perms = vmaPtePerms(v.flags);
+  if ((pte & PTE_PRESENT) !== 0) {
+    if (!write) {
+      if ((pte & (PTE_READ | PTE_EXEC | PTE_YOUNG)) !== (perms | PTE_YOUNG)) {
+        mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_YOUNG);
+      }
+      return FAULT_NONE;
+    }
+    return doWpPage(mm, v, vpn, pte, perms);
+  }
+  if ((v.flags & (VM_PFNMAP | VM_IO)) !== 0 || v.special === 'vvar' || v.special === 'vvar_vclock') {
+    // [vvar]: the kernel's live data pages, modelled as zeroes, not counted in RSS (PFN maps).
+    // Pages with nothing behind them raise SIGBUS (recorded on 6.18: the time-namespace page 1
+    // and arch page 3 of [vvar], the Hyper-V clock page 1 of [vvar_vclock]).
+    const page = vpn - v.start / 4096;
+    const backed = v.special === 'vvar_vclock' ? page === 0 : v.special === 'vvar' ? page === 0 || page === 2 : true;
+    if (!backed) return FAULT_SIGBUS;
+    mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | perms | PTE_YOUNG | KIND_ZERO));
+    return FAULT_NONE;
+  }
+  if (v.special === 'vdso') return doSpecialPage(mm, v, vpn, perms);
+  if (v.file === null) return doAnonymousPage(mm, v, vpn, write, perms);
+  return doFilePage(mm, v, addr, vpn, write, perms);
+}
+
+/** A [vdso] page: the image's bytes, one frame per page for the whole system. */
+function doSpecialPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): number {
+  const sys = mm.sys;
+  const page = vpn - v.start / 4096;
+  let f = sys.vdsoFrames[page];
+  if (f === undefined) {
+    f = mm.frames.allocZeroed();
+    if (f < 0) return FAULT_OOM;
+    const img = sys.vdsoImage;
+    if (img !== null && page * 4096 < img.length) {
+      mm.frames.u8.set(img.subarray(page * 4096, Math.min(img.length, (page + 1) * 4096)), f * 4096);
+    }
+    sys.vdsoFrames[page] = f;
+  }
+  mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_YOUNG | KIND_FILE));
+  return FAULT_NONE;
+}
+
+/** Linux: do_anonymous_page(). */
+function doAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
+  if (!write && mm.sys.sysctl.useZeroPage && (v.flags & VM_SHARED) === 0) {
+    mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | perms | PTE_YOUNG | KIND_ZERO));
+    return FAULT_NONE;
+  }
+  anonVmaPrepare(mm, v);
+  const f = mm.frames.allocZeroed();
+  if (f < 0) return FAULT_OOM;
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | KIND_ANON;
+  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE | PTE_DIRTY;
+  mm.setPte(vpn, makePte(f, bits));
+  mm.frames.put(f); // the PTE holds the reference now
+  return FAULT_NONE;
+}
+
+/** Linux: do_read_fault() (with fault-around), do_cow_fault(), do_shared_fault(). */
+function doFilePage(mm: AddressSpace, v: Vma, addr: number, vpn: number, write: boolean, perms: number): number {
+  const inode = v.file!.inode;
+  const index = v.pgoff + (vpn - v.start / 4096);
+  const shared = (v.flags & VM_SHARED) !== 0;
+  // do_cow_fault() prepares the anon_vma before reading the page (recorded: a COW fault past
+  // EOF still leaves the VMA with one).
+  if (write && !shared) anonVmaPrepare(mm, v);
+  // do_read_fault() maps the cached pages around before filemap_fault() finds the page past
+  // EOF (recorded: mem/faults/partial-store-eof-private).
+  if (!write) faultAround(mm, v, vpn, perms);
+  if (mm.pt.get(vpn) !== 0) return FAULT_NONE; // fault-around mapped it
+  if (index * 4096 >= inode.size) return FAULT_SIGBUS;
+  const cached = inode.cached.has(index);
+  const f = pageCacheFrame(mm, inode, index, v.flags);
+  if (f < 0) return FAULT_OOM;
+  if (!write && !cached) {
+    // A page-cache miss reads ahead and retries the fault (VM_FAULT_RETRY); the retry's
+    // fault-around maps what the read brought in (recorded: mem/data/faults-pf, 7 pages).
+    faultAround(mm, v, vpn, perms);
+    if (mm.pt.get(vpn) !== 0) return FAULT_NONE;
+  }
+  if (write && !shared) {
+    const nf = mm.frames.allocCopy(f);
+    if (nf < 0) return FAULT_OOM;
+    mm.setPte(vpn, makePte(nf, PTE_PRESENT | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG | KIND_ANON));
+    mm.frames.put(nf);
+    return FAULT_NONE;
+  }
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | fileKind(v);
+  if (write) bits |= PTE_WRITE | PTE_DIRTY;
+  else if (sharedWritableAtRead(v)) bits |= PTE_WRITE;
+  mm.setPte(vpn, makePte(f, bits));
+  // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now.
+  if (write) mm.frames.dirty[f] = FRAME_DIRTY;
+  void addr;
+  return FAULT_NONE;
+}
+
+/**
+ * Map the cached pages around a read fault (Linux: do_fault_around() → filemap_map_pages()): the
+ * 16-page-aligned window of the page table holding the fault, clipped to the VMA, the 2 MiB
+ * page-table page and the end of the file, pages already in the page cache only.
+ */
+function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void {
+  const inode = v.file!.inode;
+  const pteOff = vpn % 512;
+  const vmaOff = vpn - v.start / 4096;
+  const from = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
+  const to = Math.min(from + FAULT_AROUND_PAGES, 512, pteOff + v.pages - vmaOff);
+  const eofPages = Math.ceil(inode.size / 4096);
+  const kind = fileKind(v);
+  const wr = sharedWritableAtRead(v) ? PTE_WRITE : 0;
+  for (let i = from; i < to; i++) {
+    const p = vpn - pteOff + i;
+    const index = v.pgoff + (p - v.start / 4096);
+    if (index >= eofPages || !inode.cached.has(index) || mm.pt.get(p) !== 0) continue;
+    const f = inodeFrame(mm, inode, index);
+    if (f < 0) return;
+    mm.setPte(p, makePte(f, PTE_PRESENT | perms | wr | PTE_YOUNG | kind));
+  }
+}
+
+/** Linux: do_wp_page(): a write to a present page without write permission. */
+function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: number): number {
+  if ((pte & PTE_WRITE) !== 0) {
+    if ((pte & (PTE_DIRTY | PTE_YOUNG)) !== (PTE_DIRTY | PTE_YOUNG)) mm.updatePte(vpn, pte | PTE_DIRTY | PTE_YOUNG);
+    return FAULT_NONE;
+  }
+  const frames = mm.frames;
+  const f = pteFrame(pte);
+  const kind = pte & PTE_KIND;
+  if ((v.flags & VM_SHARED) !== 0) {
+    // wp_page_shared(): page_mkwrite, then the same page becomes writable and dirty.
+    mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
+    frames.dirty[f] = FRAME_DIRTY;
+    return FAULT_NONE;
+  }
+  // An anonymous page mapped only here is reused in place (wp_can_reuse_anon_folio()).
+  if (kind === KIND_ANON && frames.ref[f] === 1) {
+    mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
+    return FAULT_NONE;
+  }
+  anonVmaPrepare(mm, v);
+  const nf = kind === KIND_ZERO ? frames.allocZeroed() : frames.allocCopy(f);
+  if (nf < 0) return FAULT_OOM;
+  mm.setPte(vpn, makePte(nf, PTE_PRESENT | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
+  frames.put(nf);
+  return FAULT_NONE;
+}

@@ -1,0 +1,103 @@
+/**
+ * Processes: fork duplicates an address space with copy-on-write private memory, exit tears one
+ * down and returns every frame it held alone.
+ *
+ * Linux: kernel/fork.c dup_mm() → dup_mmap(); mm/rmap.c anon_vma_fork(); mm/memory.c
+ * copy_page_range(), vma_needs_copy(), copy_present_pte(); mm/mmap.c exit_mmap().
+ */
+import { Errno } from '../abi/errno.js';
+import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from '../mem/page-table.js';
+import { AddressSpace } from './address-space.js';
+import {
+  VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
+  VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma,
+} from './vma.js';
+
+/** Linux: include/linux/mm.h is_cow_mapping(). */
+function isCowMapping(flags: number): boolean {
+  return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+}
+
+/**
+ * Linux: mm/memory.c vma_needs_copy(): only VMAs whose pages cannot be refaulted from their
+ * object (anonymous pages, PFN maps, guard markers) copy page tables; the child refaults the rest.
+ */
+function vmaNeedsCopy(src: Vma): boolean {
+  return (src.flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) !== 0 || src.anonVma !== null;
+}
+
+/** A copy of `parent` for a child process, or -ENOMEM (the commit charge refused). */
+export function dupMm(parent: AddressSpace): AddressSpace | number {
+  const mm = new AddressSpace(parent.sys, { ...parent.creds });
+  mm.taskSize = parent.taskSize;
+  mm.mmapBase = parent.mmapBase;
+  mm.mmapLegacyBase = parent.mmapLegacyBase;
+  mm.topdown = parent.topdown;
+  mm.personality = parent.personality;
+  mm.startCode = parent.startCode;
+  mm.endCode = parent.endCode;
+  mm.startData = parent.startData;
+  mm.endData = parent.endData;
+  mm.startBrk = parent.startBrk;
+  mm.brk = parent.brk;
+  mm.startStack = parent.startStack;
+  mm.ptBytesBase = parent.ptBytesBase;
+  // mm_init(): only VM_NOHUGEPAGE of def_flags is inherited (mlockall(MCL_FUTURE) is not).
+  mm.defFlags = parent.defFlags & VM_NOHUGEPAGE;
+  for (let i = 0; i < parent.rlim.length; i++) mm.rlim[i] = [parent.rlim[i][0], parent.rlim[i][1]];
+
+  let wrprotected = false;
+  let failed = false;
+  parent.tree.forEach((src) => {
+    if (failed || (src.flags & VM_DONTCOPY) !== 0) return;
+    if ((src.flags & VM_ACCOUNT) !== 0 && !parent.vmEnoughMemory(src.pages)) { failed = true; return; }
+    // The charge belongs to the child (it unaccounts it when it unmaps): move it over.
+    if ((src.flags & VM_ACCOUNT) !== 0) { parent.committedPages -= src.pages; mm.committedPages += src.pages; }
+    const v = src.cloneRange(src.start, src.end);
+    v.flags &= ~VM_LOCKED_MASK;
+    if ((src.flags & VM_WIPEONFORK) !== 0 || src.anonVma === null) {
+      v.anonVma = null;
+      v.anonForked = false;
+    } else {
+      v.anonVma = { id: mm.sys.newAnonVmaId() };
+      v.anonForked = true;
+    }
+    mm.insertVma(v);
+    if ((src.flags & VM_WIPEONFORK) !== 0 || !vmaNeedsCopy(src)) return;
+    const cow = isCowMapping(src.flags);
+    const shared = (src.flags & VM_SHARED) !== 0;
+    const ppt = parent.pt;
+    ppt.forEachIn(src.start / 4096, src.end / 4096, (vpn, pte) => {
+      if ((pte & PTE_PRESENT) === 0) {
+        mm.pt.set(vpn, pte); // a guard marker
+        return;
+      }
+      let cpte = pte;
+      if (cow && (pte & PTE_WRITE) !== 0) {
+        ppt.set(vpn, pte & ~PTE_WRITE);
+        cpte &= ~PTE_WRITE;
+        wrprotected = true;
+      }
+      if (shared) cpte &= ~PTE_DIRTY;
+      mm.setPte(vpn, cpte & ~PTE_YOUNG);
+    });
+  });
+  if (wrprotected) parent.flushTlb();
+  if (failed) {
+    exitMm(mm);
+    return -Errno.ENOMEM;
+  }
+  // dup_mm(): the child's high-water marks start from what it has.
+  mm.hiwaterRss = mm.rss;
+  mm.hiwaterVm = mm.totalVm;
+  return mm;
+}
+
+/** Tear an address space down (Linux: exit_mmap()): every VMA, every page, every charge. */
+export function exitMm(mm: AddressSpace): void {
+  mm.updateHiwaterVm();
+  for (const v of mm.vmas()) mm.removeVma(v);
+  mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
+  mm.tlbs.clear();
+  mm.sys.mms.delete(mm);
+}

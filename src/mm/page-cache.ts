@@ -1,0 +1,47 @@
+/**
+ * The page cache as mappings see it: residency (`inode.cached`, what mincore reports) and data
+ * (`inode.pages`, frames). Until the VFS brings a backing store the frames are the file's data.
+ * Linux: mm/filemap.c filemap_fault(), do_sync_mmap_readahead().
+ */
+import type { AddressSpace } from './address-space.js';
+import { type MmInode, VM_EXEC, VM_MAYSHARE, VM_RAND_READ } from './vma.js';
+
+/**
+ * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
+ * folios) on the sparse files scenarios make: one miss brings the whole file (4 MiB seen) into
+ * the cache; a model of the read-ahead window for dense files belongs to the page cache;
+ * VM_RAND_READ reads the page alone; private executable mappings were observed to read only the
+ * faulting pages (shared ones read like data). An empirical model, not Linux's algorithm. Linux: mm/filemap.c
+ * do_sync_mmap_readahead(), page_cache_ra_order().
+ */
+export function readAround(inode: MmInode, index: number, vmFlags: number): void {
+  inode.cached.add(index);
+  if ((vmFlags & VM_RAND_READ) !== 0 || (vmFlags & (VM_EXEC | VM_MAYSHARE)) === VM_EXEC) return;
+  const eofPages = Math.ceil(inode.size / 4096);
+  for (let i = 0; i < eofPages; i++) inode.cached.add(i);
+}
+
+/**
+ * A page-cache page of `inode` at `index` for mapping: its frame, created (zeroes: a hole) if
+ * the file has no data there yet; -1 when memory is exhausted. Residency follows the read-around
+ * model (populate.ts).
+ */
+export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, vmFlags: number): number {
+  if (!inode.cached.has(index)) {
+    if (inode.fs === 'shmem' || inode.fs === 'chardev') inode.cached.add(index);
+    else readAround(inode, index, vmFlags);
+  }
+  return inodeFrame(mm, inode, index);
+}
+
+/** The frame holding page `index` of the file's data, created as zeroes; -1 without memory. */
+export function inodeFrame(mm: AddressSpace, inode: MmInode, index: number): number {
+  let f = inode.pages.get(index);
+  if (f === undefined) {
+    f = mm.frames.allocZeroed();
+    if (f < 0) return -1;
+    inode.pages.set(index, f);
+  }
+  return f;
+}
+
