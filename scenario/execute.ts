@@ -215,7 +215,7 @@ export class OpExecutor {
         task.exit();
         return { ret: '0x0' };
       default:
-        if (UNSUPPORTED.has(op.op)) return { error: `unsupported: ${op.op} (memory layer not built yet)` };
+        if (UNSUPPORTED.has(op.op)) return { error: `unsupported: ${op.op} (file I/O layer not built yet)` };
         throw new Error(`no handler for op "${op.op}"`);
     }
   }

@@ -30,6 +30,7 @@ function fakeSystem(answers: Partial<Record<keyof RawSyscalls, (...a: never[]) =
   };
   const task = {
     sys, proc,
+    fork: () => -12,
     checkInvariants: () => { if (broken) throw new Error(broken); },
   } as unknown as Task;
   const system = {
@@ -66,14 +67,14 @@ describe('OpExecutor', () => {
     const { results, calls } = run(
       '{"op":"mmap","len":"0x1000","prot":"PROT_READ","flags":"MAP_PRIVATE|MAP_ANONYMOUS"}\n' +
         '{"op":"munmap","addr":"0x1000","len":"$0"}\n' +
-        '{"op":"fork"}\n{"op":"maps","pid":1}\n{"op":"store","addr":"0x1000","data":"00"}\n' +
+        '{"op":"fork"}\n{"op":"maps","pid":1}\n{"op":"unlink","path":"f"}\n' +
         '{"op":"close","fd":"$4"}\n',
       fake,
     );
     expect(results).toEqual([
       '{"errno":"ENOMEM"}', '{"skip":"$0 has no ret"}',
-      '{"error":"unsupported: fork (memory layer not built yet)"}', '{"skip":"pid 1 does not exist"}',
-      '{"error":"unsupported: store (memory layer not built yet)"}', '{"skip":"$4 has no ret"}',
+      '{"errno":"ENOMEM"}', '{"skip":"pid 1 does not exist"}',
+      '{"error":"unsupported: unlink (file I/O layer not built yet)"}', '{"skip":"$4 has no ret"}',
     ]);
     expect(calls.map((c) => c.name)).toEqual(['mmap']);
   });
