@@ -85,6 +85,8 @@ export class MmSystem {
   /** The [vdso] pages' bytes (the kernel layer provides them), and their frames once used. */
   vdsoImage: Uint8Array | null = null;
   readonly vdsoFrames: number[] = [];
+  /** Shared anonymous objects that lost a mapping: freed by reapShmem() if none is left. */
+  readonly shmemUnmapped = new Set<MmInode>();
   /** Live address spaces (the rmap's view: who may map an inode's pages). */
   readonly mms = new Set<AddressSpace>();
   /** Physical memory: the frames every address space and page cache of this system use. */

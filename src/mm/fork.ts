@@ -8,6 +8,7 @@
 import { Errno } from '../abi/errno.js';
 import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from '../mem/page-table.js';
 import { AddressSpace } from './address-space.js';
+import { reapShmem } from './shmem.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma,
@@ -100,4 +101,5 @@ export function exitMm(mm: AddressSpace): void {
   mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
   mm.tlbs.clear();
   mm.sys.mms.delete(mm);
+  reapShmem(mm.sys);
 }

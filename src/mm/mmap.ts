@@ -174,8 +174,10 @@ export function mmapRegion(mm: AddressSpace, file: MmFile | null, addr: number, 
     }
   } else if (file === null && (vmFlags & VM_SHARED) !== 0) {
     // shmem_zero_setup(): a new shmem object, charged unless VM_NORESERVE.
-    if ((vmFlags & VM_NORESERVE) === 0 && !mm.vmEnoughMemory(pglen)) return fail(-Errno.ENOMEM);
+    const charge = (vmFlags & VM_NORESERVE) === 0 ? pglen : 0;
+    if (charge !== 0 && !mm.vmEnoughMemory(charge)) return fail(-Errno.ENOMEM);
     shmem = mm.sys.newShmemFile('/dev/zero', len);
+    shmem.inode.anonShared = { charged: charge, chargedTo: mm };
   }
   // An accountable mapping takes over the replaced VMAs' charge (vms->nr_accounted = 0);
   // removeVma() below gives it back, so charge it once more here.

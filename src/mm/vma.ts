@@ -115,6 +115,11 @@ export interface MmInode {
    * both the disk and the page cache's data; `cached` alone models residency.
    */
   pages: Map<number, number>;
+  /**
+   * A shared anonymous memory object (shmem_zero_setup()): it lives while a VMA maps it, and its
+   * commit charge (pages, taken by `chargedTo`) goes back when it dies.
+   */
+  anonShared?: { charged: number; chargedTo: { unacct(pages: number): void } | null };
 }
 
 /**
