@@ -2,7 +2,9 @@
  * vmspace: the Linux virtual-memory subsystem in TypeScript. The curated public API.
  */
 export { createSystem } from './kernel/system.js';
-export type { System, Task, InitRecord } from './kernel/system.js';
+export type { System, SystemOptions, Task, InitRecord } from './kernel/system.js';
+export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, GuestFault, Memory } from './kernel/memory.js';
+export type { FramePoolOptions } from './mem/frames.js';
 export type { RawSyscalls, ProcView, SmapsEntry } from './kernel/api.js';
 export { FastSyscalls } from './kernel/fast.js';
 export { Errno, errnoName, strerror } from './abi/errno.js';
