@@ -125,6 +125,8 @@ export class OpExecutor {
     if (this.checkInvariants && op.index % this.stride === 0) {
       try {
         this.system.task(op.pid)?.checkInvariants();
+        // fork and exit change other processes' frames: check every frame's counts too.
+        this.system.checkFrames?.();
       } catch (e) {
         this.output.push(formatResult(result));
         throw new ScenarioRunError('invariant', op, messageOf(e), this.output.slice(), { cause: e });
