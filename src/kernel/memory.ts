@@ -151,6 +151,7 @@ export class Memory implements TlbHolder {
   }
 
   /** translate(), throwing the fault. */
+  // Callers must translate before reading `this.dv`/`this.u8`: a fault may grow the slab.
   private offsetOf(addr: number, access: Access): number {
     checkAddr(addr);
     const o = this.translate(addr, access);
@@ -195,7 +196,8 @@ export class Memory implements TlbHolder {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
     if (this.rTag[s] === addr - off) return this.dv.getUint8(this.rOff[s] + off);
-    return this.dv.getUint8(this.offsetOf(addr, ACCESS_READ));
+    const o = this.offsetOf(addr, ACCESS_READ);
+    return this.dv.getUint8(o);
   }
 
   load16(addr: number): number {
@@ -208,7 +210,8 @@ export class Memory implements TlbHolder {
   private load16Slow(addr: number): number {
     checkAddr(addr);
     if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_READ);
-    return this.dv.getUint16(this.offsetOf(addr, ACCESS_READ), true);
+    const o = this.offsetOf(addr, ACCESS_READ);
+    return this.dv.getUint16(o, true);
   }
 
   load32(addr: number): number {
@@ -221,7 +224,8 @@ export class Memory implements TlbHolder {
   private load32Slow(addr: number): number {
     checkAddr(addr);
     if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_READ);
-    return this.dv.getUint32(this.offsetOf(addr, ACCESS_READ), true);
+    const o = this.offsetOf(addr, ACCESS_READ);
+    return this.dv.getUint32(o, true);
   }
 
   /** A u64 without BigInt: returns the low 32 bits, leaves the high 32 bits in `this.hi`. */
@@ -279,7 +283,8 @@ export class Memory implements TlbHolder {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
     if (this.wTag[s] === addr - off) { this.dv.setUint8(this.wOff[s] + off, value); return; }
-    this.dv.setUint8(this.offsetOf(addr, ACCESS_WRITE), value);
+    const o = this.offsetOf(addr, ACCESS_WRITE);
+    this.dv.setUint8(o, value);
   }
 
   store16(addr: number, value: number): void {
@@ -288,7 +293,10 @@ export class Memory implements TlbHolder {
     if (this.wTag[s] === addr - off && off <= 4094) { this.dv.setUint16(this.wOff[s] + off, value, true); return; }
     checkAddr(addr);
     if (addr % 4096 > 4094) this.storeCross(addr, 2, value & 0xffff);
-    else this.dv.setUint16(this.offsetOf(addr, ACCESS_WRITE), value, true);
+    else {
+      const o = this.offsetOf(addr, ACCESS_WRITE);
+      this.dv.setUint16(o, value, true);
+    }
   }
 
   store32(addr: number, value: number): void {
@@ -301,7 +309,10 @@ export class Memory implements TlbHolder {
   private store32Slow(addr: number, value: number): void {
     checkAddr(addr);
     if (addr % 4096 > 4092) this.storeCross(addr, 4, value >>> 0);
-    else this.dv.setUint32(this.offsetOf(addr, ACCESS_WRITE), value, true);
+    else {
+      const o = this.offsetOf(addr, ACCESS_WRITE);
+      this.dv.setUint32(o, value, true);
+    }
   }
 
   /** A u64 from two u32 halves. */
@@ -360,7 +371,8 @@ export class Memory implements TlbHolder {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
     if (this.xTag[s] === addr - off) return this.dv.getUint8(this.xOff[s] + off);
-    return this.dv.getUint8(this.offsetOf(addr, ACCESS_EXEC));
+    const o = this.offsetOf(addr, ACCESS_EXEC);
+    return this.dv.getUint8(o);
   }
 
   fetch16(addr: number): number {
@@ -369,7 +381,8 @@ export class Memory implements TlbHolder {
     if (this.xTag[s] === addr - off && off <= 4094) return this.dv.getUint16(this.xOff[s] + off, true);
     checkAddr(addr);
     if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_EXEC);
-    return this.dv.getUint16(this.offsetOf(addr, ACCESS_EXEC), true);
+    const o = this.offsetOf(addr, ACCESS_EXEC);
+    return this.dv.getUint16(o, true);
   }
 
   fetch32(addr: number): number {
@@ -378,7 +391,8 @@ export class Memory implements TlbHolder {
     if (this.xTag[s] === addr - off && off <= 4092) return this.dv.getUint32(this.xOff[s] + off, true);
     checkAddr(addr);
     if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_EXEC);
-    return this.dv.getUint32(this.offsetOf(addr, ACCESS_EXEC), true);
+    const o = this.offsetOf(addr, ACCESS_EXEC);
+    return this.dv.getUint32(o, true);
   }
 
   // ---- bulk ----

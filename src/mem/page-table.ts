@@ -57,6 +57,45 @@ const EMPTY_LEAF: Leaf = new Int32Array(LEAF + 1);
 const EMPTY_L3: L3 = new Array<Leaf>(512).fill(EMPTY_LEAF);
 const EMPTY_L2: L2 = new Array<L3>(512).fill(EMPTY_L3);
 
+/**
+ * copy_pte_range()'s inner loop over one leaf (a function of its own, all state in locals, so it
+ * compiles to a tight loop). Returns how many entries the destination leaf gained.
+ */
+function copyLeaf(
+  sl: Int32Array, dl: Int32Array, lo: number, hi: number, cow: boolean, clearChild: number,
+  ref: Int32Array, map: Int32Array, counts: Int32Array,
+): number {
+  let added = 0, anon = 0, file = 0, shmem = 0, wp = 0;
+  for (let i = lo; i < hi; i++) {
+    let pte = sl[i];
+    if (pte === 0) continue;
+    if ((pte & PTE_PRESENT) !== 0) {
+      if (cow && (pte & PTE_WRITE) !== 0) {
+        pte &= ~PTE_WRITE;
+        sl[i] = pte;
+        wp = 1;
+      }
+      const f = pte >>> PTE_FRAME_SHIFT;
+      const kind = pte & PTE_KIND;
+      if (f !== 0) {
+        ref[f]++;
+        map[f]++;
+      }
+      if (kind === KIND_ANON) anon++;
+      else if (kind === KIND_FILE) file++;
+      else if (kind === KIND_SHMEM) shmem++;
+      pte &= ~clearChild;
+    }
+    if (dl[i] === 0) added++;
+    dl[i] = pte;
+  }
+  counts[0] += anon;
+  counts[1] += file;
+  counts[2] += shmem;
+  counts[3] |= wp;
+  return added;
+}
+
 export class PageTable {
   private readonly root: L2[] = new Array<L2>(256).fill(EMPTY_L2);
   /** Entries (present PTEs and markers). */
@@ -145,6 +184,79 @@ export class PageTable {
         }
       }
       vpn = stop;
+    }
+  }
+
+  /**
+   * Call fn(leaf, base, lo, hi) for every existing leaf overlapping [first, last): entries
+   * leaf[lo..hi) are the pages base+lo .. base+hi. Empty subtrees are skipped whole.
+   */
+  forEachLeafIn(first: number, last: number, fn: (leaf: Int32Array, base: number, lo: number, hi: number) => void): void {
+    if (this.size === 0 || first >= last) return;
+    let vpn = first;
+    while (vpn < last) {
+      const l2 = this.root[Math.floor(vpn / L2_SPAN)];
+      if (l2 === EMPTY_L2) { vpn = (Math.floor(vpn / L2_SPAN) + 1) * L2_SPAN; continue; }
+      const l3 = l2[(vpn >>> 18) & 511];
+      if (l3 === EMPTY_L3) { vpn = (Math.floor(vpn / L3_SPAN) + 1) * L3_SPAN; continue; }
+      const leaf = l3[(vpn >>> 9) & 511];
+      const base = vpn - (vpn & 511);
+      const stop = Math.min(last, base + LEAF);
+      if (leaf !== EMPTY_LEAF) fn(leaf, base, vpn - base, stop - base);
+      vpn = stop;
+    }
+  }
+
+  /**
+   * fork's copy of the PTEs of [first, last) from `src` (Linux: copy_pte_range() →
+   * copy_present_pte()): every entry is copied old (not young); present pages gain a mapping
+   * (`ref`/`map` counts); in a COW mapping writable PTEs lose write permission on both sides;
+   * in a shared mapping the child's copy is clean. Returns the pages copied by PTE kind
+   * [anon, file, shmem] and whether the source lost write permissions.
+   */
+  copyFrom(src: PageTable, first: number, last: number, cow: boolean, shared: boolean, ref: Int32Array, map: Int32Array): [number, number, number, boolean] {
+    const counts = new Int32Array(4); // anon, file, shmem, write-protected
+    const clearChild = PTE_YOUNG | (shared ? PTE_DIRTY : 0);
+    src.forEachLeafIn(first, last, (sl, base, lo, hi) => {
+      const dl = this.leafFor(base);
+      const added = copyLeaf(sl, dl, lo, hi, cow, clearChild, ref, map, counts);
+      dl[COUNT] += added;
+      this.size += added;
+      if (dl[COUNT] === 0) this.dropLeaf(base);
+    });
+    return [counts[0], counts[1], counts[2], counts[3] !== 0];
+  }
+
+  /**
+   * Remove the entries of [first, last), calling fn(pte) for each removed present one (before
+   * it is gone); guard markers are kept when `keepGuards`. Leaf by leaf, no walk per page.
+   */
+  clearRange(first: number, last: number, keepGuards: boolean, fn: (pte: number) => void): number {
+    let removed = 0;
+    this.forEachLeafIn(first, last, (leaf, base, lo, hi) => {
+      let n = 0;
+      for (let i = lo; i < hi; i++) {
+        const pte = leaf[i];
+        if (pte === 0 || (keepGuards && pte === PTE_GUARD)) continue;
+        leaf[i] = 0;
+        n++;
+        if ((pte & PTE_PRESENT) !== 0) fn(pte);
+      }
+      if (n === 0) return;
+      removed += n;
+      this.size -= n;
+      leaf[COUNT] -= n;
+      if (leaf[COUNT] === 0) this.dropLeaf(base);
+    });
+    return removed;
+  }
+
+  private dropLeaf(base: number): void {
+    const l3 = this.root[Math.floor(base / L2_SPAN)][(base >>> 18) & 511];
+    const i3 = (base >>> 9) & 511;
+    if (l3[i3] !== EMPTY_LEAF) {
+      l3[i3] = EMPTY_LEAF;
+      this.leaves--;
     }
   }
 

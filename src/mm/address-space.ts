@@ -108,6 +108,12 @@ export class AddressSpace {
     if (rss > this.hiwaterRss) this.hiwaterRss = rss;
   }
 
+  /** A present PTE was removed: its frame loses a mapping, RSS a page. */
+  private readonly unmapPte = (pte: number): void => {
+    this.rssAdd(pte, -1);
+    this.frames.unmapFrame(pteFrame(pte));
+  };
+
   private rssAdd(pte: number, d: number): void {
     if ((pte & PTE_PRESENT) === 0) return;
     const kind = pte & PTE_KIND;
@@ -301,18 +307,7 @@ export class AddressSpace {
   zapRange(start: number, end: number, dropGuards = true): void {
     if (this.pt.size === 0) return;
     this.updateHiwaterRss();
-    const pt = this.pt;
-    const frames = this.frames;
-    let n = 0;
-    pt.forEachIn(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
-      if ((pte & PTE_GUARD) !== 0 && !dropGuards) return;
-      pt.clear(vpn);
-      if ((pte & PTE_PRESENT) !== 0) {
-        this.rssAdd(pte, -1);
-        frames.unmapFrame(pteFrame(pte));
-      }
-      n++;
-    });
+    const n = this.pt.clearRange(start / PAGE_SIZE, end / PAGE_SIZE, !dropGuards, this.unmapPte);
     if (n !== 0) this.flushTlb();
   }
 

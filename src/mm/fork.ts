@@ -6,7 +6,6 @@
  * copy_page_range(), vma_needs_copy(), copy_present_pte(); mm/mmap.c exit_mmap().
  */
 import { Errno } from '../abi/errno.js';
-import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from '../mem/page-table.js';
 import { AddressSpace } from './address-space.js';
 import { reapShmem } from './shmem.js';
 import {
@@ -65,23 +64,13 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     }
     mm.insertVma(v);
     if ((src.flags & VM_WIPEONFORK) !== 0 || !vmaNeedsCopy(src)) return;
-    const cow = isCowMapping(src.flags);
-    const shared = (src.flags & VM_SHARED) !== 0;
-    const ppt = parent.pt;
-    ppt.forEachIn(src.start / 4096, src.end / 4096, (vpn, pte) => {
-      if ((pte & PTE_PRESENT) === 0) {
-        mm.pt.set(vpn, pte); // a guard marker
-        return;
-      }
-      let cpte = pte;
-      if (cow && (pte & PTE_WRITE) !== 0) {
-        ppt.set(vpn, pte & ~PTE_WRITE);
-        cpte &= ~PTE_WRITE;
-        wrprotected = true;
-      }
-      if (shared) cpte &= ~PTE_DIRTY;
-      mm.setPte(vpn, cpte & ~PTE_YOUNG);
-    });
+    const frames = parent.frames;
+    const [anon, file, shmem, wp] = mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
+      isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
+    mm.rssAnon += anon;
+    mm.rssFile += file;
+    mm.rssShmem += shmem;
+    if (wp) wrprotected = true;
   });
   if (wrprotected) parent.flushTlb();
   if (failed) {
