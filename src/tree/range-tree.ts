@@ -77,6 +77,11 @@ const MAX_IDS = 1 << 26;
 
 const INITIAL_CAPACITY = 64;
 
+/** Height of the balanced subtree buildSorted() makes of `n` nodes: ceil(log2(n + 1)). */
+function heightOf(n: number): number {
+  return n === 0 ? 0 : 32 - Math.clz32(n);
+}
+
 function hex(v: number): string {
   return Number.isFinite(v) && v >= 0 ? '0x' + v.toString(16) : String(v);
 }
@@ -247,6 +252,60 @@ export class RangeTree<T extends RangeNode> {
       this.gapShrank(succ);
     }
     this.insertRetrace(id);
+  }
+
+  /**
+   * Fill an empty tree with `nodes` (sorted by start, not overlapping, not linked elsewhere) in
+   * O(n): a perfectly balanced tree built bottom-up, as fork copies a whole tree (Linux 6.x
+   * dup_mmap() duplicates the maple tree with __mt_dup() for the same reason).
+   */
+  buildSorted(nodes: readonly T[]): void {
+    if (this.count !== 0 || this.highWater !== 1) throw new Error('range-tree: buildSorted needs an empty tree');
+    const n = nodes.length;
+    if (n === 0) return;
+    if (n + 1 >= MAX_IDS) throw new Error('range-tree: too many nodes');
+    while (this.capacity <= n) this.grow();
+    const h64 = this.h64;
+    const c64 = this.c64;
+    let prevEnd = 0;
+    for (let i = 0; i < n; i++) {
+      const x = nodes[i];
+      const id = i + 1;
+      if (x.rtId !== 0) throw new Error(`range-tree: buildSorted ${rangeName(x.start, x.end)}: already linked`);
+      if (!(x.start < x.end) || x.start < prevEnd) throw new Error(`range-tree: buildSorted ${rangeName(x.start, x.end)}: not sorted or overlapping`);
+      h64[id << 1] = x.end;
+      c64[id << 2] = x.start;
+      c64[(id << 2) | CG] = x.start - prevEnd;
+      prevEnd = x.end;
+      this.objs.push(x);
+      x.rtId = id;
+    }
+    this.highWater = n + 1;
+    this.count = n;
+    this.head = 1;
+    this.tail = n;
+    this.root = this.buildRange(1, n, 0);
+  }
+
+  /** Link ids lo..hi (in order) as a balanced subtree under `parent`; returns its root. */
+  private buildRange(lo: number, hi: number, parent: number): number {
+    if (lo > hi) return 0;
+    const mid = (lo + hi) >>> 1;
+    const l = this.buildRange(lo, mid - 1, mid);
+    const r = this.buildRange(mid + 1, hi, mid);
+    const h32 = this.h32;
+    const c64 = this.c64;
+    const c32 = this.c32;
+    h32[(mid << 2) | HL] = l;
+    h32[(mid << 2) | HR] = r;
+    c32[(mid << 3) | CP] = parent;
+    // Sizes of the two halves differ by at most one, so their heights differ by at most one.
+    c32[(mid << 3) | CB] = heightOf(hi - mid) - heightOf(mid - lo);
+    let m = c64[(mid << 2) | CG];
+    if (l !== 0 && c64[(l << 2) | CM] > m) m = c64[(l << 2) | CM];
+    if (r !== 0 && c64[(r << 2) | CM] > m) m = c64[(r << 2) | CM];
+    c64[(mid << 2) | CM] = m;
+    return mid;
   }
 
   /** Unlink n. Precondition: n is linked in this tree (checked only in debug mode). */

@@ -504,3 +504,53 @@ describe('RangeTree: fast-check properties', () => {
     );
   });
 });
+
+describe('RangeTree.buildSorted (fork copies a whole tree in O(n))', () => {
+  it('builds a valid balanced tree that answers like one built by inserts, and stays valid under edits', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 6 })), { maxLength: 300 }),
+      fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 40 }),
+      (spans, probes) => {
+        const nodes: RangeNode[] = [];
+        const twins: RangeNode[] = [];
+        let at = 0;
+        for (const [gap, len] of spans) {
+          at += gap * 4096;
+          nodes.push(new RangeNode(at, at + len * 4096));
+          twins.push(new RangeNode(at, at + len * 4096));
+          at += len * 4096;
+        }
+        const built = new RangeTree<RangeNode>();
+        built.buildSorted(nodes);
+        built.checkValid();
+        const inserted = new RangeTree<RangeNode>();
+        for (const t of twins) inserted.insert(t);
+        expect(built.size).toBe(nodes.length);
+        expect(built.toArray().map((n) => [n.start, n.end])).toEqual(twins.map((n) => [n.start, n.end]));
+        for (const p of probes) {
+          const a = p * 4096;
+          expect(built.findNext(a)?.start).toBe(inserted.findNext(a)?.start);
+          for (const len of [4096, 3 * 4096]) {
+            expect(built.gapTopDown(len, 0, at + 8192)).toBe(inserted.gapTopDown(len, 0, at + 8192));
+            expect(built.gapBottomUp(len, 0, at + 8192)).toBe(inserted.gapBottomUp(len, 0, at + 8192));
+          }
+        }
+        // Edits after the bulk build keep every invariant.
+        for (let i = 0; i < nodes.length; i += 3) built.remove(nodes[i]);
+        built.insert(new RangeNode(at + 4096, at + 8192));
+        built.checkValid();
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('refuses a non-empty tree, unsorted or overlapping input, and linked nodes', () => {
+    const t = new RangeTree<RangeNode>();
+    t.insert(new RangeNode(0, 4096));
+    expect(() => t.buildSorted([new RangeNode(8192, 12288)])).toThrow(/empty tree/);
+    expect(() => new RangeTree<RangeNode>().buildSorted([new RangeNode(8192, 12288), new RangeNode(0, 4096)])).toThrow(/not sorted/);
+    expect(() => new RangeTree<RangeNode>().buildSorted([new RangeNode(0, 8192), new RangeNode(4096, 12288)])).toThrow(/overlapping/);
+    const linked = new RangeNode(0, 4096);
+    new RangeTree<RangeNode>().insert(linked);
+    expect(() => new RangeTree<RangeNode>().buildSorted([linked])).toThrow(/already linked/);
+  });
+});
