@@ -26,6 +26,8 @@ const INITIAL_FRAMES = 1024;
 /** Frame state bits (FramePool.dirty). */
 export const FRAME_DIRTY = 1;
 export const FRAME_LAZYFREE = 2;
+/** PG_referenced: marked accessed by a get_user_pages touch (populate), cleared by MADV_COLD. */
+export const FRAME_REFERENCED = 4;
 
 export interface FramePoolOptions {
   /** Most frames the pool may hold, the zero frame included (at most MAX_FRAMES). */
@@ -43,7 +45,7 @@ export class FramePool {
   ref: Int32Array;
   /** PTE mappings per frame (Linux: page_mapcount()). */
   map: Int32Array;
-  /** FRAME_DIRTY (Linux: PG_dirty), FRAME_LAZYFREE (MADV_FREE'd, not swap-backed). */
+  /** FRAME_DIRTY (PG_dirty), FRAME_LAZYFREE (MADV_FREE'd), FRAME_REFERENCED (PG_referenced). */
   dirty: Uint8Array;
   /** Frames the slab holds now. */
   capacity: number;

@@ -5,7 +5,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { FRAME_DIRTY, FRAME_LAZYFREE } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_REFERENCED } from '../mem/frames.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
 } from '../mem/page-table.js';
@@ -99,6 +99,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      deactivateRange(mm, start, end);
       if (behavior === M.MADV_PAGEOUT && vma.file !== null) {
         // Reclaim of the page-cache pages only this VMA maps: clean ones leave the cache (their
         // data is the file's); dirty ones stay (direct reclaim does not write file pages back);
@@ -228,6 +229,28 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
     if (!collapseAnonBlock(mm, vma, b, b + PMD)) { failed = true; continue; }
   }
   return failed ? -Errno.EINVAL : vma;
+}
+
+/**
+ * MADV_COLD / MADV_PAGEOUT on the pages only this mm maps: the PTE's young bit and the page's
+ * referenced bit are cleared (Linux: madvise_cold_or_pageout_pte_range(), and for pageout the
+ * reclaim's folio_referenced() rmap walk); pages mapped more than once are skipped.
+ */
+function deactivateRange(mm: AddressSpace, start: number, end: number): void {
+  const frames = mm.frames;
+  const pt = mm.pt;
+  let changed = false;
+  pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0) return;
+    const f = pteFrame(pte);
+    if (f === 0 || frames.map[f] !== 1) return;
+    frames.dirty[f] &= ~FRAME_REFERENCED;
+    if ((pte & PTE_YOUNG) !== 0) {
+      pt.set(vpn, pte & ~PTE_YOUNG);
+      changed = true;
+    }
+  });
+  if (changed) mm.flushTlb();
 }
 
 /**

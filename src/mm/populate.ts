@@ -3,6 +3,8 @@
  * Linux: mm/gup.c populate_vma_page_range(), __mm_populate().
  */
 import { Errno } from '../abi/errno.js';
+import { FRAME_REFERENCED } from '../mem/frames.js';
+import { PTE_FRAME_SHIFT, PTE_PRESENT } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { ACCESS_READ, ACCESS_WRITE, FAULT_NONE, FAULT_OOM, handleMmFault } from './fault.js';
 import {
@@ -30,10 +32,14 @@ export type FaultAccess = 'populate' | 'read' | 'write';
 export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: number, access: FaultAccess): number {
   const write = access === 'write' || (access === 'populate' && (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
+  const frames = mm.frames;
   for (let a = start; a < end; a += 4096) {
     const r = handleMmFault(mm, v, a, kind);
-    if (r === FAULT_NONE) continue;
-    return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
+    if (r !== FAULT_NONE) return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
+    // follow_page with FOLL_TOUCH: folio_mark_accessed() (recorded: a MAP_POPULATE'd page is
+    // still Referenced in a child whose PTE copy is old).
+    const pte = mm.pt.get(a / 4096);
+    if ((pte & PTE_PRESENT) !== 0 && pte >>> PTE_FRAME_SHIFT !== 0) frames.dirty[pte >>> PTE_FRAME_SHIFT] |= FRAME_REFERENCED;
   }
   return 0;
 }

@@ -2,7 +2,7 @@
  * The read model of an address space: plain records the /proc renderers, the CLI and the
  * inspector consume, so none of them reaches into the tree.
  */
-import { FRAME_DIRTY, FRAME_LAZYFREE } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_REFERENCED } from '../mem/frames.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, pteFrame,
 } from '../mem/page-table.js';
@@ -53,6 +53,8 @@ export interface SmapsMem {
 }
 
 export const PSS_SHIFT = 12;
+/** Whether LazyFree counts MADV_FREE'd pages (off: the kernel shows them only after a drain). */
+const LAZYFREE_SHOWN = false;
 
 function emptyMem(): SmapsMem {
   return {
@@ -124,9 +126,11 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
     mem.resident++;
     if (kind === KIND_ANON) {
       mem.anonymous++;
-      if ((frames.dirty[f] & FRAME_LAZYFREE) !== 0 && (pte & PTE_DIRTY) === 0) mem.lazyFree++;
+      // LazyFree: MADV_FREE'd folios lose PG_swapbacked only when the per-CPU batch drains
+      // (spec §6.2: it lags the call); recorded right after the call it is 0, so it stays 0.
+      if (LAZYFREE_SHOWN && (frames.dirty[f] & FRAME_LAZYFREE) !== 0 && (pte & PTE_DIRTY) === 0) mem.lazyFree++;
     }
-    if ((pte & PTE_YOUNG) !== 0) mem.referenced++;
+    if ((pte & PTE_YOUNG) !== 0 || (frames.dirty[f] & FRAME_REFERENCED) !== 0) mem.referenced++;
     const mapcount = frames.map[f];
     const priv = frames.ref[f] === 1 || mapcount < 2;
     const pss = priv ? 4096 << PSS_SHIFT : Math.floor((4096 << PSS_SHIFT) / mapcount);
