@@ -195,7 +195,7 @@ export class Memory implements TlbHolder {
   load8(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off) return this.dv.getUint8(this.rOff[s] + off);
+    if (this.rTag[s] === addr - off && typeof addr === 'number') return this.dv.getUint8(this.rOff[s] + off);
     const o = this.offsetOf(addr, ACCESS_READ);
     return this.dv.getUint8(o);
   }
@@ -203,7 +203,7 @@ export class Memory implements TlbHolder {
   load16(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off && off <= 4094) return this.dv.getUint16(this.rOff[s] + off, true);
+    if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4094) return this.dv.getUint16(this.rOff[s] + off, true);
     return this.load16Slow(addr);
   }
 
@@ -217,7 +217,7 @@ export class Memory implements TlbHolder {
   load32(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off && off <= 4092) return this.dv.getUint32(this.rOff[s] + off, true);
+    if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4092) return this.dv.getUint32(this.rOff[s] + off, true);
     return this.load32Slow(addr);
   }
 
@@ -232,7 +232,7 @@ export class Memory implements TlbHolder {
   load64(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off && off <= 4088) {
+    if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4088) {
       const o = this.rOff[s] + off;
       this.hi = this.dv.getUint32(o + 4, true);
       return this.dv.getUint32(o, true);
@@ -262,7 +262,7 @@ export class Memory implements TlbHolder {
   loadF32(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off && off <= 4092) return this.dv.getFloat32(this.rOff[s] + off, true);
+    if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4092) return this.dv.getFloat32(this.rOff[s] + off, true);
     const bits = this.load32Slow(addr);
     F32_BITS[0] = bits;
     return F32[0];
@@ -271,7 +271,7 @@ export class Memory implements TlbHolder {
   loadF64(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.rTag[s] === addr - off && off <= 4088) return this.dv.getFloat64(this.rOff[s] + off, true);
+    if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4088) return this.dv.getFloat64(this.rOff[s] + off, true);
     F64_BITS[0] = this.load64Slow(addr);
     F64_BITS[1] = this.hi;
     return F64[0];
@@ -282,7 +282,7 @@ export class Memory implements TlbHolder {
   store8(addr: number, value: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off) { this.dv.setUint8(this.wOff[s] + off, value); return; }
+    if (this.wTag[s] === addr - off && typeof addr === 'number') { this.dv.setUint8(this.wOff[s] + off, value); return; }
     const o = this.offsetOf(addr, ACCESS_WRITE);
     this.dv.setUint8(o, value);
   }
@@ -290,7 +290,7 @@ export class Memory implements TlbHolder {
   store16(addr: number, value: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off && off <= 4094) { this.dv.setUint16(this.wOff[s] + off, value, true); return; }
+    if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4094) { this.dv.setUint16(this.wOff[s] + off, value, true); return; }
     checkAddr(addr);
     if (addr % 4096 > 4094) this.storeCross(addr, 2, value & 0xffff);
     else {
@@ -302,7 +302,7 @@ export class Memory implements TlbHolder {
   store32(addr: number, value: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off && off <= 4092) { this.dv.setUint32(this.wOff[s] + off, value, true); return; }
+    if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4092) { this.dv.setUint32(this.wOff[s] + off, value, true); return; }
     this.store32Slow(addr, value);
   }
 
@@ -319,7 +319,7 @@ export class Memory implements TlbHolder {
   store64(addr: number, lo: number, hi: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off && off <= 4088) {
+    if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4088) {
       const o = this.wOff[s] + off;
       this.dv.setUint32(o, lo, true);
       this.dv.setUint32(o + 4, hi, true);
@@ -352,7 +352,7 @@ export class Memory implements TlbHolder {
   storeF32(addr: number, value: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off && off <= 4092) { this.dv.setFloat32(this.wOff[s] + off, value, true); return; }
+    if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4092) { this.dv.setFloat32(this.wOff[s] + off, value, true); return; }
     F32[0] = value;
     this.store32Slow(addr, F32_BITS[0]);
   }
@@ -360,7 +360,7 @@ export class Memory implements TlbHolder {
   storeF64(addr: number, value: number): void {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.wTag[s] === addr - off && off <= 4088) { this.dv.setFloat64(this.wOff[s] + off, value, true); return; }
+    if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4088) { this.dv.setFloat64(this.wOff[s] + off, value, true); return; }
     F64[0] = value;
     this.store64Slow(addr, F64_BITS[0], F64_BITS[1]);
   }
@@ -370,7 +370,7 @@ export class Memory implements TlbHolder {
   fetch8(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.xTag[s] === addr - off) return this.dv.getUint8(this.xOff[s] + off);
+    if (this.xTag[s] === addr - off && typeof addr === 'number') return this.dv.getUint8(this.xOff[s] + off);
     const o = this.offsetOf(addr, ACCESS_EXEC);
     return this.dv.getUint8(o);
   }
@@ -378,7 +378,7 @@ export class Memory implements TlbHolder {
   fetch16(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.xTag[s] === addr - off && off <= 4094) return this.dv.getUint16(this.xOff[s] + off, true);
+    if (this.xTag[s] === addr - off && typeof addr === 'number' && off <= 4094) return this.dv.getUint16(this.xOff[s] + off, true);
     checkAddr(addr);
     if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_EXEC);
     const o = this.offsetOf(addr, ACCESS_EXEC);
@@ -388,7 +388,7 @@ export class Memory implements TlbHolder {
   fetch32(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
-    if (this.xTag[s] === addr - off && off <= 4092) return this.dv.getUint32(this.xOff[s] + off, true);
+    if (this.xTag[s] === addr - off && typeof addr === 'number' && off <= 4092) return this.dv.getUint32(this.xOff[s] + off, true);
     checkAddr(addr);
     if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_EXEC);
     const o = this.offsetOf(addr, ACCESS_EXEC);

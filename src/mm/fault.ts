@@ -20,7 +20,7 @@ import { anonVmaPrepare } from './anon-vma.js';
 import { inodeFrame, pageCacheFrame } from './page-cache.js';
 import {
   type MmInode, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE,
-  type Vma,
+  type Vma, thpEligible,
 } from './vma.js';
 
 export const ACCESS_READ = 0;
@@ -187,8 +187,29 @@ function doSpecialPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): nu
   return FAULT_NONE;
 }
 
+/**
+ * A fault in an empty, wholly covered 2 MiB block of a THP-eligible VMA maps a huge page (Linux:
+ * do_huge_pmd_anonymous_page()): here 512 zeroed frames mapped at once, so Rss grows by 2 MiB as
+ * recorded. False when the block does not qualify or memory runs short (a small page then).
+ */
+function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): boolean {
+  const first = vpn - (vpn % 512);
+  if (first * 4096 < v.start || (first + 512) * 4096 > v.end || !thpEligible(v)) return false;
+  if (mm.pt.leafIfAny(vpn) !== undefined || mm.frames.available < 512) return false;
+  anonVmaPrepare(mm, v);
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | KIND_ANON;
+  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE | PTE_DIRTY;
+  for (let p = first; p < first + 512; p++) {
+    const f = mm.frames.allocZeroed();
+    mm.setPte(p, makePte(f, bits));
+    mm.frames.put(f);
+  }
+  return true;
+}
+
 /** Linux: do_anonymous_page(). */
 function doAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
+  if (doHugeAnonymousPage(mm, v, vpn, perms)) return FAULT_NONE;
   if (!write && mm.sys.sysctl.useZeroPage && (v.flags & VM_SHARED) === 0) {
     mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | perms | PTE_YOUNG | KIND_ZERO));
     return FAULT_NONE;

@@ -265,10 +265,14 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
   pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
-    if (frames.map[f] !== 1) return;
-    frames.dirty[f] = FRAME_LAZYFREE;
-    pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));
-    changed = true;
+    // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
+    // clean and old either way (Linux: madvise_free_pte_range()).
+    if (frames.map[f] === 1) frames.dirty[f] = FRAME_LAZYFREE;
+    else frames.dirty[f] |= FRAME_LAZYFREE;
+    if ((pte & (PTE_DIRTY | PTE_YOUNG)) !== 0) {
+      pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));
+      changed = true;
+    }
   });
   if (changed) mm.flushTlb();
 }

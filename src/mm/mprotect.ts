@@ -5,7 +5,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP } from '../abi/mman.js';
-import { PTE_PERMS, PTE_PRESENT, PTE_WRITE } from '../mem/page-table.js';
+import { KIND_ANON, KIND_ZERO, PTE_KIND, PTE_PERMS, PTE_PRESENT, PTE_WRITE, pteFrame } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { vmaPtePerms } from './fault.js';
 import { faultInRange } from './populate.js';
@@ -63,15 +63,26 @@ export function doMprotect(mm: AddressSpace, start: number, end: number, prot: n
  * mm/mprotect.c change_protection()). Write permission is only ever removed here; pages that may
  * be written in place regain it at their next write fault.
  */
-export function changeProtection(mm: AddressSpace, start: number, end: number, flags: number): void {
+export function changeProtection(mm: AddressSpace, v: Vma, start: number, end: number, flags: number): void {
   if (mm.pt.size === 0) return;
   const perms = vmaPtePerms(flags);
-  const keepWrite = (flags & VM_WRITE) !== 0 ? PTE_WRITE : 0;
+  const writable = (flags & VM_WRITE) !== 0;
+  // can_change_pte_writable(): a shared mapping without dirty tracking (shmem; ext4 tracks dirtying
+  // through page_mkwrite) or an exclusive anonymous page becomes writable at once (recorded:
+  // a store after mprotect(PROT_WRITE) leaves a shmem page clean in other mappings).
+  const sharedUpgrade = writable && (flags & VM_SHARED) !== 0 && v.file !== null && v.file.inode.fs !== 'ext4';
+  const frames = mm.frames;
   const pt = mm.pt;
   let changed = false;
   pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0) return;
-    const np = (pte & ~PTE_PERMS) | perms | (pte & keepWrite);
+    let w = writable ? pte & PTE_WRITE : 0;
+    if (writable && w === 0) {
+      const kind = pte & PTE_KIND;
+      if (sharedUpgrade && kind !== KIND_ZERO) w = PTE_WRITE;
+      else if ((flags & VM_SHARED) === 0 && kind === KIND_ANON && frames.ref[pteFrame(pte)] === 1) w = PTE_WRITE;
+    }
+    const np = (pte & ~PTE_PERMS) | perms | w;
     if (np !== pte) { pt.set(vpn, np); changed = true; }
   });
   if (changed) mm.flushTlb();
@@ -100,7 +111,7 @@ function mprotectFixup(mm: AddressSpace, vma: Vma, start: number, end: number, n
     return r;
   }
   if ((oldflags & VM_ACCOUNT) !== 0 && (newflags & VM_ACCOUNT) === 0) mm.unacct(nrpages);
-  changeProtection(mm, start, end, newflags);
+  changeProtection(mm, r, start, end, newflags);
   if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && (newflags & VM_WRITE) !== 0 &&
       (newflags & VM_LOCKONFAULT) === 0) {
     faultInRange(mm, r, start, end, 'populate');

@@ -3,7 +3,7 @@
  * Linux: mm/gup.c populate_vma_page_range(), __mm_populate().
  */
 import { Errno } from '../abi/errno.js';
-import { FRAME_REFERENCED } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_REFERENCED } from '../mem/frames.js';
 import { PTE_FRAME_SHIFT, PTE_PRESENT } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { ACCESS_READ, ACCESS_WRITE, FAULT_NONE, FAULT_OOM, handleMmFault } from './fault.js';
@@ -38,8 +38,11 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     if (r !== FAULT_NONE) return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
     // follow_page with FOLL_TOUCH: folio_mark_accessed() (recorded: a MAP_POPULATE'd page is
     // still Referenced in a child whose PTE copy is old).
+    // A write touch dirties the page itself (folio_mark_dirty()) when the PTE is clean.
     const pte = mm.pt.get(a / 4096);
-    if ((pte & PTE_PRESENT) !== 0 && pte >>> PTE_FRAME_SHIFT !== 0) frames.dirty[pte >>> PTE_FRAME_SHIFT] |= FRAME_REFERENCED;
+    if ((pte & PTE_PRESENT) !== 0 && pte >>> PTE_FRAME_SHIFT !== 0) {
+      frames.dirty[pte >>> PTE_FRAME_SHIFT] |= write ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
+    }
   }
   return 0;
 }

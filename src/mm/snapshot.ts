@@ -7,7 +7,7 @@ import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, pteFrame,
 } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
-import { VM_HUGEPAGE, VM_LOCKED, VM_NOHUGEPAGE, VM_SHARED, VM_SPECIAL, type Vma, thpSuitable, vmFlagsString } from './vma.js';
+import { VM_LOCKED, type Vma, thpEligible, vmFlagsString } from './vma.js';
 
 export interface VmaInfo {
   start: number;
@@ -97,13 +97,6 @@ export function vmaName(mm: AddressSpace, v: Vma): string {
   return '';
 }
 
-function isThpEligible(v: Vma): boolean {
-  if (v.file !== null || v.special !== null || (v.flags & VM_SHARED) !== 0) return false;
-  // THP enabled=madvise: MADV_HUGEPAGE'd anonymous memory (PROT_NONE too) holding a whole aligned
-  // PMD (Linux: thp_vma_allowable_order() with thp_vma_suitable_order()).
-  if ((v.flags & VM_NOHUGEPAGE) !== 0 || (v.flags & VM_HUGEPAGE) === 0 || (v.flags & VM_SPECIAL) !== 0) return false;
-  return thpSuitable(v);
-}
 
 export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
   let rssAnon = 0;
@@ -159,7 +152,7 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
     name: vmaName(mm, v),
     vmFlags: vmFlagsString(v.flags, v.flagsHi),
     rssAnon, rssFile, rssShmem, mem,
-    thpEligible: isThpEligible(v),
+    thpEligible: thpEligible(v),
   };
 }
 

@@ -209,6 +209,17 @@ export function protToVmFlags(prot: number): number {
 }
 
 /**
+ * THPeligible with THP enabled=madvise: MADV_HUGEPAGE'd private anonymous memory (PROT_NONE
+ * too) holding a whole aligned PMD. Linux: thp_vma_allowable_order() with
+ * thp_vma_suitable_order().
+ */
+export function thpEligible(v: Vma): boolean {
+  if (v.file !== null || v.special !== null || (v.flags & VM_SHARED) !== 0) return false;
+  if ((v.flags & VM_NOHUGEPAGE) !== 0 || (v.flags & VM_HUGEPAGE) === 0 || (v.flags & VM_SPECIAL) !== 0) return false;
+  return thpSuitable(v);
+}
+
+/**
  * Linux: thp_vma_suitable_order(vma, vm_end - PMD_SIZE, PMD_ORDER) as __thp_vma_allowable_orders()
  * calls it: the PMD ending at or below vm_end must start inside the VMA. For a VMA ending below
  * 2 MiB that address underflows and the kernel's u64 arithmetic calls it suitable (recorded).
