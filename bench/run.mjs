@@ -10,12 +10,20 @@
 //   3. prints a table per operation (kernel ns, vmspace ns, ratio; vmspace's own 60k/36) with
 //      the goals marked, a summary, and writes bench/results/latest.json.
 //
-// Usage: npm run bench [-- options]     (about a minute; keep the machine otherwise idle)
-//   --quick           fewer round trips per sample (300 instead of 1000)
+// Usage: npm run bench [-- options]     (about 3-4 minutes with the memory benchmarks, ~1.5 with
+//                                       --quick; keep the machine otherwise idle)
+//   --quick           fewer round trips per sample (300 instead of 1000); bench/mem.mjs --quick
 //   --clock cpu       time with CPU time on both sides instead of the wall clock (steadier when
 //                     other processes compete for the CPUs)
 //   --no-kernel       vmspace only;   --variants facade|fast|facade,fast   vmspace columns
 //   --markdown        tables in Markdown
+//   --no-memory       skip the memory benchmarks (step 4)
+//
+// 4. Then bench/mem.mjs (goals G9-G22: faults, zaps, fork, translated loads/stores, bulk copies,
+//    frame allocation, JS heap per page / per VMA) runs in a fresh `node --expose-gc` process
+//    with its own kernel anchors (bench/kernel_mem.c); its table is printed after the VMA
+//    tables and its JSON stored as `memory` in bench/results/latest.json (about 2-3 minutes;
+//    under a minute with --quick; see bench/README-mem.md).
 //
 // Goals (perf.md §6): every operation ≤ 0.5x the kernel at every size (G1-G7), 1 MiB and
 // 1 GiB also ≤ 1.2x vmspace's own 4 KiB figure (G3), and vmspace(60k) ≤ 1.3x vmspace(36) (G8).
@@ -27,7 +35,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -330,7 +338,36 @@ for (const [k, v] of during) {
   if (v !== null && v !== undefined && v > 1.3) out(`# WARNING: other processes ran while ${k} was timed (${v.toFixed(2)} CPUs busy): its figures are suspect; rerun on a quiet machine`);
 }
 
+// ---- 4. memory (bench/mem.mjs) ----------------------------------------------------------------
+
+let memory = null;
+if (!flag('no-memory')) {
+  process.stderr.write('bench: memory benchmarks (bench/mem.mjs) ...\n');
+  const memArgs = ['--expose-gc', path.join(here, 'mem.mjs'), '--json'];
+  if (QUICK) memArgs.push('--quick');
+  if (flag('no-kernel')) memArgs.push('--no-kernel');
+  const t2 = Date.now();
+  const mr = spawnSync(process.execPath, memArgs, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 420_000 });
+  if (mr.stderr) process.stderr.write(mr.stderr);
+  if (mr.status !== 0) {
+    out(`# memory benchmarks failed (status ${mr.status}${mr.signal ? ', ' + mr.signal : ''}); see stderr`);
+    memory = { failed: true, status: mr.status, signal: mr.signal };
+  } else {
+    memory = JSON.parse(mr.stdout);
+    memory.wallSeconds = (Date.now() - t2) / 1000;
+    const { renderMemTable } = await import(pathToFileURL(path.join(here, 'mem.mjs')).href);
+    if (CLOCK === 'cpu') out('# memory figures use the wall clock on both sides (--clock applies to the VMA tables)');
+    renderMemTable(memory, { out, markdown: MARKDOWN });
+    machine.cpusBusyDuringMemory = memory.cpusBusy;
+    if (memory.cpusBusy !== null && memory.cpusBusy > 1.3) {
+      out(`# WARNING: other processes ran while the memory benchmarks were timed (${memory.cpusBusy.toFixed(2)} CPUs busy): their figures are suspect`);
+    }
+  }
+  machine.seconds = (Date.now() - started) / 1000;
+  out(`# total ${machine.seconds.toFixed(1)} s`);
+}
+
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', 'latest.json');
-writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm } }, null, 1) + '\n');
+writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm }, memory }, null, 1) + '\n');
 out(`# written: ${path.relative(process.cwd(), file)}`);

@@ -49,6 +49,16 @@ const MAX_SPILL_DOWN = 64 * PAGE;
 /** Heap growth stays below this (relative to start_brk). */
 const MAX_HEAP = 16 * MIB;
 const MAX_FORKS = 24;
+/** Memory mode: at most this many processes alive at once, and fork chains this deep. */
+const MAX_LIVE = 5;
+const MAX_DEPTH = 3;
+/**
+ * The initial [stack] VMA's start (the oracle's harness range is [STACK_LO, 0x7ffffffff000)):
+ * stack growth accesses and ops on the grown part stay strictly below it.
+ */
+const STACK_LO = 0x7ffffffde000;
+/** Growth is limited by RLIMIT_STACK (8 MiB by default): accesses go down to 8.5 MiB below. */
+const STACK_REACH_PAGES = 2176;
 
 const R = 'PROT_READ';
 const RW = 'PROT_READ|PROT_WRITE';
@@ -124,6 +134,14 @@ interface Region {
   heap?: boolean | undefined;
   file?: boolean | undefined;
   shared?: boolean | undefined;
+  /** Memory mode: the process labels it was (last known to be) mapped in. */
+  pids?: Set<number> | undefined;
+}
+
+/** A live process of a memory scenario: its label and how many forks from pid 0 made it. */
+interface Proc {
+  label: number;
+  depth: number;
 }
 
 interface OpenFile {
@@ -141,6 +159,17 @@ const ATTR_ADVICE = [
 const OTHER_ADVICE = [
   'MADV_WILLNEED', 'MADV_DONTNEED', 'MADV_FREE', 'MADV_COLD', 'MADV_PAGEOUT', 'MADV_POPULATE_READ', 'MADV_POPULATE_WRITE',
   'MADV_DONTNEED_LOCKED', 'MADV_REMOVE', 'MADV_GUARD_INSTALL', 'MADV_GUARD_REMOVE', 'MADV_COLLAPSE',
+];
+/** Advice over memory that was just touched (memory mode). */
+const DATA_ADVICE = [
+  'MADV_DONTNEED', 'MADV_DONTNEED', 'MADV_FREE', 'MADV_FREE', 'MADV_PAGEOUT', 'MADV_COLD', 'MADV_WILLNEED',
+  'MADV_POPULATE_READ', 'MADV_POPULATE_WRITE', 'MADV_DONTFORK', 'MADV_DOFORK', 'MADV_WIPEONFORK', 'MADV_KEEPONFORK',
+  'MADV_GUARD_INSTALL', 'MADV_GUARD_INSTALL', 'MADV_GUARD_REMOVE', 'MADV_REMOVE', 'MADV_DONTNEED_LOCKED',
+];
+/** smaps fields with the RSS-like values (memory mode). */
+const SMAPS_RSS_FIELDS = [
+  'Size', 'Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree',
+  'Referenced', 'Locked', 'VmFlags',
 ];
 const EXTRA_MAP_FLAGS = [
   '', '', '', '', '|MAP_NORESERVE', '|MAP_POPULATE', '|MAP_GROWSDOWN', '|MAP_STACK', '|MAP_LOCKED', '|MAP_32BIT',
@@ -160,6 +189,11 @@ class Generator {
   private mapsEvery: number;
   private rlimitLowered = false;
   private lockedFuture = false;
+  /** Memory mode: the live processes (pid 0 first) and the one the next ops run in. */
+  private procs: Proc[] = [{ label: 0, depth: 0 }];
+  private pid = 0;
+  /** Memory mode: how far below STACK_LO the stack may have grown (pages), per process. */
+  private stackPages = new Map<number, number>();
 
   constructor(
     private readonly rng: Rng,
@@ -175,12 +209,14 @@ class Generator {
 
   private emit(op: GeneratedOp): string {
     const clean: GeneratedOp = { op: op.op };
+    if (op.pid === undefined && this.pid !== 0) clean.pid = this.pid;
     for (const [k, v] of Object.entries(op)) if (k !== 'op' && v !== undefined) clean[k] = v;
     this.ops.push(clean);
     return `$${this.ops.length - 1}`;
   }
 
   private addRegion(r: Region): void {
+    if (this.opts.memory) r.pids ??= new Set([this.pid]);
     this.regions.push(r);
     if (this.regions.length > 24) this.regions.splice(this.rng.int(8), 1);
   }
@@ -238,6 +274,14 @@ class Generator {
 
   private region(): Region | undefined {
     if (!this.regions.length) return undefined;
+    if (this.opts.memory && this.rng.chance(0.9)) {
+      // Mostly a region mapped in the process the op runs in.
+      const mine = this.regions.filter((x) => x.pids === undefined || x.pids.has(this.pid));
+      if (mine.length) {
+        const n = mine.length;
+        return mine[this.rng.chance(0.6) ? n - 1 - this.rng.int(Math.min(n, 4)) : this.rng.int(n)];
+      }
+    }
     // Prefer recent regions: they are more likely to still exist.
     const n = this.regions.length;
     const i = this.rng.chance(0.6) ? n - 1 - this.rng.int(Math.min(n, 4)) : this.rng.int(n);
@@ -264,7 +308,7 @@ class Generator {
     const len = this.mapLen();
     let prot = this.rng.pick(PROTS);
     if (this.rng.chance(0.03)) prot = this.rng.pick(['PROT_READ|0x10', '0x100', 'PROT_READ|PROT_SEM']);
-    let flags = (this.rng.chance(0.12) ? 'MAP_SHARED|MAP_ANONYMOUS' : PA) + this.rng.pick(EXTRA_MAP_FLAGS);
+    let flags = (this.rng.chance(this.opts.memory ? 0.3 : 0.12) ? 'MAP_SHARED|MAP_ANONYMOUS' : PA) + this.rng.pick(EXTRA_MAP_FLAGS);
     if (this.rng.chance(0.03)) flags = this.rng.pick(['MAP_ANONYMOUS', 'MAP_SHARED_VALIDATE|MAP_ANONYMOUS', 'MAP_DROPPABLE|MAP_ANONYMOUS', 'MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB']);
     if (this.lockedFuture || (flags.includes('MAP_LOCKED') && len > 4 * MIB)) flags = flags.replace('|MAP_LOCKED', '');
     if (flags.includes('MAP_POPULATE') && len > 8 * MIB) flags = flags.replace('|MAP_POPULATE', '');
@@ -515,7 +559,7 @@ class Generator {
   private dump(): void {
     const y = this.rng.int(10);
     if (y < 7) this.emit({ op: 'maps' });
-    else if (y < 9) this.emit({ op: 'smaps', fields: this.opts.memory ? ['Size', 'KernelPageSize', 'MMUPageSize', 'Locked', 'THPeligible', 'VmFlags'] : ['Size', 'KernelPageSize', 'MMUPageSize', 'THPeligible', 'VmFlags'] });
+    else if (y < 9) this.emit({ op: 'smaps', fields: this.opts.memory ? this.smapsFields() : ['Size', 'KernelPageSize', 'MMUPageSize', 'THPeligible', 'VmFlags'] });
     else this.emit({ op: 'status' });
     this.sinceMaps = 0;
   }
@@ -576,51 +620,284 @@ class Generator {
     this.addRegion({ ref, len, abs, file: true, shared, heap: nearHeap });
   }
 
-  // ---- memory accesses and processes (later milestones) ---------------------------------------------
+  // ---- memory accesses and processes (memory mode) ---------------------------------------------------
+  //
+  // Every op below runs in `this.pid` (emit() adds the label). Stores and write touches stay out of
+  // the oracle's harness ranges (spec/scenario.md §7.3) by the rules of the ranges above: inside
+  // a region's own pages, below a region that is not next to the heap, in the arena, or below
+  // STACK_LO (stack growth); they cross a region's end only for arena regions.
 
-  private access(pid?: number): void {
+  private randomData(n: number): string {
+    let data = '';
+    for (let i = 0; i < n; i++) data += this.rng.int(256).toString(16).padStart(2, '0');
+    return data;
+  }
+
+  private access(): void {
     const r = this.region();
     if (!r) return this.mmapAnon();
     const { addr, len } = this.rangeIn(r, 4);
     const y = this.rng.int(10);
     if (y < 4) {
       const n = Math.min(len, this.rng.pick([1, 2, 8, 64]));
-      let data = '';
-      for (let i = 0; i < n; i++) data += this.rng.int(256).toString(16).padStart(2, '0');
       // A store may cross the region end by a few bytes only when inside the region's pages.
-      this.emit({ op: 'store', pid, addr: at(addr, this.rng.chance(0.5) ? 0 : this.rng.int(PAGE - n)), data });
+      this.emit({ op: 'store', addr: at(addr, this.rng.chance(0.5) ? 0 : this.rng.int(PAGE - n)), data: this.randomData(n) });
     } else if (y < 7) {
-      this.emit({ op: 'load', pid, addr: at(addr, this.rng.int(PAGE)), len: hex(this.rng.pick([1, 4, 16, 4096])) });
+      this.emit({ op: 'load', addr: at(addr, this.rng.int(PAGE)), len: hex(this.rng.pick([1, 4, 16, 4096])) });
     } else if (y < 9) {
-      this.emit({ op: 'touch', pid, addr, len: hex(len), write: this.rng.chance(0.5) });
+      this.emit({ op: 'touch', addr, len: hex(len), write: this.rng.chance(0.5) });
     } else {
-      this.emit({ op: 'load', pid, addr: this.rng.pick(['0x800000000000', '0x0', '0xffff800000000000', '0x10000']), len: '0x1' });
+      this.emit({ op: 'load', addr: this.rng.pick(['0x800000000000', '0x0', '0xffff800000000000', '0x10000']), len: '0x1' });
     }
   }
 
-  private forkBlock(): void {
-    if (this.forks >= MAX_FORKS || this.left < 4) return this.access();
+  /** One access of `n` bytes at `addr` (a store, a load, or a touch covering them). */
+  private accessAt(addr: string, n: number, writeOk = true): void {
+    const y = this.rng.int(writeOk ? 10 : 6);
+    if (y < 3) this.emit({ op: 'load', addr, len: hex(n) });
+    else if (y < 6) this.emit({ op: 'touch', addr, len: hex(n), write: false });
+    else if (y < 8) this.emit({ op: 'touch', addr, len: hex(n), write: true });
+    else this.emit({ op: 'store', addr, data: this.randomData(Math.min(n, 64)) });
+  }
+
+  /**
+   * Accesses at page edges: the first/last bytes of a page, runs crossing a page boundary inside
+   * a region (which may be a VMA boundary after splits), the region start from below (never for
+   * heap regions: below start_brk is the executor image), an arena region's end from inside.
+   */
+  private edgeAccess(): void {
+    const r = this.region();
+    if (!r) return this.mmapAnon();
+    const pages = Math.max(1, Math.floor(r.len / PAGE));
+    const n = this.rng.pick([2, 3, 8, 16, 64]);
+    const m = this.rng.range(1, n - 1); // bytes before the boundary
+    const y = this.rng.int(10);
+    if (y < 4 && pages >= 2) {
+      const k = this.rng.range(1, pages - 1);
+      this.accessAt(at(r.ref, k * PAGE - m), n);
+    } else if (y < 6 && !r.heap) {
+      this.accessAt(at(r.ref, -m), n);
+    } else if (y < 8 && r.abs !== undefined && r.abs + r.len + n < ARENA_HI) {
+      this.accessAt(hex(r.abs + r.len - m), n);
+    } else if (y < 9) {
+      // The last bytes of the region, or of one of its pages.
+      const k = this.rng.range(1, pages);
+      this.accessAt(at(r.ref, k * PAGE - n), n);
+    } else {
+      // A touch spanning several pages from the middle of one.
+      const k = this.rng.int(pages);
+      const span = Math.min(pages - k, this.rng.range(1, 4)) * PAGE - this.rng.int(PAGE);
+      this.emit({ op: 'touch', addr: at(r.ref, k * PAGE + this.rng.int(PAGE)), len: hex(Math.max(1, span)), write: this.rng.chance(0.5) });
+    }
+  }
+
+  /** Pre-touches [addr, addr+len): write/read touches or a few stores. */
+  private dirty(addr: string, len: number): void {
+    const y = this.rng.int(4);
+    if (y < 2) this.emit({ op: 'touch', addr, len: hex(len), write: y === 0 });
+    else {
+      const pages = Math.max(1, Math.floor(len / PAGE));
+      const k = this.rng.range(1, Math.min(3, pages));
+      for (let i = 0; i < k && this.left > 1; i++) {
+        this.emit({ op: 'store', addr: at(addr, this.rng.int(pages) * PAGE + this.rng.int(PAGE - 8)), data: this.randomData(this.rng.pick([1, 2, 8])) });
+      }
+    }
+  }
+
+  /** What shows the effect of an op on [addr, addr+len): loads, touches, mincore, smaps. */
+  private observe(addr: string, len: number, n = this.rng.range(1, 3)): void {
+    const pages = Math.max(1, Math.floor(len / PAGE));
+    for (let i = 0; i < n && this.left > 0; i++) {
+      const y = this.rng.int(10);
+      const off = this.rng.int(pages) * PAGE;
+      if (y < 3) this.emit({ op: 'load', addr: at(addr, off + this.rng.pick([0, 0, 0xff8, this.rng.int(PAGE - 8)])), len: hex(this.rng.pick([1, 8])) });
+      else if (y < 5) this.emit({ op: 'mincore', addr, len: hex(pages * PAGE) });
+      else if (y < 6) this.emit({ op: 'smaps', fields: this.smapsFields() });
+      else if (y < 8) this.accessAt(at(addr, off), this.rng.pick([1, PAGE]));
+      else if (y < 9 && this.procs.length > 1) this.inEveryProcess(at(addr, off));
+      else this.emit({ op: 'load', addr: at(addr, off), len: '0x4' });
+    }
+  }
+
+  /** The same load in every live process (COW sharing, shared memory, what fork copied). */
+  private inEveryProcess(addr: string): void {
+    const keep = this.pid;
+    for (const p of this.procs) {
+      if (this.left <= 0) break;
+      this.pid = p.label;
+      this.emit({ op: 'load', addr, len: hex(this.rng.pick([1, 4])) });
+    }
+    this.pid = keep;
+  }
+
+  private smapsFields(): string[] {
+    if (this.rng.chance(0.25)) return ['Size', 'KernelPageSize', 'MMUPageSize', 'Locked', 'THPeligible', 'VmFlags'];
+    return SMAPS_RSS_FIELDS;
+  }
+
+  /** madvise over memory just touched, then a look at the result. */
+  private dataAdvice(): void {
+    const r = this.region();
+    if (!r) return this.mmapAnon();
+    const { addr, len } = this.rangeIn(r, 8);
+    this.dirty(addr, len);
+    const advice = this.rng.pick(DATA_ADVICE);
+    // Mostly the touched range; sometimes a part of it or a bit more (splits, holes).
+    let a = addr;
+    let l = len;
+    const y = this.rng.int(10);
+    if (y < 2 && len > PAGE) {
+      const skip = this.rng.range(1, len / PAGE - 1) * PAGE;
+      a = at(addr, skip);
+      l = len - skip;
+    } else if (y < 3 && len > PAGE) {
+      l = len - this.rng.range(1, len / PAGE - 1) * PAGE;
+    } else if (y < 4 && !r.heap) {
+      a = at(addr, -PAGE);
+      l = len + PAGE;
+    }
+    this.emit({ op: 'madvise', addr: a, len: hex(l), advice });
+    if (advice.endsWith('FORK') && this.rng.chance(0.6)) {
+      this.fork();
+      this.observe(addr, len);
+      return;
+    }
+    this.observe(addr, len);
+  }
+
+  /** mprotect of (touched) memory, then accesses in and around it. */
+  private protAccess(): void {
+    const r = this.region();
+    if (!r) return this.mmapAnon();
+    const { addr, len } = this.rangeIn(r, 4);
+    if (this.rng.chance(0.5)) this.dirty(addr, len);
+    this.emit({ op: 'mprotect', addr, len: hex(len), prot: this.rng.pick(PROTS) });
+    const pages = Math.max(1, Math.floor(len / PAGE));
+    const n = this.rng.range(1, 3);
+    for (let i = 0; i < n && this.left > 0; i++) {
+      const k = this.rng.int(pages + 1);
+      if (k === pages) this.accessAt(at(addr, len - this.rng.range(1, 7)), 8);
+      else this.accessAt(at(addr, k * PAGE + this.rng.pick([0, 0xfff, this.rng.int(PAGE)])), this.rng.pick([1, 2, PAGE]));
+    }
+  }
+
+  /** mremap of memory holding data, then loads at the new (and old) place. */
+  private remapData(): void {
+    const r = this.region();
+    if (!r || r.heap) return this.access();
+    const len = Math.min(r.len, this.rng.range(1, 8) * PAGE);
+    const off = this.rng.int(len / PAGE) * PAGE + this.rng.int(PAGE - 8);
+    const data = this.randomData(this.rng.pick([1, 4, 8]));
+    this.emit({ op: 'store', addr: at(r.ref, off), data });
+    const y = this.rng.int(6);
+    let ref: string;
+    let newLen = len;
+    let abs: number | undefined;
+    if (y === 0) {
+      newLen = len + this.rng.range(1, 8) * PAGE;
+      ref = this.emit({ op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(newLen), flags: 'MREMAP_MAYMOVE' });
+    } else if (y === 1) {
+      abs = this.arenaAddr(len);
+      ref = this.emit({ op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(len), flags: 'MREMAP_MAYMOVE|MREMAP_FIXED', new_addr: hex(abs) });
+    } else if (y === 2) {
+      const fixed = this.rng.chance(0.4);
+      abs = fixed ? this.arenaAddr(len) : undefined;
+      ref = this.emit({
+        op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(len),
+        flags: fixed ? 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP|MREMAP_FIXED' : 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP',
+        new_addr: abs === undefined ? undefined : hex(abs),
+      });
+    } else if (y === 3) {
+      newLen = Math.max(PAGE, len - this.rng.range(0, len / PAGE - 1) * PAGE);
+      ref = this.emit({ op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(newLen) });
+    } else if (y === 4) {
+      newLen = len + this.rng.range(1, 4) * PAGE;
+      ref = this.emit({ op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(newLen) });
+    } else {
+      // old_len 0: a second mapping of a shared region (EINVAL for private ones).
+      ref = this.emit({ op: 'mremap', old_addr: r.ref, old_len: '0x0', new_len: hex(len), flags: 'MREMAP_MAYMOVE' });
+    }
+    this.addRegion({ ref, len: newLen, abs, shared: r.shared, file: r.file });
+    if (off < newLen) this.emit({ op: 'load', addr: at(ref, off), len: hex(data.length / 2) });
+    if (this.rng.chance(0.4)) this.emit({ op: 'load', addr: at(r.ref, off), len: hex(data.length / 2) });
+    if (this.rng.chance(0.3)) this.accessAt(at(ref, newLen - PAGE), PAGE);
+    if (this.rng.chance(0.3)) this.emit({ op: 'mincore', addr: ref, len: hex(newLen) });
+  }
+
+  /**
+   * Stack growth: accesses below STACK_LO (down to a bit past RLIMIT_STACK) and munmap, mprotect,
+   * madvise, mlock, mremap of the grown part; ranges always end at or below STACK_LO.
+   */
+  private stack(): void {
+    const grown = this.stackPages.get(this.pid) ?? 0;
+    const y = this.rng.int(10);
+    if (y < 5 || grown === 0) {
+      const w = this.rng.weighted([30, 30, 20, 12, 8]);
+      const pages = [this.rng.range(1, 4), this.rng.range(5, 64), this.rng.range(65, 300), this.rng.range(301, 2030), this.rng.range(2031, STACK_REACH_PAGES)][w] as number;
+      const within = this.rng.pick([0, 1, 8, PAGE - 64, this.rng.int(PAGE - 64)]);
+      const addr = STACK_LO - pages * PAGE + within;
+      const n = Math.min(STACK_LO - addr, this.rng.pick([1, 8, 64]));
+      const z = this.rng.int(10);
+      if (z < 4) this.emit({ op: 'store', addr: hex(addr), data: this.randomData(n) });
+      else if (z < 7) this.emit({ op: 'load', addr: hex(addr), len: hex(this.rng.pick([1, 8, 64])) });
+      else this.emit({ op: 'touch', addr: hex(addr), len: hex(Math.min(STACK_LO - addr, this.rng.pick([1, PAGE, 4 * PAGE]))), write: z < 9 });
+      if (pages <= 2030) this.stackPages.set(this.pid, Math.max(grown, pages));
+      return;
+    }
+    // A range in the grown part: [STACK_LO - hi pages, STACK_LO - lo pages).
+    const hi = this.rng.range(1, grown);
+    const lo = this.rng.chance(0.4) ? 0 : this.rng.range(0, hi - 1);
+    const addr = hex(STACK_LO - hi * PAGE);
+    const len = hex((hi - lo) * PAGE);
+    const z = this.rng.int(10);
+    if (z < 2) this.emit({ op: 'munmap', addr, len });
+    else if (z < 4) this.emit({ op: 'mprotect', addr, len, prot: this.rng.pick([...PROTS, 'PROT_READ|PROT_GROWSDOWN', 'PROT_NONE|PROT_GROWSDOWN']) });
+    else if (z < 7) this.emit({ op: 'madvise', addr, len, advice: this.rng.pick([...DATA_ADVICE, 'MADV_NOHUGEPAGE', 'MADV_NORMAL']) });
+    else if (z < 8) this.emit({ op: 'mlock', addr, len, flags: this.rng.chance(0.5) ? 'MLOCK_ONFAULT' : undefined });
+    else if (z < 9) this.emit({ op: 'mincore', addr, len });
+    else {
+      const abs = this.arenaAddr((hi - lo) * PAGE);
+      const ref = this.emit({ op: 'mremap', old_addr: addr, old_len: len, new_len: len, flags: 'MREMAP_MAYMOVE|MREMAP_FIXED', new_addr: hex(abs) });
+      this.addRegion({ ref, len: (hi - lo) * PAGE, abs });
+    }
+    if (this.rng.chance(0.5)) {
+      const pages = this.rng.range(1, hi + 2);
+      this.accessAt(hex(STACK_LO - pages * PAGE + this.rng.int(PAGE - 64)), this.rng.pick([1, 8]));
+    }
+  }
+
+  /** fork from a live process (chains up to MAX_DEPTH deep), or an exit of a child. */
+  private procOp(): void {
+    const children = this.procs.filter((p) => p.label !== 0);
+    if (children.length && (this.rng.chance(0.35) || this.procs.length >= MAX_LIVE || this.forks >= MAX_FORKS)) {
+      const p = this.rng.pick(children);
+      const keep = this.pid;
+      this.pid = p.label;
+      this.emit({ op: 'exit' });
+      this.pid = keep === p.label ? 0 : keep;
+      this.procs.splice(this.procs.indexOf(p), 1);
+      for (const r of this.regions) r.pids?.delete(p.label);
+      return;
+    }
+    if (this.forks >= MAX_FORKS) return this.access();
+    const parents = this.procs.filter((p) => p.depth < MAX_DEPTH);
+    this.pid = this.rng.pick(parents).label;
+    this.fork();
+  }
+
+  /** fork in this.pid; later ops mostly run in the child for a while. */
+  private fork(): void {
+    if (this.forks >= MAX_FORKS || this.procs.length >= MAX_LIVE) return;
+    const parent = this.procs.find((p) => p.label === this.pid);
+    if (!parent || parent.depth >= MAX_DEPTH) return;
     this.forks++;
     const label = this.nextLabel++;
     this.emit({ op: 'fork' });
-    const n = Math.min(this.left - 1, this.rng.range(1, 5));
-    for (let i = 0; i < n; i++) {
-      const y = this.rng.int(6);
-      if (y < 3) this.access(label);
-      else if (y < 4) this.emit({ op: 'maps', pid: label });
-      else {
-        const r = this.region();
-        if (!r || r.heap) this.emit({ op: 'status', pid: label });
-        else {
-          const { addr, len } = this.rangeIn(r, 4);
-          const z = this.rng.int(3);
-          if (z === 0) this.emit({ op: 'munmap', pid: label, addr, len: hex(len) });
-          else if (z === 1) this.emit({ op: 'madvise', pid: label, addr, len: hex(len), advice: this.rng.pick([...ATTR_ADVICE, 'MADV_DONTNEED']) });
-          else this.emit({ op: 'mprotect', pid: label, addr, len: hex(len), prot: this.rng.pick(PROTS) });
-        }
-      }
-    }
-    if (this.left > 0) this.emit({ op: 'exit', pid: label });
+    this.procs.push({ label, depth: parent.depth + 1 });
+    for (const r of this.regions) if (r.pids?.has(parent.label)) r.pids.add(label);
+    const g = this.stackPages.get(parent.label);
+    if (g !== undefined) this.stackPages.set(label, g);
+    if (this.rng.chance(0.6)) this.pid = label;
   }
 
   // ---- the main loop ---------------------------------------------------------------------------------
@@ -630,8 +907,12 @@ class Generator {
       mmap: 20, munmap: 10, mprotect: 12, madvise: 8, mremap: 10, brk: 5, lock: 5, seal: 2, query: 5,
       lockAll: 0.7, limits: 0.7, anonName: 0.3, dump: 2,
       file: this.opts.files ? 6 : 0, fileMap: this.opts.files ? 6 : 0,
-      access: this.opts.memory ? 12 : 0, fork: this.opts.memory ? 1.5 : 0,
+      access: this.opts.memory ? 8 : 0, fork: this.opts.memory ? 2.5 : 0,
+      edge: this.opts.memory ? 6 : 0, dataAdvice: this.opts.memory ? 7 : 0, protAccess: this.opts.memory ? 3 : 0,
+      remapData: this.opts.memory ? 3 : 0, stack: this.opts.memory ? 3 : 0,
     };
+    /** Ops that change per-process state this generator tracks for pid 0 only. */
+    const rootOnly = new Set<keyof typeof w>(['brk', 'lockAll', 'limits', 'file']);
     const names = Object.keys(w) as (keyof typeof w)[];
     const weights = names.map((k) => w[k]);
     while (this.left > 0) {
@@ -642,6 +923,11 @@ class Generator {
       }
       const before = this.ops.length;
       const k = names[this.rng.weighted(weights)] as keyof typeof w;
+      if (this.opts.memory) {
+        // Ops run in every live process: mostly the current one, sometimes another.
+        if (rootOnly.has(k)) this.pid = 0;
+        else if (this.rng.chance(0.25)) this.pid = this.rng.pick(this.procs).label;
+      }
       switch (k) {
         case 'mmap':
           this.mmapAnon();
@@ -694,7 +980,22 @@ class Generator {
           this.access();
           break;
         case 'fork':
-          this.forkBlock();
+          this.procOp();
+          break;
+        case 'edge':
+          this.edgeAccess();
+          break;
+        case 'dataAdvice':
+          this.dataAdvice();
+          break;
+        case 'protAccess':
+          this.protAccess();
+          break;
+        case 'remapData':
+          this.remapData();
+          break;
+        case 'stack':
+          this.stack();
           break;
       }
       this.sinceMaps += this.ops.length - before;

@@ -8,10 +8,20 @@
 // Options:
 //   --seed S       first seed (default 1)            --seeds K     how many seeds (default 1)
 //   --ops N        ops per scenario (default 200)    --files       add scratch files and file mappings
-//   --memory       add loads/stores/touches and fork/exit (later milestones)
+//   --memory       add loads/stores/touches at page and VMA edges, stack growth, madvise/mprotect/
+//                  mremap of touched memory, fork chains (3 deep) with ops in every process, exits
+//   --rss MODE     how RSS-like /proc values are compared (scenario/compare.ts): loose, user
+//                  (default: smaps values of VMAs outside the oracle's harness ranges), strict
 //   --oracle-only  do not run vmspace: only check that the oracle accepts every generated scenario
 //   --no-shrink    do not minimize the first divergence     --stop   stop at the first divergence
-//   --save DIR     write the (shrunk) diverging scenario and both outputs to DIR
+//   --shrink-all   minimize every kind of divergence of every seed (a kind is the op and the key,
+//                  e.g. smaps:smaps[].Rss; a seed may show several), not only the first
+//   --shrink-max K with --shrink-all: at most K shrinks per kind of divergence (op and key)
+//   --ignore KEYS  leave these /proc keys out of the comparison (comma-separated, e.g.
+//                  Referenced,LazyFree): to look past a known divergence
+//   --save DIR     write the (shrunk) diverging scenario(s) and both outputs to DIR
+//   --twice        run every scenario twice on the oracle: a difference between the two kernel
+//                  runs (compared like kernel vs vmspace) is reported as ORACLE NONDETERMINISM
 //   --print-seed S print the generated scenario of one seed and exit
 //
 // Exit status: 0 no divergence (or the oracle cannot run here: a skip message is printed);
@@ -31,11 +41,15 @@ function usage(msg) {
   if (msg) process.stderr.write(`fuzz: ${msg}\n`);
   process.stderr.write(
     'usage: node scripts/fuzz.mjs [--seed S] [--seeds K] [--ops N] [--files] [--memory] [--oracle-only]\n' +
-      '                           [--no-shrink] [--stop] [--save DIR] [--print-seed S]\n',
+      '                           [--rss loose|user|strict] [--no-shrink] [--shrink-all] [--stop] [--twice]\n' +
+      '                           [--shrink-max K] [--ignore KEYS] [--save DIR] [--print-seed S]\n',
   );
   process.exit(2);
 }
-const opt = { seed: 1, seeds: 1, ops: 200, files: false, memory: false, oracleOnly: false, shrink: true, stop: false, save: null, printSeed: null };
+const opt = {
+  seed: 1, seeds: 1, ops: 200, files: false, memory: false, oracleOnly: false, shrink: true, shrinkAll: false, stop: false,
+  save: null, printSeed: null, rss: 'user', twice: false, shrinkMax: Infinity, ignore: new Set(),
+};
 {
   const a = process.argv.slice(2);
   const num = (i) => {
@@ -52,6 +66,14 @@ const opt = { seed: 1, seeds: 1, ops: 200, files: false, memory: false, oracleOn
       case '--memory': opt.memory = true; break;
       case '--oracle-only': opt.oracleOnly = true; break;
       case '--no-shrink': opt.shrink = false; break;
+      case '--shrink-all': opt.shrinkAll = true; break;
+      case '--twice': opt.twice = true; break;
+      case '--shrink-max': opt.shrinkMax = num(i++); break;
+      case '--ignore': opt.ignore = new Set((a[++i] ?? usage('--ignore needs keys')).split(',').filter(Boolean)); break;
+      case '--rss':
+        opt.rss = a[++i];
+        if (!['loose', 'user', 'strict'].includes(opt.rss)) usage('--rss needs loose, user or strict');
+        break;
       case '--stop': opt.stop = true; break;
       case '--save': opt.save = a[++i] ?? usage('--save needs a directory'); break;
       case '--print-seed': opt.printSeed = num(i++); break;
@@ -115,39 +137,105 @@ function errorLines(out) {
   return out.split('\n').map((l, i) => [i, l]).filter(([i, l]) => i > 0 && l.includes('"error"') && /^\{"error"/.test(l));
 }
 
+/** The oracle's harness ranges, from the init record (the expected output's first line). */
+function harnessOf(expected) {
+  try {
+    const init = JSON.parse(expected.slice(0, expected.indexOf('\n'))).init;
+    return (init.harness ?? []).map((h) => [BigInt(h.start), BigInt(h.end)]);
+  } catch {
+    return [];
+  }
+}
+
+const RSS_LIKE = /^(Rss|Pss.*|Shared_.*|Private_.*|Referenced|Anonymous|LazyFree|AnonHugePages|Locked)$/;
+
+/**
+ * A reported divergence that is the oracle harness's own state, not the scenario's (with
+ * `--rss user`): an smaps `Locked` value (resident pages of a VM_LOCKED VMA) of a VMA overlapping
+ * the harness ranges, which the executor's own accesses change (mlockall(MCL_CURRENT|MCL_ONFAULT));
+ * RSS-like values of `[vdso]`, whose pages the executor may have touched and whose mapcount
+ * (Pss) counts every process of the machine mapping them.
+ */
+function harnessNoise(d, expected, harness) {
+  if (opt.rss !== 'user') return false;
+  const m = /^smaps\[(\d+)\]\.(\w+)$/.exec(d.key);
+  if (!m || !RSS_LIKE.test(m[2])) return false;
+  try {
+    const line = JSON.parse(expected.split('\n')[d.index + 1]).smaps[Number(m[1])].line;
+    if (/ \[vdso\]$/.test(line)) return true;
+    if (m[2] !== 'Locked') return false;
+    const r = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    const s = BigInt('0x' + r[1]);
+    const e = BigInt('0x' + r[2]);
+    return harness.some(([hs, he]) => s < he && hs < e);
+  } catch {
+    return false;
+  }
+}
+
+/** The divergences of `actual` against `expected` (both outputs), harness noise left out. */
+function divergencesOf(expected, actual, runner, ops) {
+  const harness = harnessOf(expected);
+  return runner.compare.compareOutputs(expected, actual, { ops, rss: opt.rss })
+    .filter((d) => !harnessNoise(d, expected, harness) && !opt.ignore.has(d.key.slice(d.key.lastIndexOf('.') + 1)));
+}
+
+/** What kind of divergence: the op and the key, indexes left out ("smaps:smaps[].Rss"). */
+function signatureOf(d, ops) {
+  const op = d.index < 0 ? 'init' : ops?.[d.index]?.op ?? '?';
+  return `${op}:${d.key.replace(/\[\d+\]/g, '[]')}`;
+}
+
+function formatOne(runner, d) {
+  return typeof runner.compare.formatDivergence === 'function'
+    ? runner.compare.formatDivergence(d)
+    : `op ${d.index}: ${d.key}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`;
+}
+
 /**
  * Runs `text` on both sides. Returns { expected, actual, divergence } where divergence is null or
- * a one-line description; `harness` is set when the oracle itself refused an op.
+ * a one-line description (and `signature`, `signatures`: what kind, see signatureOf); `harness`
+ * is set when the oracle itself refused an op; with --twice, `unstable` describes a difference
+ * between two oracle runs.
  */
-function check(text, runner) {
+function check(text, runner, twice = false) {
   const expected = runOracle(text);
   const errs = errorLines(expected);
   if (errs.length) return { expected, actual: '', divergence: null, harness: errs.map(([, l]) => l) };
+  let ops;
+  if (runner?.compare) {
+    try {
+      ops = runner.parse ? runner.parse.parseScenario(text).ops : undefined;
+    } catch {
+      ops = undefined;
+    }
+  }
+  let unstable = null;
+  if (twice && runner?.compare) {
+    const again = runOracle(text);
+    const ds = divergencesOf(expected, again, runner, ops);
+    if (ds.length) unstable = `${signatureOf(ds[0], ops)} ${formatOne(runner, ds[0]).split('\n')[0]}`;
+  }
   if (!runner) return { expected, actual: '', divergence: null };
   const input = `${initOpLine(expected)}\n${text}`;
   let actual;
   try {
     actual = runner.runScenarioText(input);
   } catch (e) {
-    return { expected, actual: '', divergence: `vmspace threw: ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e}` };
+    return { expected, actual: '', divergence: `vmspace threw: ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e}`, signature: 'throw', signatures: ['throw'], unstable };
   }
   if (runner.compare) {
-    let ops;
-    try {
-      ops = runner.parse ? runner.parse.parseScenario(text).ops : undefined;
-    } catch {
-      ops = undefined;
-    }
-    const ds = runner.compare.compareOutputs(expected, actual, { ops, limit: 1 });
-    if (!ds.length) return { expected, actual, divergence: null };
+    const ds = divergencesOf(expected, actual, runner, ops);
+    if (!ds.length) return { expected, actual, divergence: null, unstable };
     const d = ds[0];
-    const msg = typeof runner.compare.formatDivergence === 'function'
-      ? runner.compare.formatDivergence(d)
-      : `op ${d.index}: ${d.key}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`;
-    return { expected, actual, divergence: msg, index: d.index };
+    return {
+      expected, actual, divergence: formatOne(runner, d), index: d.index, unstable,
+      signature: signatureOf(d, ops), signatures: ds.map((x) => signatureOf(x, ops)),
+      all: ds.map((x) => ({ signature: signatureOf(x, ops), text: formatOne(runner, x) })),
+    };
   }
   const d = fallbackCompare(expected, actual);
-  return { expected, actual, divergence: d ? `op ${d.index}: ${d.reason}` : null, index: d?.index };
+  return { expected, actual, divergence: d ? `op ${d.index}: ${d.reason}` : null, index: d?.index, signature: 'fallback', signatures: ['fallback'] };
 }
 
 // ---- shrinking (delta debugging over ops, keeping "$N" references valid) -------------------------------------
@@ -208,12 +296,13 @@ function subset(ops, keep) {
 
 const toText = (ops) => ops.map((o) => JSON.stringify(o)).join('\n') + '\n';
 
-function shrink(ops, runner, log) {
+/** Minimizes `ops` while a divergence of the same kind (`signature`, see signatureOf) remains. */
+function shrink(ops, runner, log, signature) {
   const fails = (cand) => {
     if (!cand.length) return false;
     try {
       const r = check(toText(cand), runner);
-      return !r.harness && r.divergence !== null;
+      return !r.harness && r.divergence !== null && (!signature || (r.signatures ?? []).includes(signature));
     } catch {
       return false;
     }
@@ -294,7 +383,9 @@ const tty = process.stderr.isTTY;
 const last = opt.seed + opt.seeds - 1;
 process.stdout.write(
   `fuzz: seeds ${opt.seed}${opt.seeds > 1 ? `..${last}` : ''}, ${opt.ops} ops each` +
-    `${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}${opt.oracleOnly ? ', oracle only' : ''}` +
+    `${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}, rss ${opt.rss}${opt.twice ? ', oracle twice' : ''}` +
+    `${opt.ignore.size ? `, ignoring ${[...opt.ignore].join(',')}` : ''}` +
+    `${opt.oracleOnly ? ', oracle only' : ''}` +
     `${runner && !runner.compare ? ' (comparer: scripts/oracle.mjs)' : ''}\n`,
 );
 
@@ -308,9 +399,50 @@ function progress(i, extra = '') {
 let totalOps = 0;
 let divergences = 0;
 let harnessErrors = 0;
+let unstableRuns = 0;
 let firstShown = false;
 const divergentSeeds = [];
+const unstableSeeds = [];
+const bySignature = new Map(); // signature -> seeds
 const t0 = Date.now();
+
+/**
+ * Shrinks, prints and saves the divergence of kind `sig` of `seed` (its first output `r`; full
+ * outputs only when `full`).
+ */
+function report(seed, ops, r, full, sig = r.signature) {
+  let small = ops;
+  if (opt.shrink) {
+    const s = shrink(ops, runner, tty ? (m) => process.stderr.write(`\r${m}`.padEnd(60)) : null, sig);
+    small = s.ops;
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`fuzz: shrunk seed ${seed} [${sig}] from ${ops.length} to ${small.length} ops (${s.tests} runs)\n`);
+  }
+  const smallText = toText(small);
+  const rr = check(smallText, runner, true);
+  const div = rr.all?.find((x) => x.signature === sig)?.text ?? rr.divergence ?? r.divergence;
+  process.stdout.write(`---- scenario (seed ${seed}, ${sig}) ----\n${smallText}`);
+  process.stdout.write(`---- divergence ----\n${div}\n`);
+  if (rr.unstable) process.stdout.write(`---- the shrunk scenario is not deterministic on the kernel: ${rr.unstable}\n`);
+  const e = rr.expected.split('\n');
+  const a = (rr.actual || '').split('\n');
+  if (full) {
+    process.stdout.write('---- kernel (expected, init line omitted) ----\n' + e.slice(1).join('\n') + '\n');
+    process.stdout.write('---- vmspace (actual, init line omitted) ----\n' + a.slice(1).join('\n') + '\n');
+  }
+  if (opt.save) {
+    const dir = resolve(opt.save);
+    mkdirSync(dir, { recursive: true });
+    const head = `# fuzz seed ${seed} (${opt.ops} ops${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}, rss ${opt.rss})` +
+      `${opt.shrink ? ', shrunk' : ''}: ${sig}${rr.unstable ? ' (NOT deterministic on the kernel)' : ''}\n` +
+      div.split('\n').map((l) => `# ${l}\n`).join('');
+    const name = `seed-${seed}${opt.files ? '-files' : ''}${opt.shrinkAll ? '-' + sig.replace(/[^A-Za-z0-9_]+/g, '_').replace(/_+$/, '') : ''}`;
+    writeFileSync(join(dir, `${name}.jsonl`), head + smallText);
+    writeFileSync(join(dir, `${name}.expected.jsonl`), rr.expected);
+    writeFileSync(join(dir, `${name}.actual.jsonl`), rr.actual || '');
+    process.stdout.write(`fuzz: saved to ${dir}/${name}.*\n`);
+  }
+}
 
 for (let i = 0; i < opt.seeds; i++) {
   const seed = opt.seed + i;
@@ -319,11 +451,17 @@ for (let i = 0; i < opt.seeds; i++) {
   totalOps += ops.length;
   let r;
   try {
-    r = check(text, runner);
+    r = check(text, runner, opt.twice);
   } catch (e) {
     process.stderr.write(`\nfuzz: seed ${seed}: the oracle failed: ${e.message}\n`);
     harnessErrors++;
     continue;
+  }
+  if (r.unstable) {
+    unstableRuns++;
+    unstableSeeds.push(seed);
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`fuzz: seed ${seed}: ORACLE NONDETERMINISM (two kernel runs differ): ${r.unstable}\n`);
   }
   if (r.harness) {
     harnessErrors++;
@@ -338,34 +476,18 @@ for (let i = 0; i < opt.seeds; i++) {
   } else if (r.divergence) {
     divergences++;
     divergentSeeds.push(seed);
-    if (tty) process.stderr.write('\n');
-    process.stdout.write(`fuzz: seed ${seed}: DIVERGENCE ${r.divergence.split('\n')[0]}\n`);
-    if (!firstShown) {
-      firstShown = true;
-      let small = ops;
-      if (opt.shrink) {
-        const s = shrink(ops, runner, tty ? (m) => process.stderr.write(`\r${m}`.padEnd(60)) : null);
-        small = s.ops;
-        if (tty) process.stderr.write('\n');
-        process.stdout.write(`fuzz: shrunk seed ${seed} from ${ops.length} to ${small.length} ops (${s.tests} runs)\n`);
-      }
-      const smallText = toText(small);
-      const rr = check(smallText, runner);
-      process.stdout.write(`---- scenario (seed ${seed}) ----\n${smallText}`);
-      process.stdout.write(`---- divergence ----\n${rr.divergence ?? r.divergence}\n`);
-      const e = rr.expected.split('\n');
-      const a = (rr.actual || '').split('\n');
-      process.stdout.write('---- kernel (expected, init line omitted) ----\n' + e.slice(1).join('\n') + '\n');
-      process.stdout.write('---- vmspace (actual, init line omitted) ----\n' + a.slice(1).join('\n') + '\n');
-      if (opt.save) {
-        const dir = resolve(opt.save);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `seed-${seed}.jsonl`), `# fuzz seed ${seed} (${opt.ops} ops${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}), shrunk\n${smallText}`);
-        writeFileSync(join(dir, `seed-${seed}.expected.jsonl`), rr.expected);
-        writeFileSync(join(dir, `seed-${seed}.actual.jsonl`), rr.actual || '');
-        process.stdout.write(`fuzz: saved to ${dir}/seed-${seed}.*\n`);
-      }
+    const sigs = [...new Set(r.signatures ?? [r.signature])];
+    for (const sig of sigs) {
+      if (!bySignature.has(sig)) bySignature.set(sig, []);
+      bySignature.get(sig).push(seed);
     }
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`fuzz: seed ${seed}: DIVERGENCE [${sigs.join(' ')}] ${r.divergence.split('\n')[0]}\n`);
+    if (!firstShown && !opt.shrinkAll) report(seed, ops, r, true);
+    else if (opt.shrinkAll) {
+      for (const sig of sigs) if (bySignature.get(sig).length <= opt.shrinkMax) report(seed, ops, r, false, sig);
+    }
+    firstShown = true;
     if (opt.stop) break;
   }
   progress(i, `${divergences} divergences`);
@@ -376,6 +498,11 @@ const secs = ((Date.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
   `fuzz: ${totalOps} ops, ${divergences} divergences` +
     (harnessErrors ? `, ${harnessErrors} scenarios refused by the oracle (generator bug)` : '') +
+    (unstableRuns ? `, ${unstableRuns} scenarios not deterministic on the kernel (seeds ${unstableSeeds.slice(0, 20).join(' ')})` : '') +
     ` in ${secs} s${divergentSeeds.length ? ` (seeds ${divergentSeeds.slice(0, 20).join(' ')}${divergentSeeds.length > 20 ? ' ...' : ''})` : ''}\n`,
 );
-process.exit(divergences || harnessErrors ? 1 : 0);
+process.stdout.write('fuzz: seeds per kind of divergence (op:key; a seed may have several kinds):\n');
+for (const [sig, seeds] of [...bySignature].sort((x, y) => y[1].length - x[1].length)) {
+  process.stdout.write(`fuzz:   ${sig}: ${seeds.length} seed(s): ${seeds.slice(0, 12).join(' ')}${seeds.length > 12 ? ' ...' : ''}\n`);
+}
+process.exit(divergences || harnessErrors || unstableRuns ? 1 : 0);
