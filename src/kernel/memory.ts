@@ -122,9 +122,10 @@ export class Memory implements TlbHolder {
    * the TLB slot; or -FAULT_* when the access raises a signal. `addr` must be valid.
    */
   translate(addr: number, access: Access): number {
-    const off = addr % 4096;
-    const base = addr - off;
     if (addr >= USER_TOP) return -handleUserFault(this.mm, addr, access);
+    // Below 2^47 the low bits survive ToInt32: bitwise offsets, no float modulus.
+    const off = addr & 4095;
+    const base = addr - off;
     const vpn = base / 4096;
     const need = access === ACCESS_WRITE ? PTE_PRESENT | PTE_WRITE : access === ACCESS_EXEC ? PTE_PRESENT | PTE_EXEC : PTE_PRESENT | PTE_READ;
     const pt = this.mm.pt;
@@ -138,7 +139,7 @@ export class Memory implements TlbHolder {
           pt.set(vpn, pte);
         }
         const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
-        const s = vpn % SLOTS;
+        const s = (addr >>> 12) & 255;
         if (access === ACCESS_WRITE) { this.wTag[s] = base; this.wOff[s] = fo; }
         else if (access === ACCESS_EXEC) { this.xTag[s] = base; this.xOff[s] = fo; }
         if ((pte & PTE_READ) !== 0) { this.rTag[s] = base; this.rOff[s] = fo; }
@@ -406,14 +407,30 @@ export class Memory implements TlbHolder {
     const len = dst.length;
     let done = 0;
     while (done < len) {
-      const a = addr + done;
-      if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, ACCESS_READ);
-      const o = this.translate(a, ACCESS_READ);
-      if (o < 0) throw faultToSignal(-o, a, ACCESS_READ);
-      const n = Math.min(len - done, 4096 - (a % 4096));
+      // One copy per run of physically contiguous frames (fresh frames usually are).
+      const [o, n] = this.run(addr + done, len - done, ACCESS_READ);
       dst.set(this.u8.subarray(o, o + n), done);
       done += n;
     }
+  }
+
+  /**
+   * The longest run of guest bytes from `a` (at most `max`) that sits contiguously in the slab,
+   * every page translated for `access`: [slab offset, length]. Throws the first fault.
+   */
+  private run(a: number, max: number, access: Access): [number, number] {
+    if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, access);
+    const o = this.translate(a, access);
+    if (o < 0) throw faultToSignal(-o, a, access);
+    let n = Math.min(max, 4096 - (a % 4096));
+    while (n < max) {
+      const next = a + n;
+      if (next >= USER_TOP) break;
+      const o2 = this.translate(next, access);
+      if (o2 !== o + n) break; // a fault or a discontiguous frame: the next run starts there
+      n = Math.min(max, n + 4096);
+    }
+    return [o, n];
   }
 
   /** `len` guest bytes at `addr`, copied. */
@@ -430,12 +447,8 @@ export class Memory implements TlbHolder {
     const len = src.length;
     let done = 0;
     while (done < len) {
-      const a = addr + done;
-      if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, ACCESS_WRITE);
-      const o = this.translate(a, ACCESS_WRITE);
-      if (o < 0) throw faultToSignal(-o, a, ACCESS_WRITE);
-      const n = Math.min(len - done, 4096 - (a % 4096));
-      this.u8.set(src.subarray(done, done + n), o);
+      const [o, n] = this.run(addr + done, len - done, ACCESS_WRITE);
+      this.u8.set(n === len ? src : src.subarray(done, done + n), o);
       done += n;
     }
   }

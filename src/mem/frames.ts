@@ -6,8 +6,11 @@
  * kernel's whole page fault (~0.8 µs), a slab view 19 ns. Why one slab and not several: a guest
  * load must be `dv.getUint32(frameOffset + off)` with `dv` fixed — choosing among several
  * DataViews per access measured 2.6x a raw load against 1.8x for one (shared/research/perf.md
- * §4.4). The slab grows by doubling (a copy; every holder of `dv` is told through `onGrow`), up to
- * `limitFrames`. Frame byte offsets stay below 2^31 so they fit the Int32Array software TLBs keep
+ * §4.4). The slab starts small (4 MiB) and grows by copying into a bigger one (every holder of
+ * `dv` is told through `onGrow`): first to 256 MiB, then straight to `limitFrames`. Few, large
+ * steps matter because a fresh slab page costs the host's own page fault on first touch and a
+ * copy touches every page again (measured: doubling made a cold guest page cost ~3 host faults);
+ * the host commits untouched slab memory lazily. Frame byte offsets stay below 2^31 so they fit the Int32Array software TLBs keep
  * them in (a Float64Array there measured 2.5x raw).
  *
  * Counts, as Linux keeps them in struct page: `ref` is every reference (each PTE mapping it, the
@@ -23,6 +26,8 @@ export const ZERO_FRAME = 0;
 /** Frames whose byte offsets stay below 2^31: the most one pool can hold (2 GiB). */
 export const MAX_FRAMES = 0x80000;
 const INITIAL_FRAMES = 1024;
+/** The second slab size (256 MiB); after it, the limit. */
+const SECOND_FRAMES = 65536;
 /** Frame state bits (FramePool.dirty). */
 export const FRAME_DIRTY = 1;
 export const FRAME_LAZYFREE = 2;
@@ -169,7 +174,7 @@ export class FramePool {
 
   private grow(): boolean {
     if (this.capacity >= this.limitFrames) return false;
-    const cap = Math.min(this.limitFrames, this.capacity * 2);
+    const cap = Math.min(this.limitFrames, this.capacity < SECOND_FRAMES ? SECOND_FRAMES : this.limitFrames);
     const buf = this.newSlab(cap);
     const u8 = new Uint8Array(buf);
     u8.set(this.u8);
