@@ -46,9 +46,13 @@ export function truncatePagecache(mm: AddressSpace, inode: MmInode, size: number
   if (size >= old) {
     // Bytes a mapping stored past the old EOF in its last page: ext4 zeroes them when the file
     // grows, tmpfs keeps them (spec §5.5 B4t/B4u; ext4_alloc_file_blocks() → zeroing the tail).
-    const last = inode.pages.get(Math.floor(old / 4096));
-    if (size > old && inode.fs === 'ext4' && old % 4096 !== 0 && last !== undefined) {
-      mm.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
+    // The zeroing reads that page into the page cache even when nothing mapped it (recorded: a
+    // later read fault there hits the cache, so no read-ahead follows: fuzz seed 10, files).
+    if (size > old && inode.fs === 'ext4' && old % 4096 !== 0) {
+      const index = Math.floor(old / 4096);
+      inode.cached.add(index);
+      const last = inode.pages.get(index);
+      if (last !== undefined) mm.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
     }
     return;
   }
