@@ -8,7 +8,8 @@
  *   the `[stack]` line's start address is not compared);
  * - `status`, `smaps`, `smaps_rollup`: exactly, except RSS-like values: compared with
  *   `rss: 'strict'`; with `rss: 'user'` only in smaps entries of VMAs outside the oracle's harness
- *   ranges (the executor's own pages change as it runs, and status/rollup totals include them);
+ *   ranges (the executor's own pages change as it runs, and status/rollup totals include them),
+ *   LazyFree excepted (it follows the kernel's per-CPU folio batches, spec §6.2);
  *   not at all with `rss: 'loose'` (the default);
  * - `skip`: both must skip (the reason is not compared);
  * - an expected `error` ends the comparison (the runs no longer did the same thing).
@@ -152,7 +153,7 @@ class Comparer {
     for (const k of new Set([...Object.keys(exp), ...Object.keys(act)])) {
       if (!(k in exp) || !(k in act)) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
-      } else if ((rss || !isRssLike(k)) && !deepEqual(exp[k], act[k])) {
+      } else if (((rss && (k !== 'LazyFree' || this.rssMode === 'strict')) || !isRssLike(k)) && !deepEqual(exp[k], act[k])) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
       }
     }

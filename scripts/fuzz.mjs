@@ -10,6 +10,8 @@
 //   --ops N        ops per scenario (default 200)    --files       add scratch files and file mappings
 //   --memory       add loads/stores/touches at page and VMA edges, stack growth, madvise/mprotect/
 //                  mremap of touched memory, fork chains (3 deep) with ops in every process, exits
+//   --noisy-rss    with --memory: smaps dumps also ask for Referenced and LazyFree, whose kernel
+//                  values vary between runs now and then (use with --twice)
 //   --rss MODE     how RSS-like /proc values are compared (scenario/compare.ts): loose, user
 //                  (default: smaps values of VMAs outside the oracle's harness ranges), strict
 //   --oracle-only  do not run vmspace: only check that the oracle accepts every generated scenario
@@ -41,14 +43,14 @@ function usage(msg) {
   if (msg) process.stderr.write(`fuzz: ${msg}\n`);
   process.stderr.write(
     'usage: node scripts/fuzz.mjs [--seed S] [--seeds K] [--ops N] [--files] [--memory] [--oracle-only]\n' +
-      '                           [--rss loose|user|strict] [--no-shrink] [--shrink-all] [--stop] [--twice]\n' +
+      '                           [--noisy-rss] [--rss loose|user|strict] [--no-shrink] [--shrink-all] [--stop] [--twice]\n' +
       '                           [--shrink-max K] [--ignore KEYS] [--save DIR] [--print-seed S]\n',
   );
   process.exit(2);
 }
 const opt = {
   seed: 1, seeds: 1, ops: 200, files: false, memory: false, oracleOnly: false, shrink: true, shrinkAll: false, stop: false,
-  save: null, printSeed: null, rss: 'user', twice: false, shrinkMax: Infinity, ignore: new Set(),
+  save: null, printSeed: null, rss: 'user', twice: false, shrinkMax: Infinity, ignore: new Set(), noisyRss: false,
 };
 {
   const a = process.argv.slice(2);
@@ -64,6 +66,7 @@ const opt = {
       case '--ops': opt.ops = num(i++); break;
       case '--files': opt.files = true; break;
       case '--memory': opt.memory = true; break;
+      case '--noisy-rss': opt.noisyRss = true; break;
       case '--oracle-only': opt.oracleOnly = true; break;
       case '--no-shrink': opt.shrink = false; break;
       case '--shrink-all': opt.shrinkAll = true; break;
@@ -357,7 +360,7 @@ const gen = await loadGenerator().catch((e) => {
   process.stderr.write(`fuzz: cannot load the scenario generator: ${e.message}\n`);
   process.exit(2);
 });
-const genOpts = { files: opt.files, memory: opt.memory };
+const genOpts = { files: opt.files, memory: opt.memory, noisyRss: opt.noisyRss };
 
 if (opt.printSeed !== null) {
   process.stdout.write(toText(gen.generateScenario(opt.printSeed, opt.ops, genOpts)));
@@ -383,7 +386,8 @@ const tty = process.stderr.isTTY;
 const last = opt.seed + opt.seeds - 1;
 process.stdout.write(
   `fuzz: seeds ${opt.seed}${opt.seeds > 1 ? `..${last}` : ''}, ${opt.ops} ops each` +
-    `${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}, rss ${opt.rss}${opt.twice ? ', oracle twice' : ''}` +
+    `${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}${opt.noisyRss ? ', noisy rss' : ''}, rss ${opt.rss}` +
+    `${opt.twice ? ', oracle twice' : ''}` +
     `${opt.ignore.size ? `, ignoring ${[...opt.ignore].join(',')}` : ''}` +
     `${opt.oracleOnly ? ', oracle only' : ''}` +
     `${runner && !runner.compare ? ' (comparer: scripts/oracle.mjs)' : ''}\n`,
@@ -433,7 +437,7 @@ function report(seed, ops, r, full, sig = r.signature) {
   if (opt.save) {
     const dir = resolve(opt.save);
     mkdirSync(dir, { recursive: true });
-    const head = `# fuzz seed ${seed} (${opt.ops} ops${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}, rss ${opt.rss})` +
+    const head = `# fuzz seed ${seed} (${opt.ops} ops${opt.files ? ', files' : ''}${opt.memory ? ', memory' : ''}${opt.noisyRss ? ', noisy rss' : ''}, rss ${opt.rss})` +
       `${opt.shrink ? ', shrunk' : ''}: ${sig}${rr.unstable ? ' (NOT deterministic on the kernel)' : ''}\n` +
       div.split('\n').map((l) => `# ${l}\n`).join('');
     const name = `seed-${seed}${opt.files ? '-files' : ''}${opt.shrinkAll ? '-' + sig.replace(/[^A-Za-z0-9_]+/g, '_').replace(/_+$/, '') : ''}`;
