@@ -151,6 +151,26 @@ export class Memory implements TlbHolder {
     throw new Error(`vmspace: fault at 0x${addr.toString(16)} did not resolve`);
   }
 
+  /**
+   * A TLB refill without the fault path: when the page's PTE already has every bit of `need`
+   * (present, the permission, accessed, for stores dirty) and the access stays within the page
+   * (offset ≤ `lastOff`), fill the slot of `tags`/`offs` and return the slab offset; else -1 and
+   * the caller takes the full path (validation, faults, bit updates).
+   */
+  private refill(addr: number, lastOff: number, need: number, tags: Float64Array, offs: Int32Array): number {
+    if (typeof addr !== 'number' || !(addr >= 0 && addr < USER_TOP) || !Number.isInteger(addr)) return -1;
+    const off = addr & 4095;
+    if (off > lastOff) return -1;
+    const base = addr - off;
+    const pte = this.mm.pt.get(base / 4096);
+    if ((pte & need) !== need) return -1;
+    const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
+    const s = (addr >>> 12) & 255;
+    tags[s] = base;
+    offs[s] = fo;
+    return fo + off;
+  }
+
   /** translate(), throwing the fault. */
   // Callers must translate before reading `this.dv`/`this.u8`: a fault may grow the slab.
   private offsetOf(addr: number, access: Access): number {
@@ -223,6 +243,8 @@ export class Memory implements TlbHolder {
   }
 
   private load32Slow(addr: number): number {
+    const r = this.refill(addr, 4092, PTE_PRESENT | PTE_READ | PTE_YOUNG, this.rTag, this.rOff);
+    if (r >= 0) return this.dv.getUint32(r, true);
     checkAddr(addr);
     if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_READ);
     const o = this.offsetOf(addr, ACCESS_READ);
@@ -242,6 +264,11 @@ export class Memory implements TlbHolder {
   }
 
   private load64Slow(addr: number): number {
+    const r = this.refill(addr, 4088, PTE_PRESENT | PTE_READ | PTE_YOUNG, this.rTag, this.rOff);
+    if (r >= 0) {
+      this.hi = this.dv.getUint32(r + 4, true);
+      return this.dv.getUint32(r, true);
+    }
     checkAddr(addr);
     if (addr % 4096 > 4088) {
       const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_READ);
@@ -308,6 +335,11 @@ export class Memory implements TlbHolder {
   }
 
   private store32Slow(addr: number, value: number): void {
+    const r = this.refill(addr, 4092, PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY, this.wTag, this.wOff);
+    if (r >= 0) {
+      this.dv.setUint32(r, value, true);
+      return;
+    }
     checkAddr(addr);
     if (addr % 4096 > 4092) this.storeCross(addr, 4, value >>> 0);
     else {
@@ -330,6 +362,12 @@ export class Memory implements TlbHolder {
   }
 
   private store64Slow(addr: number, lo: number, hi: number): void {
+    const r = this.refill(addr, 4088, PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY, this.wTag, this.wOff);
+    if (r >= 0) {
+      this.dv.setUint32(r, lo, true);
+      this.dv.setUint32(r + 4, hi, true);
+      return;
+    }
     checkAddr(addr);
     if (addr % 4096 > 4088) {
       const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_WRITE);
@@ -408,17 +446,22 @@ export class Memory implements TlbHolder {
     let done = 0;
     while (done < len) {
       // One copy per run of physically contiguous frames (fresh frames usually are).
-      const [o, n] = this.run(addr + done, len - done, ACCESS_READ);
+      const o = this.run(addr + done, len - done, ACCESS_READ);
+      const n = this.runLength;
       dst.set(this.u8.subarray(o, o + n), done);
       done += n;
     }
   }
 
+  /** Length of the run the last run() found (a field: no tuple allocated per run). */
+  private runLength = 0;
+
   /**
    * The longest run of guest bytes from `a` (at most `max`) that sits contiguously in the slab,
-   * every page translated for `access`: [slab offset, length]. Throws the first fault.
+   * every page translated for `access`: its slab offset, its length in `runLength`. Throws the
+   * first fault.
    */
-  private run(a: number, max: number, access: Access): [number, number] {
+  private run(a: number, max: number, access: Access): number {
     if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, access);
     const o = this.translate(a, access);
     if (o < 0) throw faultToSignal(-o, a, access);
@@ -430,7 +473,8 @@ export class Memory implements TlbHolder {
       if (o2 !== o + n) break; // a fault or a discontiguous frame: the next run starts there
       n = Math.min(max, n + 4096);
     }
-    return [o, n];
+    this.runLength = n;
+    return o;
   }
 
   /** `len` guest bytes at `addr`, copied. */
@@ -447,7 +491,8 @@ export class Memory implements TlbHolder {
     const len = src.length;
     let done = 0;
     while (done < len) {
-      const [o, n] = this.run(addr + done, len - done, ACCESS_WRITE);
+      const o = this.run(addr + done, len - done, ACCESS_WRITE);
+      const n = this.runLength;
       this.u8.set(n === len ? src : src.subarray(done, done + n), o);
       done += n;
     }
