@@ -463,8 +463,16 @@ export class Memory implements TlbHolder {
    */
   private run(a: number, max: number, access: Access): number {
     if (a >= TWO_64) throw faultToSignal(FAULT_MAPERR, a, access);
-    const o = this.translate(a, access);
-    if (o < 0) throw faultToSignal(-o, a, access);
+    // The TLB first (a hit costs a compare), then the page table and the fault path.
+    const off = a & 4095;
+    const s = (a >>> 12) & 255;
+    let o: number;
+    if (access === ACCESS_READ && this.rTag[s] === a - off) o = this.rOff[s] + off;
+    else if (access === ACCESS_WRITE && this.wTag[s] === a - off) o = this.wOff[s] + off;
+    else {
+      o = this.translate(a, access);
+      if (o < 0) throw faultToSignal(-o, a, access);
+    }
     let n = Math.min(max, 4096 - (a % 4096));
     while (n < max) {
       const next = a + n;
