@@ -166,7 +166,7 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
   }
   if (v.special === 'vdso') return doSpecialPage(mm, v, vpn, perms);
   if (v.file === null) return doAnonymousPage(mm, v, vpn, write, perms);
-  return doFilePage(mm, v, addr, vpn, write, perms);
+  return doFilePage(mm, v, vpn, write, perms);
 }
 
 /** A [vdso] page: the image's bytes, one frame per page for the whole system. */
@@ -225,7 +225,7 @@ function doAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, 
 }
 
 /** Linux: do_read_fault() (with fault-around), do_cow_fault(), do_shared_fault(). */
-function doFilePage(mm: AddressSpace, v: Vma, addr: number, vpn: number, write: boolean, perms: number): number {
+function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
   const inode = v.file!.inode;
   const index = v.pgoff + (vpn - v.start / 4096);
   const shared = (v.flags & VM_SHARED) !== 0;
@@ -259,7 +259,6 @@ function doFilePage(mm: AddressSpace, v: Vma, addr: number, vpn: number, write: 
   mm.setPte(vpn, makePte(f, bits));
   // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now.
   if (write) mm.frames.dirty[f] = FRAME_DIRTY;
-  void addr;
   return FAULT_NONE;
 }
 
