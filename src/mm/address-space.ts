@@ -10,9 +10,9 @@ import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_NLIMITS } from '../abi/mma
 import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 import { RangeTree } from '../tree/range-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
-import { FRAME_DIRTY, type FramePool } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PageTable, pteFrame,
+  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
 } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, Vma,
@@ -111,8 +111,12 @@ export class AddressSpace {
   /** A present PTE was removed: its frame loses a mapping, RSS a page. */
   private readonly unmapPte = (pte: number): void => {
     this.rssAdd(pte, -1);
-    // zap_present_folio_ptes(): a dirty PTE dirties the page it leaves.
-    if ((pte & PTE_DIRTY) !== 0) this.frames.dirty[pteFrame(pte)] |= FRAME_DIRTY;
+    // zap_present_folio_ptes(): a file or shmem page leaving a dirty PTE is dirty, leaving a young
+    // one is accessed (folio_mark_accessed()).
+    if ((pte & PTE_KIND) !== KIND_ANON) {
+      if ((pte & PTE_DIRTY) !== 0) this.frames.dirty[pteFrame(pte)] |= FRAME_DIRTY;
+      if ((pte & PTE_YOUNG) !== 0) this.frames.dirty[pteFrame(pte)] |= FRAME_REFERENCED;
+    }
     this.frames.unmapFrame(pteFrame(pte));
   };
 

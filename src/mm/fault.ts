@@ -238,7 +238,7 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
   if (mm.pt.get(vpn) !== 0) return FAULT_NONE; // fault-around mapped it
   if (index * 4096 >= inode.size) return FAULT_SIGBUS;
   const cached = inode.cached.has(index);
-  const f = pageCacheFrame(mm, inode, index, v.flags);
+  const f = pageCacheFrame(mm, inode, index, v.flags, v.pgoff + v.pages);
   if (f < 0) return FAULT_OOM;
   if (!write && !cached) {
     // A page-cache miss reads ahead and retries the fault (VM_FAULT_RETRY); the retry's

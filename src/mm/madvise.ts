@@ -99,7 +99,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
-      deactivateRange(mm, start, end);
+      if (behavior === M.MADV_COLD) deactivateRange(mm, start, end);
       if (behavior === M.MADV_PAGEOUT && vma.file !== null) {
         // Reclaim of the page-cache pages only this VMA maps: clean ones leave the cache (their
         // data is the file's); dirty ones stay (direct reclaim does not write file pages back);
@@ -232,9 +232,9 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
 }
 
 /**
- * MADV_COLD / MADV_PAGEOUT on the pages only this mm maps: the PTE's young bit and the page's
- * referenced bit are cleared (Linux: madvise_cold_or_pageout_pte_range(), and for pageout the
- * reclaim's folio_referenced() rmap walk); pages mapped more than once are skipped.
+ * MADV_COLD on the pages only this mm maps: the PTE's young bit and the page's referenced bit
+ * are cleared (Linux: madvise_cold_or_pageout_pte_range()); pages mapped more than once are
+ * skipped. MADV_PAGEOUT leaves them (recorded: populated anonymous pages stay Referenced).
  */
 function deactivateRange(mm: AddressSpace, start: number, end: number): void {
   const frames = mm.frames;
@@ -267,7 +267,8 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
     const f = pteFrame(pte);
     // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
     // clean and old either way (Linux: madvise_free_pte_range()).
-    if (frames.map[f] === 1) frames.dirty[f] = FRAME_LAZYFREE;
+    // PG_referenced stays until the lazyfree batch drains (recorded: fuzz seed 80015).
+    if (frames.map[f] === 1) frames.dirty[f] = FRAME_LAZYFREE | (frames.dirty[f] & FRAME_REFERENCED);
     else frames.dirty[f] |= FRAME_LAZYFREE;
     if ((pte & (PTE_DIRTY | PTE_YOUNG)) !== 0) {
       pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));

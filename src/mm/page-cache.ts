@@ -4,32 +4,44 @@
  * Linux: mm/filemap.c filemap_fault(), do_sync_mmap_readahead().
  */
 import type { AddressSpace } from './address-space.js';
-import { type MmInode, VM_EXEC, VM_MAYSHARE, VM_RAND_READ } from './vma.js';
+import { type MmInode, VM_EXEC, VM_RAND_READ } from './vma.js';
 
 /**
  * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
  * folios) on the sparse files scenarios make: one miss brings the whole file (4 MiB seen) into
- * the cache; a model of the read-ahead window for dense files belongs to the page cache;
- * VM_RAND_READ reads the page alone; private executable mappings were observed to read only the
- * faulting pages (shared ones read like data). An empirical model, not Linux's algorithm. Linux: mm/filemap.c
- * do_sync_mmap_readahead(), page_cache_ra_order().
+ * the cache; VM_RAND_READ reads the page alone; executable mappings read from the faulting page
+ * to the end of the VMA, at most ra_pages (32), nothing before it (do_sync_mmap_readahead()'s
+ * VM_EXEC branch). Pages in the cache but not up to date (`inode.stale`) are left alone. An
+ * empirical model, not Linux's algorithm; a model of the read-ahead window for dense files
+ * belongs to the page cache. Linux: mm/filemap.c do_sync_mmap_readahead(), page_cache_ra_order().
  */
-export function readAround(inode: MmInode, index: number, vmFlags: number): void {
+export function readAround(inode: MmInode, index: number, vmFlags: number, vmaEndIndex: number): void {
   inode.cached.add(index);
-  if ((vmFlags & VM_RAND_READ) !== 0 || (vmFlags & (VM_EXEC | VM_MAYSHARE)) === VM_EXEC) return;
+  if ((vmFlags & VM_RAND_READ) !== 0) return;
   const eofPages = Math.ceil(inode.size / 4096);
-  for (let i = 0; i < eofPages; i++) inode.cached.add(i);
+  const stale = inode.stale;
+  let from = 0;
+  let to = eofPages;
+  if ((vmFlags & VM_EXEC) !== 0) {
+    from = index;
+    to = Math.min(eofPages, vmaEndIndex, index + RA_PAGES);
+  }
+  for (let i = from; i < to; i++) if (stale === undefined || !stale.has(i)) inode.cached.add(i);
 }
+
+/** The default read-ahead window, in pages (128 KiB: VM_READAHEAD_PAGES). */
+const RA_PAGES = 32;
 
 /**
  * A page-cache page of `inode` at `index` for mapping: its frame, created (zeroes: a hole) if
  * the file has no data there yet; -1 when memory is exhausted. Residency follows the read-around
  * model (populate.ts).
  */
-export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, vmFlags: number): number {
+export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, vmFlags: number, vmaEndIndex: number): number {
   if (!inode.cached.has(index)) {
     if (inode.fs === 'shmem' || inode.fs === 'chardev') inode.cached.add(index);
-    else readAround(inode, index, vmFlags);
+    else if (inode.stale?.delete(index)) inode.cached.add(index); // read alone: no read-ahead
+    else readAround(inode, index, vmFlags, vmaEndIndex);
   }
   return inodeFrame(mm, inode, index);
 }

@@ -4,7 +4,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import { FRAME_DIRTY, FRAME_REFERENCED } from '../mem/frames.js';
-import { PTE_FRAME_SHIFT, PTE_PRESENT } from '../mem/page-table.js';
+import { PTE_DIRTY, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_READ, PTE_WRITE } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { ACCESS_READ, ACCESS_WRITE, FAULT_NONE, FAULT_OOM, handleMmFault } from './fault.js';
 import {
@@ -33,15 +33,20 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
   const write = access === 'write' || (access === 'populate' && (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
   const frames = mm.frames;
+  const need = PTE_PRESENT | (write ? PTE_WRITE : PTE_READ);
   for (let a = start; a < end; a += 4096) {
-    const r = handleMmFault(mm, v, a, kind);
-    if (r !== FAULT_NONE) return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
-    // follow_page with FOLL_TOUCH: folio_mark_accessed() (recorded: a MAP_POPULATE'd page is
-    // still Referenced in a child whose PTE copy is old).
-    // A write touch dirties the page itself (folio_mark_dirty()) when the PTE is clean.
+    // follow_page_pte() uses a present PTE that allows the access as it is; only a missing or
+    // insufficient one takes a fault.
+    if ((mm.pt.get(a / 4096) & need) !== need) {
+      const r = handleMmFault(mm, v, a, kind);
+      if (r !== FAULT_NONE) return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
+    }
+    // FOLL_TOUCH: folio_mark_accessed() (recorded: a MAP_POPULATE'd page is still Referenced in a
+    // child whose PTE copy is old), and a write through a clean PTE dirties the page itself.
     const pte = mm.pt.get(a / 4096);
-    if ((pte & PTE_PRESENT) !== 0 && pte >>> PTE_FRAME_SHIFT !== 0) {
-      frames.dirty[pte >>> PTE_FRAME_SHIFT] |= write ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
+    const f = pte >>> PTE_FRAME_SHIFT;
+    if ((pte & PTE_PRESENT) !== 0 && f !== 0) {
+      frames.dirty[f] |= write && (pte & PTE_DIRTY) === 0 ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
     }
   }
   return 0;

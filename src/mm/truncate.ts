@@ -37,6 +37,7 @@ function dropPages(mm: AddressSpace, inode: MmInode, first: number, n: number): 
     }
   }
   for (const i of inode.cached) if (i >= first && i < first + n) inode.cached.delete(i);
+  if (inode.stale !== undefined) for (const i of inode.stale) if (i >= first && i < first + n) inode.stale.delete(i);
 }
 
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */
@@ -46,11 +47,12 @@ export function truncatePagecache(mm: AddressSpace, inode: MmInode, size: number
   if (size >= old) {
     // Bytes a mapping stored past the old EOF in its last page: ext4 zeroes them when the file
     // grows, tmpfs keeps them (spec §5.5 B4t/B4u; ext4_alloc_file_blocks() → zeroing the tail).
-    // The zeroing reads that page into the page cache even when nothing mapped it (recorded: a
-    // later read fault there hits the cache, so no read-ahead follows: fuzz seed 10, files).
+    // The zeroing leaves that page in the page cache, not up to date when nothing had read it
+    // (recorded: mincore says 0, read-ahead and fault-around skip it, a fault on it reads it
+    // alone: fuzz seed 10, files).
     if (size > old && inode.fs === 'ext4' && old % 4096 !== 0) {
       const index = Math.floor(old / 4096);
-      inode.cached.add(index);
+      if (!inode.cached.has(index)) (inode.stale ??= new Set()).add(index);
       const last = inode.pages.get(index);
       if (last !== undefined) mm.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
     }

@@ -120,6 +120,8 @@ export interface MmInode {
    * commit charge (pages, taken by `chargedTo`) goes back when it dies.
    */
   anonShared?: { charged: number; chargedTo: { unacct(pages: number): void } | null };
+  /** Page-cache pages present but not up to date (mincore 0; read-ahead skips them). */
+  stale?: Set<number>;
 }
 
 /**
