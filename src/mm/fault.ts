@@ -197,8 +197,9 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
   if (first * 4096 < v.start || (first + 512) * 4096 > v.end || !thpEligible(v)) return false;
   if (mm.pt.leafIfAny(vpn) !== undefined || mm.frames.available < 512) return false;
   anonVmaPrepare(mm, v);
-  let bits = PTE_PRESENT | perms | PTE_YOUNG | KIND_ANON;
-  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE | PTE_DIRTY;
+  // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
+  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
   for (let p = first; p < first + 512; p++) {
     const f = mm.frames.allocZeroed();
     mm.setPte(p, makePte(f, bits));
