@@ -100,6 +100,16 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
       if (behavior === M.MADV_COLD) deactivateRange(mm, start, end);
+      if (behavior === M.MADV_PAGEOUT && (vma.flagsHi & VMH_DROPPABLE) !== 0) {
+        // MAP_DROPPABLE pages are not swap-backed: reclaim discards the clean ones it owns alone
+        // (they read zero afterwards). Recorded: fuzz seed 700218.
+        const frames = mm.frames;
+        for (let a = start; a < end; a += 4096) {
+          const pte = mm.pt.get(a / 4096);
+          if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON || (pte & PTE_DIRTY) !== 0) continue;
+          if (frames.map[pteFrame(pte)] === 1) mm.zapRange(a, a + 4096);
+        }
+      }
       if (behavior === M.MADV_PAGEOUT && vma.file !== null) {
         // Reclaim of the page-cache pages only this VMA maps: clean ones leave the cache (their
         // data is the file's); dirty ones stay (direct reclaim does not write file pages back);
