@@ -212,11 +212,17 @@ export class PageTable {
    * fork's copy of the PTEs of [first, last) from `src` (Linux: copy_pte_range() →
    * copy_present_pte()): every entry is copied old (not young); present pages gain a mapping
    * (`ref`/`map` counts); in a COW mapping writable PTEs lose write permission on both sides;
-   * in a shared mapping the child's copy is clean. Returns the pages copied by PTE kind
-   * [anon, file, shmem] and whether the source lost write permissions.
+   * in a shared mapping the child's copy is clean. `copied` then holds the pages copied by PTE
+   * kind and whether the source lost write permissions (no allocation per call: fork calls this
+   * once per VMA).
    */
-  copyFrom(src: PageTable, first: number, last: number, cow: boolean, shared: boolean, ref: Int32Array, map: Int32Array): [number, number, number, boolean] {
-    const counts = new Int32Array(4); // anon, file, shmem, write-protected
+  /** What the last copyFrom() copied: pages by kind [anon, file, shmem], then 1 if it write-protected. */
+  readonly copied = new Int32Array(4);
+
+  copyFrom(src: PageTable, first: number, last: number, cow: boolean, shared: boolean, ref: Int32Array, map: Int32Array): void {
+    const counts = this.copied;
+    counts.fill(0);
+    if (src.size === 0) return;
     const clearChild = PTE_YOUNG | (shared ? PTE_DIRTY : 0);
     src.forEachLeafIn(first, last, (sl, base, lo, hi) => {
       const dl = this.leafFor(base);
@@ -225,7 +231,6 @@ export class PageTable {
       this.size += added;
       if (dl[COUNT] === 0) this.dropLeaf(base);
     });
-    return [counts[0], counts[1], counts[2], counts[3] !== 0];
   }
 
   /**

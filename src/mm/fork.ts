@@ -67,12 +67,13 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     mm.vmStatAccount(v.flags, v.pages);
     if ((src.flags & VM_WIPEONFORK) !== 0 || !vmaNeedsCopy(src)) return;
     const frames = parent.frames;
-    const [anon, file, shmem, wp] = mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
+    mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
       isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
-    mm.rssAnon += anon;
-    mm.rssFile += file;
-    mm.rssShmem += shmem;
-    if (wp) wrprotected = true;
+    const c = mm.pt.copied;
+    mm.rssAnon += c[0];
+    mm.rssFile += c[1];
+    mm.rssShmem += c[2];
+    if (c[3] !== 0) wrprotected = true;
   });
   // The VMAs are linked in one O(n) build (Linux: __mt_dup() of the whole maple tree).
   mm.tree.buildSorted(copies);

@@ -264,7 +264,7 @@ export class RangeTree<T extends RangeNode> {
     const n = nodes.length;
     if (n === 0) return;
     if (n + 1 >= MAX_IDS) throw new Error('range-tree: too many nodes');
-    while (this.capacity <= n) this.grow();
+    if (this.capacity <= n) this.grow(n + 1);
     const h64 = this.h64;
     const c64 = this.c64;
     let prevEnd = 0;
@@ -690,9 +690,9 @@ export class RangeTree<T extends RangeNode> {
     this.freeList = id;
   }
 
-  /** Double the arrays' capacity (amortised O(1) per insert). */
-  private grow(): void {
-    const cap = this.capacity * 2;
+  /** Double the arrays' capacity (amortised O(1) per insert), or make it at least `atLeast`. */
+  private grow(atLeast = 0): void {
+    const cap = Math.max(this.capacity * 2, atLeast);
     const hot = new ArrayBuffer(16 * cap);
     const cold = new ArrayBuffer(32 * cap);
     const h64 = new Float64Array(hot);
