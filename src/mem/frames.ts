@@ -28,7 +28,7 @@ export const MAX_FRAMES = 0x80000;
 const INITIAL_FRAMES = 1024;
 /** The second slab size (256 MiB); after it, the limit. */
 const SECOND_FRAMES = 65536;
-/** Frame state bits (FramePool.dirty). */
+/** Frame state bits (FramePool.flags). */
 export const FRAME_DIRTY = 1;
 export const FRAME_LAZYFREE = 2;
 /** PG_referenced: marked accessed by a get_user_pages touch (populate), cleared by MADV_COLD. */
@@ -51,7 +51,7 @@ export class FramePool {
   /** PTE mappings per frame (Linux: page_mapcount()). */
   map: Int32Array;
   /** FRAME_DIRTY (PG_dirty), FRAME_LAZYFREE (MADV_FREE'd), FRAME_REFERENCED (PG_referenced). */
-  dirty: Uint8Array;
+  flags: Uint8Array;
   /** Frames the slab holds now. */
   capacity: number;
   readonly limitFrames: number;
@@ -80,7 +80,7 @@ export class FramePool {
     this.u8 = new Uint8Array(this.buffer);
     this.ref = new Int32Array(this.capacity);
     this.map = new Int32Array(this.capacity);
-    this.dirty = new Uint8Array(this.capacity);
+    this.flags = new Uint8Array(this.capacity);
     this.freeList = new Int32Array(this.capacity);
     this.ref[ZERO_FRAME] = 1; // pinned forever
   }
@@ -106,7 +106,7 @@ export class FramePool {
       f = this.fresh++;
     }
     this.ref[f] = 1;
-    this.dirty[f] = 0;
+    this.flags[f] = 0;
     this.inUse++;
     return f;
   }
@@ -182,8 +182,8 @@ export class FramePool {
     ref.set(this.ref);
     const map = new Int32Array(cap);
     map.set(this.map);
-    const dirty = new Uint8Array(cap);
-    dirty.set(this.dirty);
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
     const freeList = new Int32Array(cap);
     freeList.set(this.freeList);
     this.buffer = buf;
@@ -191,7 +191,7 @@ export class FramePool {
     this.dv = new DataView(buf);
     this.ref = ref;
     this.map = map;
-    this.dirty = dirty;
+    this.flags = flags;
     this.freeList = freeList;
     this.capacity = cap;
     for (const fn of this.onGrow) fn();

@@ -114,8 +114,8 @@ export class AddressSpace {
     // zap_present_folio_ptes(): a file or shmem page leaving a dirty PTE is dirty, leaving a young
     // one is accessed (folio_mark_accessed()).
     if ((pte & PTE_KIND) !== KIND_ANON) {
-      if ((pte & PTE_DIRTY) !== 0) this.frames.dirty[pteFrame(pte)] |= FRAME_DIRTY;
-      if ((pte & PTE_YOUNG) !== 0) this.frames.dirty[pteFrame(pte)] |= FRAME_REFERENCED;
+      if ((pte & PTE_DIRTY) !== 0) this.frames.flags[pteFrame(pte)] |= FRAME_DIRTY;
+      if ((pte & PTE_YOUNG) !== 0) this.frames.flags[pteFrame(pte)] |= FRAME_REFERENCED;
     }
     this.frames.unmapFrame(pteFrame(pte));
   };

@@ -259,7 +259,7 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
   else if (sharedWritableAtRead(v)) bits |= PTE_WRITE;
   mm.setPte(vpn, makePte(f, bits));
   // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now.
-  if (write) mm.frames.dirty[f] = FRAME_DIRTY;
+  if (write) mm.frames.flags[f] = FRAME_DIRTY;
   return FAULT_NONE;
 }
 
@@ -299,7 +299,7 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
   if ((v.flags & VM_SHARED) !== 0) {
     // wp_page_shared(): page_mkwrite, then the same page becomes writable and dirty.
     mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
-    frames.dirty[f] = FRAME_DIRTY;
+    frames.flags[f] = FRAME_DIRTY;
     return FAULT_NONE;
   }
   // An anonymous page mapped only here is reused in place (wp_can_reuse_anon_folio()).

@@ -122,8 +122,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
           if ((pte & PTE_PRESENT) === 0 || (kind !== KIND_FILE && kind !== KIND_SHMEM)) continue;
           const f = pteFrame(pte);
           if (frames.map[f] > 1) continue;
-          const dirty = (pte & PTE_DIRTY) !== 0 || (frames.dirty[f] & FRAME_DIRTY) !== 0;
-          if (dirty) frames.dirty[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
+          const dirty = (pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0;
+          if (dirty) frames.flags[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
           mm.zapRange(a, a + 4096);
           if (!dirty) vma.file.inode.cached.delete(vma.pgoff + (a - vma.start) / 4096);
         }
@@ -254,7 +254,7 @@ function deactivateRange(mm: AddressSpace, start: number, end: number): void {
     if ((pte & PTE_PRESENT) === 0) return;
     const f = pteFrame(pte);
     if (f === 0 || frames.map[f] !== 1) return;
-    frames.dirty[f] &= ~FRAME_REFERENCED;
+    frames.flags[f] &= ~FRAME_REFERENCED;
     if ((pte & PTE_YOUNG) !== 0) {
       pt.set(vpn, pte & ~PTE_YOUNG);
       changed = true;
@@ -278,8 +278,8 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
     // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
     // clean and old either way (Linux: madvise_free_pte_range()).
     // PG_referenced stays until the lazyfree batch drains (recorded: fuzz seed 80015).
-    if (frames.map[f] === 1) frames.dirty[f] = FRAME_LAZYFREE | (frames.dirty[f] & FRAME_REFERENCED);
-    else frames.dirty[f] |= FRAME_LAZYFREE;
+    if (frames.map[f] === 1) frames.flags[f] = FRAME_LAZYFREE | (frames.flags[f] & FRAME_REFERENCED);
+    else frames.flags[f] |= FRAME_LAZYFREE;
     if ((pte & (PTE_DIRTY | PTE_YOUNG)) !== 0) {
       pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));
       changed = true;

@@ -16,7 +16,7 @@ import { type MmInode, VM_LOCKED, VM_SHARED } from './vma.js';
  */
 function writeback(mm: AddressSpace, inode: MmInode, first: number, last: number): void {
   const frames = mm.frames;
-  for (const [i, f] of inode.pages) if (i >= first && i < last) frames.dirty[f] &= ~FRAME_DIRTY;
+  for (const [i, f] of inode.pages) if (i >= first && i < last) frames.flags[f] &= ~FRAME_DIRTY;
   for (const other of mm.sys.mms) {
     let changed = false;
     other.tree.forEach((v) => {

@@ -46,7 +46,7 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     const pte = mm.pt.get(a / 4096);
     const f = pte >>> PTE_FRAME_SHIFT;
     if ((pte & PTE_PRESENT) !== 0 && f !== 0) {
-      frames.dirty[f] |= write && (pte & PTE_DIRTY) === 0 ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
+      frames.flags[f] |= write && (pte & PTE_DIRTY) === 0 ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
     }
   }
   return 0;

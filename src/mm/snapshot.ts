@@ -121,9 +121,9 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
       mem.anonymous++;
       // LazyFree: MADV_FREE'd folios lose PG_swapbacked only when the per-CPU batch drains
       // (spec §6.2: it lags the call); recorded right after the call it is 0, so it stays 0.
-      if (LAZYFREE_SHOWN && (frames.dirty[f] & FRAME_LAZYFREE) !== 0 && (pte & PTE_DIRTY) === 0) mem.lazyFree++;
+      if (LAZYFREE_SHOWN && (frames.flags[f] & FRAME_LAZYFREE) !== 0 && (pte & PTE_DIRTY) === 0) mem.lazyFree++;
     }
-    if ((pte & PTE_YOUNG) !== 0 || (frames.dirty[f] & FRAME_REFERENCED) !== 0) mem.referenced++;
+    if ((pte & PTE_YOUNG) !== 0 || (frames.flags[f] & FRAME_REFERENCED) !== 0) mem.referenced++;
     const mapcount = frames.map[f];
     const priv = frames.ref[f] === 1 || mapcount < 2;
     const pss = priv ? 4096 << PSS_SHIFT : Math.floor((4096 << PSS_SHIFT) / mapcount);
@@ -132,7 +132,7 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
     else if (kind === KIND_SHMEM) mem.pssShmem += pss;
     else mem.pssFile += pss;
     if (locked) mem.pssLocked += pss;
-    if ((pte & PTE_DIRTY) !== 0 || (frames.dirty[f] & FRAME_DIRTY) !== 0) {
+    if ((pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0) {
       mem.pssDirty += pss;
       if (priv) mem.privateDirty++;
       else mem.sharedDirty++;
