@@ -299,7 +299,11 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
   for (let a = start; a < end; a += 4096) {
     const vpn = a / 4096;
     const pte = mm.pt.get(vpn);
-    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.ref[pteFrame(pte)] === 1) continue;
+    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.ref[pteFrame(pte)] === 1) {
+      // The huge page is mapped dirty (collapse_huge_page(): pmd_mkdirty), kept pages included.
+      if ((pte & PTE_DIRTY) === 0) mm.pt.set(vpn, pte | PTE_DIRTY);
+      continue;
+    }
     const f = (pte & PTE_PRESENT) !== 0 ? frames.allocCopy(pteFrame(pte)) : frames.allocZeroed();
     if (f < 0) return false;
     mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
