@@ -61,7 +61,14 @@ const EMPTY_LEAF: Leaf = new Int32Array(LEAF + 1);
  * pressure), which fork pays per 2 MiB of resident memory (measured: a third of a 64 MiB fork).
  */
 const CHUNK_LEAVES = 128;
+/** Free leaves kept for reuse at most (32 MiB of page tables); beyond that they go to the GC. */
+const POOL_MAX = 16384;
 const leafPool: Leaf[] = [];
+
+/** Return an empty leaf (every entry and the count 0) to the pool. */
+function freeLeaf(leaf: Leaf): void {
+  if (leafPool.length < POOL_MAX) leafPool.push(leaf);
+}
 
 function newLeaf(): Leaf {
   const l = leafPool.pop();
@@ -174,7 +181,7 @@ export class PageTable {
     if (--leaf[COUNT] === 0) {
       l3[i3] = EMPTY_LEAF;
       this.leaves--;
-      leafPool.push(leaf);
+      freeLeaf(leaf);
     }
   }
 
@@ -282,7 +289,7 @@ export class PageTable {
     if (leaf !== EMPTY_LEAF) {
       l3[i3] = EMPTY_LEAF;
       this.leaves--;
-      leafPool.push(leaf); // empty: every entry and the count are 0
+      freeLeaf(leaf); // empty: every entry and the count are 0
     }
   }
 
