@@ -93,6 +93,7 @@ export function exitMm(mm: AddressSpace): void {
   mm.updateHiwaterVm();
   for (const v of mm.vmas()) mm.removeVma(v);
   mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
+  mm.tree.release(); // its record arrays serve the next child's tree
   mm.tlbs.clear();
   mm.sys.mms.delete(mm);
   reapShmem(mm.sys);

@@ -77,6 +77,15 @@ const MAX_IDS = 1 << 26;
 
 const INITIAL_CAPACITY = 64;
 
+/**
+ * Record arrays of released trees, kept for the next tree that grows to their size: fresh
+ * ArrayBuffer memory costs the host's page faults on first touch, which dominated fork + exit
+ * loops (a child's tree is the size of the one the previous child released).
+ */
+interface Store { hot: ArrayBuffer; cold: ArrayBuffer; capacity: number }
+const storePool: Store[] = [];
+const STORE_POOL_MAX = 8;
+
 /** Height of the balanced subtree buildSorted() makes of `n` nodes: ceil(log2(n + 1)). */
 function heightOf(n: number): number {
   return n === 0 ? 0 : 32 - Math.clz32(n);
@@ -690,11 +699,43 @@ export class RangeTree<T extends RangeNode> {
     this.freeList = id;
   }
 
+  /**
+   * Give the record arrays back for reuse by another tree (the tree becomes empty): an address
+   * space does this when its process exits.
+   */
+  release(): void {
+    this.clear();
+    if (this.capacity > INITIAL_CAPACITY && storePool.length < STORE_POOL_MAX) {
+      storePool.push({ hot: this.h64.buffer as ArrayBuffer, cold: this.c64.buffer as ArrayBuffer, capacity: this.capacity });
+    }
+    this.capacity = INITIAL_CAPACITY;
+    const hot = new ArrayBuffer(16 * INITIAL_CAPACITY);
+    const cold = new ArrayBuffer(32 * INITIAL_CAPACITY);
+    this.h64 = new Float64Array(hot);
+    this.h32 = new Int32Array(hot);
+    this.c64 = new Float64Array(cold);
+    this.c32 = new Int32Array(cold);
+  }
+
   /** Double the arrays' capacity (amortised O(1) per insert), or make it at least `atLeast`. */
   private grow(atLeast = 0): void {
-    const cap = Math.max(this.capacity * 2, atLeast);
-    const hot = new ArrayBuffer(16 * cap);
-    const cold = new ArrayBuffer(32 * cap);
+    let cap = Math.max(this.capacity * 2, atLeast);
+    // A released store that fits, the smallest of them (its old contents are overwritten or unread).
+    let best = -1;
+    for (let i = 0; i < storePool.length; i++) {
+      const c = storePool[i].capacity;
+      if (c >= cap && (best < 0 || c < storePool[best].capacity)) best = i;
+    }
+    let hot: ArrayBuffer;
+    let cold: ArrayBuffer;
+    if (best >= 0) {
+      const st = storePool.splice(best, 1)[0];
+      ({ hot, cold } = st);
+      cap = st.capacity;
+    } else {
+      hot = new ArrayBuffer(16 * cap);
+      cold = new ArrayBuffer(32 * cap);
+    }
     const h64 = new Float64Array(hot);
     const c64 = new Float64Array(cold);
     h64.set(this.h64);
