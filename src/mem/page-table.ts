@@ -190,27 +190,14 @@ export class PageTable {
    * clear the entry it is given (not others).
    */
   forEachIn(first: number, last: number, fn: (vpn: number, pte: number) => void): void {
-    if (this.size === 0 || first >= last) return;
-    let vpn = first;
-    while (vpn < last) {
-      const l2 = this.root[Math.floor(vpn / L2_SPAN)];
-      if (l2 === EMPTY_L2) { vpn = (Math.floor(vpn / L2_SPAN) + 1) * L2_SPAN; continue; }
-      const l3 = l2[(vpn >>> 18) & 511];
-      if (l3 === EMPTY_L3) { vpn = (Math.floor(vpn / L3_SPAN) + 1) * L3_SPAN; continue; }
-      const leaf = l3[(vpn >>> 9) & 511];
-      const leafEnd = (Math.floor(vpn / LEAF) + 1) * LEAF;
-      if (leaf === EMPTY_LEAF) { vpn = leafEnd; continue; }
-      const stop = Math.min(last, leafEnd);
-      const base = vpn - (vpn & 511);
-      for (let i = vpn & 511, n = stop - base; i < n; i++) {
+    this.forEachLeafIn(first, last, (leaf, base, lo, hi) => {
+      for (let i = lo; i < hi; i++) {
         const pte = leaf[i];
-        if (pte !== 0) {
-          fn(base + i, pte);
-          if (leaf[COUNT] === 0) break; // the leaf was emptied and dropped
-        }
+        if (pte === 0) continue;
+        fn(base + i, pte);
+        if (leaf[COUNT] === 0) break; // the leaf was emptied and dropped
       }
-      vpn = stop;
-    }
+    });
   }
 
   /**

@@ -327,8 +327,7 @@ export class AddressSpace {
       const kind = pte & PTE_KIND;
       if ((pte & PTE_PRESENT) === 0 || (kind !== KIND_FILE && kind !== KIND_SHMEM)) return;
       pt.clear(vpn);
-      this.rssAdd(pte, -1);
-      this.frames.unmapFrame(pteFrame(pte));
+      this.unmapPte(pte);
       n++;
     });
     if (n !== 0) this.flushTlb();

@@ -7,6 +7,7 @@ import { MS_ASYNC, MS_INVALIDATE, MS_SYNC } from '../abi/mman.js';
 import { FRAME_DIRTY } from '../mem/frames.js';
 import { KIND_FILE, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_WRITE } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
+import { forEachMappingOf } from './page-cache.js';
 import { type MmInode, VM_LOCKED, VM_SHARED } from './vma.js';
 
 /**
@@ -17,21 +18,16 @@ import { type MmInode, VM_LOCKED, VM_SHARED } from './vma.js';
 function writeback(mm: AddressSpace, inode: MmInode, first: number, last: number): void {
   const frames = mm.frames;
   for (const [i, f] of inode.pages) if (i >= first && i < last) frames.flags[f] &= ~FRAME_DIRTY;
-  for (const other of mm.sys.mms) {
+  forEachMappingOf(mm, inode, first, last, (owner, v, start, end) => {
+    if ((v.flags & VM_SHARED) === 0) return;
     let changed = false;
-    other.tree.forEach((v) => {
-      if (v.file === null || v.file.inode !== inode || (v.flags & VM_SHARED) === 0) return;
-      const lo = Math.max(first, v.pgoff);
-      const hi = Math.min(last, v.pgoff + v.pages);
-      if (lo >= hi) return;
-      other.pt.forEachIn(v.start / 4096 + (lo - v.pgoff), v.start / 4096 + (hi - v.pgoff), (vpn, pte) => {
-        if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_FILE || (pte & (PTE_DIRTY | PTE_WRITE)) === 0) return;
-        other.pt.set(vpn, pte & ~(PTE_DIRTY | PTE_WRITE));
-        changed = true;
-      });
+    owner.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+      if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_FILE || (pte & (PTE_DIRTY | PTE_WRITE)) === 0) return;
+      owner.pt.set(vpn, pte & ~(PTE_DIRTY | PTE_WRITE));
+      changed = true;
     });
-    if (changed) other.flushTlb();
-  }
+    if (changed) owner.flushTlb();
+  });
 }
 
 /** msync of the checked, page-aligned, non-empty range [start, end). */

@@ -4,7 +4,7 @@
  * Linux: mm/filemap.c filemap_fault(), do_sync_mmap_readahead().
  */
 import type { AddressSpace } from './address-space.js';
-import { type MmInode, VM_EXEC, VM_RAND_READ } from './vma.js';
+import { type MmInode, VM_EXEC, VM_RAND_READ, type Vma } from './vma.js';
 
 /**
  * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
@@ -44,6 +44,25 @@ export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, 
     else readAround(inode, index, vmFlags, vmaEndIndex);
   }
   return inodeFrame(mm, inode, index);
+}
+
+/**
+ * Call fn(mm, vma, start, end) for every mapping of pages [first, last) of `inode` in every live
+ * address space: [start, end) is the part of the VMA that maps them (Linux: the i_mmap interval
+ * tree walk of unmap_mapping_range() and folio_mkclean()).
+ */
+export function forEachMappingOf(
+  mm: AddressSpace, inode: MmInode, first: number, last: number,
+  fn: (owner: AddressSpace, v: Vma, start: number, end: number) => void,
+): void {
+  for (const owner of mm.sys.mms) {
+    owner.tree.forEach((v) => {
+      if (v.file === null || v.file.inode !== inode) return;
+      const lo = Math.max(first, v.pgoff);
+      const hi = Math.min(last, v.pgoff + v.pages);
+      if (lo < hi) fn(owner, v, v.start + (lo - v.pgoff) * 4096, v.start + (hi - v.pgoff) * 4096);
+    });
+  }
 }
 
 /** The frame holding page `index` of the file's data, created as zeroes; -1 without memory. */

@@ -6,6 +6,7 @@
  * mm/memory.c unmap_mapping_range().
  */
 import type { AddressSpace } from './address-space.js';
+import { forEachMappingOf } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
 /**
@@ -14,18 +15,10 @@ import { type MmInode, VM_SHARED } from './vma.js';
  * file (a hole punch).
  */
 function unmapMappingRange(mm: AddressSpace, inode: MmInode, first: number, n: number, evenCows: boolean): void {
-  for (const other of mm.sys.mms) {
-    other.tree.forEach((v) => {
-      if (v.file === null || v.file.inode !== inode) return;
-      const lo = Math.max(first, v.pgoff);
-      const hi = Math.min(first + n, v.pgoff + v.pages);
-      if (lo >= hi) return;
-      const from = v.start + (lo - v.pgoff) * 4096;
-      const to = v.start + (hi - v.pgoff) * 4096;
-      if (evenCows || (v.flags & VM_SHARED) !== 0) other.zapRange(from, to, false);
-      else other.zapFileRange(from, to);
-    });
-  }
+  forEachMappingOf(mm, inode, first, first + n, (owner, v, from, to) => {
+    if (evenCows || (v.flags & VM_SHARED) !== 0) owner.zapRange(from, to, false);
+    else owner.zapFileRange(from, to);
+  });
 }
 
 /** Drop the data and residency of pages [first, first+n) (those present). */

@@ -310,10 +310,7 @@ export class RangeTree<T extends RangeNode> {
     c32[(mid << 3) | CP] = parent;
     // Sizes of the two halves differ by at most one, so their heights differ by at most one.
     c32[(mid << 3) | CB] = heightOf(hi - mid) - heightOf(mid - lo);
-    let m = c64[(mid << 2) | CG];
-    if (l !== 0 && c64[(l << 2) | CM] > m) m = c64[(l << 2) | CM];
-    if (r !== 0 && c64[(r << 2) | CM] > m) m = c64[(r << 2) | CM];
-    c64[(mid << 2) | CM] = m;
+    c64[(mid << 2) | CM] = this.recomputeMaxGap(mid);
     return mid;
   }
 
@@ -765,7 +762,7 @@ export class RangeTree<T extends RangeNode> {
     return true;
   }
 
-  /** x's max gap recomputed from its own gap and its children's max gaps (for checkValid). */
+  /** x's max gap recomputed from its own gap and its children's max gaps (checkValid, buildSorted). */
   private recomputeMaxGap(x: number): number {
     const h32 = this.h32;
     const c64 = this.c64;
