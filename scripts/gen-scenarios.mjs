@@ -13,9 +13,9 @@
 //   - the executor image is 0x400000-0x515000, the heap starts at 0x515000, [vvar] at
 //     0x7ffff7ff7000 ("TOP": the first unhinted mapping ends there), [stack] 0x7ffffffde000;
 //   - MAP_FIXED work happens in arenas far from all of them (ARENA = 0x600000000, ...).
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { at, h, writeScenarios } from './scenario-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'test', 'conformance', 'scenarios');
@@ -40,20 +40,6 @@ const PAN = 'MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE';
 const SA = 'MAP_SHARED|MAP_ANONYMOUS';
 const SAF = 'MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED';
 const NEG1 = '0xffffffffffffffff';
-
-/** Number/BigInt -> "0x..." (strings pass through: references, big constants). */
-function h(v) {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v < 0n ? '-0x' + (-v).toString(16) : '0x' + v.toString(16);
-  if (!Number.isSafeInteger(v)) throw new Error(`unsafe number ${v}`);
-  return v < 0 ? '-0x' + (-v).toString(16) : '0x' + v.toString(16);
-}
-/** ref ± offset: at("$3", 0x1000) = "$3+0x1000"; at(0x600000000, 0x1000) = "0x600001000". */
-function at(base, off = 0) {
-  if (typeof base === 'number') return h(base + off);
-  if (off === 0) return base;
-  return off > 0 ? `${base}+${h(off)}` : `${base}-${h(-off)}`;
-}
 
 const NUM_FIELDS = new Set(['addr', 'len', 'offset', 'buf', 'old_addr', 'old_len', 'new_len', 'new_addr', 'cur', 'max', 'mode']);
 const FIELD_ORDER = ['op', 'pid', 'child', 'addr', 'old_addr', 'old_len', 'new_len', 'len', 'prot', 'flags', 'advice', 'fd',
@@ -3628,67 +3614,8 @@ group(() => {
 });
 
 // ==== main (keep last) ==========================================================================
-function render({ comment, ops }) {
-  return [`# ${comment}`, MARKER, ...ops.map((o) => JSON.stringify(o))].join('\n') + '\n';
-}
-
-function isGenerated(file) {
-  try {
-    return readFileSync(file, 'utf8').split('\n', 3).includes(MARKER);
-  } catch {
-    return false;
-  }
-}
-
-function walk(dir, out = []) {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.name.endsWith('.jsonl') && !e.name.endsWith('.expected.jsonl')) out.push(p);
-  }
-  return out;
-}
-
-function main() {
-  for (const g of groups) g();
-  const list = process.argv.includes('--list');
-  const counts = new Map();
-  let written = 0, same = 0;
-  for (const sc of all) {
-    const rel = relative(ROOT, sc.file);
-    const grp = rel.split('/').slice(2, -1).join('/');
-    counts.set(grp, (counts.get(grp) || 0) + 1);
-    if (list) {
-      console.log(`${rel}  (${sc.ops.length} ops)`);
-      continue;
-    }
-    const text = render(sc);
-    if (existsSync(sc.file)) {
-      const old = readFileSync(sc.file, 'utf8');
-      if (old === text) {
-        same++;
-        continue;
-      }
-      if (!isGenerated(sc.file)) throw new Error(`${rel} exists and is handwritten: rename one of them`);
-    }
-    mkdirSync(dirname(sc.file), { recursive: true });
-    writeFileSync(sc.file, text);
-    written++;
-  }
-  let removed = 0;
-  if (!list) {
-    for (const f of [...walk(OUT), ...walk(OUT_LATER)]) {
-      if (names.has(f) || !isGenerated(f)) continue;
-      unlinkSync(f);
-      const exp = f.replace(/\.jsonl$/, '.expected.jsonl');
-      if (existsSync(exp)) unlinkSync(exp);
-      removed++;
-    }
-  }
-  const line = [...counts].sort().map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`gen-scenarios: ${all.length} scenarios (${line})`);
-  if (!list) console.log(`gen-scenarios: ${written} written, ${same} unchanged, ${removed} stale removed`);
-}
-
-main();
+for (const g of groups) g();
+writeScenarios({
+  name: 'gen-scenarios', marker: MARKER, root: ROOT, outDirs: [OUT, OUT_LATER], all,
+  groupOf: (f) => relative(ROOT, f).split('/').slice(2, -1).join('/'),
+});
