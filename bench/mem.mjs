@@ -39,6 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { realpathSync, readFileSync } from 'node:fs';
+import { printTable } from './table.mjs';
 import {
   ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, collectGarbage, makeDataView, makeStreams,
   nsPerOp, rawCopy, rawLoadU32, rawStoreU32, rawU64Pair, roundRobin, runKernelMem, sink, statsOf,
@@ -73,18 +74,7 @@ const fmtBytes = (b) => (Math.abs(b) >= 10 * MiB ? `${(b / MiB).toFixed(1)} MiB`
  * mem.mjs and bench/run.mjs.
  */
 export function renderMemTable(res, { out = (s = '') => process.stdout.write(s + '\n'), markdown = false } = {}) {
-  function table(head, rows, align) {
-    if (markdown) {
-      out(`| ${head.join(' | ')} |`);
-      out(`| ${head.map((_, i) => (align[i] === 'l' ? '---' : '---:')).join(' | ')} |`);
-      for (const r of rows) out(`| ${r.join(' | ')} |`);
-      return;
-    }
-    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-    const line = (r) => r.map((c, i) => (align[i] === 'l' ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
-    out('  ' + line(head));
-    for (const r of rows) out('  ' + line(r));
-  }
+  const table = (head, rows, align) => printTable(out, markdown, head, rows, align);
   out();
   out(`${markdown ? '#### ' : ''}Memory (G9-G22): median of ${res.rounds} rounds; ratio = vmspace / anchor (kernel: median / median;` +
     ` JS anchors: median of per-round ratios, round-robin); "~" = over the goal by at most 15%`);

@@ -36,6 +36,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { printTable } from './table.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -252,18 +253,7 @@ for (const id of opIds) {
   }
 }
 
-function table(head, rows, align) {
-  if (MARKDOWN) {
-    out(`| ${head.join(' | ')} |`);
-    out(`| ${head.map((_, i) => (align[i] === 'l' ? '---' : '---:')).join(' | ')} |`);
-    for (const r of rows) out(`| ${r.join(' | ')} |`);
-    return;
-  }
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (align[i] === 'l' ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
-  out('  ' + line(head));
-  for (const r of rows) out('  ' + line(r));
-}
+const table = (head, rows, align) => printTable(out, MARKDOWN, head, rows, align);
 
 const mark = (x, goal) => (x === null || x === undefined ? '' : ` ${verdict(x, goal)}`);
 out();
