@@ -27,8 +27,6 @@ const FD_NAMESPACE = 256n;
 const CLOSED_FD = 0x7fffffffn;
 const EBADF = 9;
 
-/** Ops whose layer (file I/O) is not built yet. */
-const UNSUPPORTED = new Set(['pread', 'pwrite', 'unlink']);
 /** Lowest non-user address (47-bit user space), and the kernel half's start. */
 const USER_TOP = 0x800000000000n;
 const KERNEL_HALF = 0xffff800000000000n;
@@ -216,8 +214,15 @@ export class OpExecutor {
       case 'exit':
         task.exit();
         return { ret: '0x0' };
+      case 'pread':
+        return this.pread(op, a, task);
+      case 'pwrite':
+        return op.data !== undefined
+          ? this.sysret(op, sys.pwriteBuffer(realFd(a.fd), op.data, a.offset))
+          : this.sysret(op, sys.pwrite64(realFd(a.fd), a.buf, a.len, a.offset));
+      case 'unlink':
+        return this.sysret(op, sys.unlinkat(op.path!, 0n));
       default:
-        if (UNSUPPORTED.has(op.op)) return { error: `unsupported: ${op.op} (file I/O layer not built yet)` };
         throw new Error(`no handler for op "${op.op}"`);
     }
   }
@@ -236,6 +241,19 @@ export class OpExecutor {
     const vec = new Uint8Array(pages <= max ? Number(pages) : 0);
     const r = this.sysret(op, task.sys.mincore(a.addr, a.len, vec));
     if (r.ret !== undefined && vec.length > 0) r.data = hexBytes(vec);
+    return r;
+  }
+
+  /**
+   * pread64: with `buf` into process memory; without, into a runner buffer whose bytes are the
+   * result's `data` (at most the oracle's buffer size, as it refuses more).
+   */
+  private pread(op: Op, a: Record<string, bigint>, task: Task): OpResult {
+    if (op.given.has('buf')) return this.sysret(op, task.sys.pread64(realFd(a.fd), a.buf, a.len, a.offset));
+    if (a.len > BigInt(EXEC_BUF_SIZE)) return { error: `harness: pread of more than ${EXEC_BUF_SIZE} bytes without buf` };
+    const dst = new Uint8Array(Number(a.len));
+    const r = this.sysret(op, task.sys.preadBuffer(realFd(a.fd), dst, a.offset));
+    if (r.ret !== undefined && r.ret !== '0x0') r.data = hexBytes(dst.subarray(0, Number(BigInt(r.ret))));
     return r;
   }
 

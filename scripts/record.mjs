@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Records the kernel's answers for the conformance corpus.
 //
-//   npm run record                       every test/conformance/scenarios{,-later}/**/NAME.jsonl
+//   npm run record                       every test/conformance/scenarios/**/NAME.jsonl
 //   npm run record -- mremap files/      only scenarios whose path contains one of the filters
 //   npm run record -- --check            only report which NAME.expected.jsonl would change (exit 1 if any)
 //   npm run record -- --twice            run each scenario twice and fail if the outputs differ
@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, relative, resolve, sep } from 'node:path';
 import { findOrBuildOracle, oracleUnavailableReason, runOracle, ROOT } from './oracle.mjs';
 
-const CORPUS_DIRS = ['test/conformance/scenarios', 'test/conformance/scenarios-later'].map((d) => join(ROOT, d));
+const CORPUS_DIRS = ['test/conformance/scenarios'].map((d) => join(ROOT, d));
 
 function usage(code) {
   (code ? process.stderr : process.stdout).write(

@@ -4,6 +4,10 @@
  * (bigint, taken modulo 2^64 by the caller) and returns Linux's raw result as a number: a value
  * >= 0 on success (addresses fit: user space is below 2^47), or -errno on failure.
  */
+import type { FileStat } from './file-syscalls.js';
+
+export type { FileStat };
+
 export interface RawSyscalls {
   mmap(addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, offset: bigint): number;
   /** i386 mmap2: offset in 4096-byte units (compat placement rules). */
@@ -23,10 +27,28 @@ export interface RawSyscalls {
   /** Fills `vec` (one byte per page, caller-sized to ceil(len/4096)). */
   mincore(addr: bigint, len: bigint, vec: Uint8Array): number;
   mseal(addr: bigint, len: bigint, flags: bigint): number;
+  /** openat(AT_FDCWD, path, flags, mode): relative paths start in the scratch directory. */
   openat(path: string, flags: bigint, mode: bigint): number;
+  dup(fd: bigint): number;
   dup3(oldFd: bigint, newFd: bigint, flags: bigint): number;
   close(fd: bigint): number;
   ftruncate(fd: bigint, len: bigint): number;
+  /** read/write/pread64/pwrite64 with `buf` in process memory (faults make short counts or EFAULT). */
+  read(fd: bigint, buf: bigint, count: bigint): number;
+  write(fd: bigint, buf: bigint, count: bigint): number;
+  pread64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number;
+  pwrite64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number;
+  /** pread64 into / pwrite64 from a host buffer (its length is the count). */
+  preadBuffer(fd: bigint, dst: Uint8Array, offset: bigint): number;
+  pwriteBuffer(fd: bigint, src: Uint8Array, offset: bigint): number;
+  lseek(fd: bigint, offset: bigint, whence: bigint): number;
+  fsync(fd: bigint): number;
+  /** unlinkat(AT_FDCWD, path, flags); AT_REMOVEDIR (0x200) removes a directory. */
+  unlinkat(path: string, flags: bigint): number;
+  mkdirat(path: string, mode: bigint): number;
+  fstat(fd: bigint): FileStat | number;
+  /** sync(): dirty pages of files with a backing store are written to it. */
+  sync(): number;
   prlimit64(resource: bigint, cur: bigint, max: bigint): number;
   /** prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name). */
   setVmaAnonName(addr: bigint, len: bigint, name: string | null): number;

@@ -8,7 +8,8 @@ import { installInitialPage } from '../mm/fault.js';
 import type { Sysctl } from '../mm/config.js';
 import type { FsKind, MmFile, MmInode } from '../mm/vma.js';
 import { Vma, parseVmFlags } from '../mm/vma.js';
-import type { FileSystem } from './files.js';
+import { S_IFREG, newInode } from '../fs/inode.js';
+import type { FileSystem } from '../fs/namespace.js';
 
 export type InitRecord = Record<string, unknown>;
 
@@ -81,7 +82,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
     capSysResource: ((cap >> 24n) & 1n) === 1n,
   };
   const scratch = init.scratch as { fs?: string } | null | undefined;
-  if (scratch && scratch.fs === 'tmpfs') fs.scratchFs = 'tmpfs';
+  if (scratch && scratch.fs === 'tmpfs') fs.scratchKind = 'tmpfs';
 
   const maps = init.maps;
   if (!Array.isArray(maps)) throw new Error('init: maps must be an array of lines');
@@ -118,13 +119,14 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
       if (f === undefined) {
         const kind: FsKind = major === 0 && minor === 1 ? 'shmem' : 'ext4';
         if (kind === 'shmem') maxShmem = Math.max(maxShmem, ino);
-        const inode: MmInode = { major, minor, ino, path, deleted, fs: kind, size: 2 ** 40, cached: new Set(), pages: new Map() };
+        const inode = newInode({ major, minor, ino, path, fs: kind, mode: S_IFREG | 0o555, size: 2 ** 40 });
+        inode.deleted = deleted;
         f = {
           id: mm.sys.newFileId(), inode, readable: true, writable: (flags & 0x20) !== 0 && (flags & 0x80) !== 0,
           append: false, mmapable: true, refusesSync: kind === 'ext4', fopMmapSync: kind === 'ext4',
         };
         files.set(key, f);
-        if (!deleted && path.startsWith('/')) fs.known.set(path, inode);
+        if (!deleted && path.startsWith('/')) fs.addKnownFile(path, inode);
       }
       file = f;
     }

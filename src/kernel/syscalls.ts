@@ -20,13 +20,12 @@ import { doMremap } from '../mm/mremap.js';
 import { doMseal } from '../mm/mseal.js';
 import { doMsync } from '../mm/msync.js';
 import { doMunmap } from '../mm/munmap.js';
-import { truncatePagecache } from '../mm/truncate.js';
 import { modifyRange } from '../mm/vma-merge.js';
 import { VM_LOCKED, VM_LOCKONFAULT, type MmFile } from '../mm/vma.js';
 import type { RawSyscalls } from './api.js';
-import { type FdTable, type FileSystem } from './files.js';
+import { MASK64, int32, u64 } from './args.js';
+import { type FileContext, FileSyscalls } from './file-syscalls.js';
 
-const MASK64 = 0xffffffffffffffffn;
 const PAGE_MASK_N = ~0xfffn & MASK64;
 const TASK_SIZE_N = BigInt(TASK_SIZE);
 /** Stand-in for any address beyond 2^53: above every user address, exact, and page aligned. */
@@ -34,12 +33,6 @@ const FAR = 2 ** 60;
 
 const EINVAL = -Errno.EINVAL;
 const ENOMEM = -Errno.ENOMEM;
-
-function u64(v: unknown, what: string): bigint {
-  if (typeof v !== 'bigint') throw new TypeError(`${what} must be a bigint (u64), got ${typeof v}`);
-  if (v < 0n || v > MASK64) throw new RangeError(`${what} out of the u64 range: ${v}`);
-  return v;
-}
 
 function pageAlign(v: bigint): bigint {
   return (v + 0xfffn) & PAGE_MASK_N;
@@ -59,11 +52,6 @@ function span(addr: bigint, end: bigint): [number, number] {
   return [Number(addr), num(end)];
 }
 
-/** The low 32 bits as a C `int`. */
-function int32(v: bigint): number {
-  return Number(BigInt.asIntN(32, v));
-}
-
 /**
  * mmap flags as a number: the low 32 bits, with any bit above them folded into 0x2000000, an
  * unused bit that no mask accepts, so "unknown bits present" survives.
@@ -74,14 +62,9 @@ function mapFlags(v: bigint): number {
   return f;
 }
 
-export interface SyscallContext {
-  mm: AddressSpace;
-  fds: FdTable;
-  fs: FileSystem;
-}
+export type SyscallContext = FileContext;
 
-export class Syscalls implements RawSyscalls {
-  constructor(private readonly ctx: SyscallContext) {}
+export class Syscalls extends FileSyscalls implements RawSyscalls {
 
   private get mm(): AddressSpace {
     return this.ctx.mm;
@@ -284,51 +267,6 @@ export class Syscalls implements RawSyscalls {
     if (addr + L > MASK64) return EINVAL;
     if (L === 0n) return 0;
     return doMseal(this.mm, ...span(addr, addr + L));
-  }
-
-  openat(path: string, flags: bigint, mode: bigint): number {
-    if (typeof path !== 'string') throw new TypeError('path must be a string');
-    u64(flags, 'flags'); u64(mode, 'mode');
-    if (path === '') return -Errno.ENOENT;
-    const f = this.ctx.fs.open(path, int32(flags));
-    if (typeof f === 'number') return f;
-    if ((int32(flags) & M.O_TRUNC) !== 0 && f.writable && !f.directory) truncatePagecache(this.mm, f.inode, 0);
-    return this.ctx.fds.install(f);
-  }
-
-  dup3(oldFd: bigint, newFd: bigint, flags: bigint): number {
-    u64(oldFd, 'oldfd'); u64(newFd, 'newfd'); u64(flags, 'flags');
-    // The fds are `unsigned int` parameters.
-    oldFd &= 0xffffffffn;
-    newFd &= 0xffffffffn;
-    if ((int32(flags) & ~M.O_CLOEXEC) !== 0) return EINVAL;
-    const f = this.ctx.fds.get(oldFd);
-    if (f === undefined) return -Errno.EBADF;
-    if (oldFd === newFd) return EINVAL;
-    if (newFd < 3n || newFd >= 256n) return -Errno.EBADF;
-    this.ctx.fds.fds.set(Number(newFd), f);
-    return Number(newFd);
-  }
-
-  close(fd: bigint): number {
-    u64(fd, 'fd');
-    fd &= 0xffffffffn;
-    if (this.ctx.fds.get(fd) === undefined) return -Errno.EBADF;
-    this.ctx.fds.fds.delete(Number(fd));
-    return 0;
-  }
-
-  ftruncate(fd: bigint, len: bigint): number {
-    u64(fd, 'fd'); u64(len, 'len');
-    fd &= 0xffffffffn;
-    if (len >= 1n << 63n) return EINVAL;
-    const f = this.ctx.fds.get(fd);
-    if (f === undefined || f.path) return -Errno.EBADF;
-    if (f.directory || !f.writable) return EINVAL;
-    if (f.append) return -Errno.EPERM;
-    if (len > 0xfffffffffffn) return -Errno.EFBIG;
-    truncatePagecache(this.mm, f.inode, Number(len));
-    return 0;
   }
 
   /** Linux: kernel/sys.c do_prlimit() for the calling process. */

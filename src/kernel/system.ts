@@ -14,7 +14,9 @@ import { renderSmaps, renderSmapsRollup } from '../proc/smaps.js';
 import { renderStatus } from '../proc/status.js';
 import type { ProcView, RawSyscalls, SmapsEntry } from './api.js';
 import { DEFAULT_INIT } from './default-init.js';
-import { FdTable, FileSystem } from './files.js';
+import { FdTable } from '../fs/fd-table.js';
+import { FileSystem } from '../fs/namespace.js';
+import { fput } from '../fs/open-file.js';
 import { type InitRecord, applySysctl, buildFromInit } from './init-record.js';
 import { Syscalls } from './syscalls.js';
 import { FastSyscalls } from './fast.js';
@@ -64,8 +66,9 @@ class TaskImpl implements Task {
     readonly label: number, readonly mm: AddressSpace, readonly fds: FdTable, private readonly fs: FileSystem,
     private readonly system: SystemImpl,
   ) {
-    this.sys = new Syscalls({ mm, fds, fs });
-    this.fast = new FastSyscalls({ mm, fds, fs });
+    const ctx = { mm, fds, fs, mem: (): Memory => this.mem };
+    this.sys = new Syscalls(ctx);
+    this.fast = new FastSyscalls(ctx);
     this.proc = {
       maps: () => renderMaps(snapshot(mm)),
       smaps: (): SmapsEntry[] => renderSmaps(snapshot(mm)),
@@ -98,6 +101,7 @@ class TaskImpl implements Task {
     this.memory?.detach();
     this.memory = null;
     exitMm(this.mm);
+    this.fds.closeAll();
     this.exited = true;
     this.system.remove(this.label);
   }
@@ -125,7 +129,11 @@ class SystemImpl implements System {
     this.fs = new FileSystem(this.mmSystem);
     const mm = new AddressSpace(this.mmSystem);
     buildFromInit(mm, this.fs, this.init);
-    this.add(new TaskImpl(0, mm, new FdTable(), this.fs, this));
+    const fds = new FdTable((f) => fput(this.mmSystem, f));
+    // Descriptors 0-2 are open on /dev/null, as for a daemon: new files get 3 and up.
+    const stdio = this.fs.open('/dev/null', 2, 0);
+    if (typeof stdio !== 'number') for (let fd = 0; fd < 3; fd++) fds.installAt(fd, stdio, false);
+    this.add(new TaskImpl(0, mm, fds, this.fs, this));
   }
 
   initRecord(): Record<string, unknown> {

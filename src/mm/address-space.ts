@@ -283,7 +283,10 @@ export class AddressSpace {
     if ((v.flags & VM_LOCKED) !== 0) this.lockedVm -= v.pages;
     if ((v.flags & VM_ACCOUNT) !== 0) this.unacct(v.pages);
     this.zapRange(v.start, v.end);
-    if (v.file !== null && v.file.inode.anonShared !== undefined) this.sys.shmemUnmapped.add(v.file.inode);
+    if (v.file !== null) {
+      const inode = v.file.inode;
+      if (inode.anonShared !== undefined || inode.deleted || inode.backing !== undefined) this.sys.unmappedInodes.add(inode);
+    }
   }
 
   /**

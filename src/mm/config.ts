@@ -35,6 +35,11 @@ export interface Sysctl {
    * instead, so the default follows the recordings.
    */
   useZeroPage: boolean;
+  /**
+   * read_ahead_kb of the block device under the disk file systems: the read-ahead window limit
+   * (ra_pages = this / 4). The recording machine's disk (vda) has 8192.
+   */
+  readAheadKb: number;
 }
 
 export function defaultSysctl(): Sysctl {
@@ -42,6 +47,7 @@ export function defaultSysctl(): Sysctl {
     maxMapCount: DEFAULT_MAX_MAP_COUNT,
     mmapMinAddr: DEFAULT_MMAP_MIN_ADDR,
     lsmMmapMinAddr: DEFAULT_LSM_MMAP_MIN_ADDR,
+    readAheadKb: 8192,
     overcommitMemory: 0,
     overcommitRatio: 50,
     overcommitKbytes: 0,
@@ -85,8 +91,8 @@ export class MmSystem {
   /** The [vdso] pages' bytes (the kernel layer provides them), and their frames once used. */
   vdsoImage: Uint8Array | null = null;
   readonly vdsoFrames: number[] = [];
-  /** Shared anonymous objects that lost a mapping: freed by reapShmem() if none is left. */
-  readonly shmemUnmapped = new Set<MmInode>();
+  /** Inodes that lost a mapping: settled by releaseInodes() (freed, written back) once none is left. */
+  readonly unmappedInodes = new Set<MmInode>();
   /** Live address spaces (the rmap's view: who may map an inode's pages). */
   readonly mms = new Set<AddressSpace>();
   /** Physical memory: the frames every address space and page cache of this system use. */

@@ -18,6 +18,7 @@ import { FRAME_DIRTY, ZERO_FRAME } from '../mem/frames.js';
 import { type AddressSpace, mlockFutureOk } from './address-space.js';
 import { anonVmaPrepare } from './anon-vma.js';
 import { inodeFrame, pageCacheFrame } from './page-cache.js';
+import { markerAt } from './readahead.js';
 import {
   type MmInode, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE,
   type Vma, thpEligible,
@@ -239,7 +240,7 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
   if (mm.pt.get(vpn) !== 0) return FAULT_NONE; // fault-around mapped it
   if (index * 4096 >= inode.size) return FAULT_SIGBUS;
   const cached = inode.cached.has(index);
-  const f = pageCacheFrame(mm, inode, index, v.flags, v.pgoff + v.pages);
+  const f = pageCacheFrame(mm, v, inode, index);
   if (f < 0) return FAULT_OOM;
   if (!write && !cached) {
     // A page-cache miss reads ahead and retries the fault (VM_FAULT_RETRY); the retry's
@@ -277,10 +278,12 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
   const eofPages = Math.ceil(inode.size / 4096);
   const kind = fileKind(v);
   const wr = sharedWritableAtRead(v) ? PTE_WRITE : 0;
+  const marks = inode.raMarks !== undefined && inode.raMarks.size !== 0;
   for (let i = from; i < to; i++) {
     const p = vpn - pteOff + i;
     const index = v.pgoff + (p - v.start / 4096);
-    if (index >= eofPages || !inode.cached.has(index) || mm.pt.get(p) !== 0) continue;
+    // next_uptodate_folio() passes over PG_readahead folios: the fault on them reads ahead.
+    if (index >= eofPages || !inode.cached.has(index) || mm.pt.get(p) !== 0 || (marks && markerAt(inode, index))) continue;
     const f = inodeFrame(mm, inode, index);
     if (f < 0) return;
     mm.setPte(p, makePte(f, PTE_PRESENT | perms | wr | PTE_YOUNG | kind));

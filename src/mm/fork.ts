@@ -7,7 +7,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
-import { reapShmem } from './shmem.js';
+import { releaseInodes } from './inode-release.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma,
@@ -96,5 +96,5 @@ export function exitMm(mm: AddressSpace): void {
   mm.tree.release(); // its record arrays serve the next child's tree
   mm.tlbs.clear();
   mm.sys.mms.delete(mm);
-  reapShmem(mm.sys);
+  releaseInodes(mm.sys);
 }

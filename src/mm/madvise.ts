@@ -81,7 +81,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if (vma.file === null) return -Errno.EINVAL;
       if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -Errno.EACCES;
       // The file loses the range's data; every mapping of it refaults (private COW copies stay).
-      punchHole(mm, vma.file.inode, vma.pgoff + (start - vma.start) / 4096, (end - start) / 4096);
+      punchHole(mm.sys, vma.file.inode, vma.pgoff + (start - vma.start) / 4096, (end - start) / 4096);
       mm.zapRange(start, end, false);
       return vma;
     }

@@ -4,7 +4,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import type { AddressSpace } from './address-space.js';
-import { reapShmem } from './shmem.js';
+import { releaseInodes } from './inode-release.js';
 import { maySplit } from './vma-merge.js';
 import { VMH_SEALED, VM_ACCOUNT, type Vma } from './vma.js';
 
@@ -55,7 +55,7 @@ export function completeMunmap(mm: AddressSpace, g: MunmapGather): void {
   if (g.vmas.length === 0) return;
   mm.updateHiwaterVm();
   for (const v of g.vmas) mm.removeVma(v);
-  reapShmem(mm.sys);
+  releaseInodes(mm.sys);
 }
 
 /** munmap of a checked, page-aligned range. Linux: mm/vma.c do_vmi_munmap(). */

@@ -1,47 +1,42 @@
 /**
  * The page cache as mappings see it: residency (`inode.cached`, what mincore reports) and data
- * (`inode.pages`, frames). Until the VFS brings a backing store the frames are the file's data.
+ * (`inode.pages`, frames). A file without a backing store (the RAM file systems) has no other copy
+ * of its data; a host file's pages are read from its backing store on a miss.
  * Linux: mm/filemap.c filemap_fault(), do_sync_mmap_readahead().
  */
 import type { AddressSpace } from './address-space.js';
-import { type MmInode, VM_EXEC, VM_RAND_READ, type Vma } from './vma.js';
+import type { MmSystem } from './config.js';
+import { type RaGeometry, asyncReadahead, markerAt, mmapSyncReadahead, newRaState } from './readahead.js';
+import { type MmInode, VM_EXEC, VM_RAND_READ, VM_SEQ_READ, type Vma } from './vma.js';
 
-/**
- * A page-cache miss on a file fault reads more than the page. Recorded on 6.18 with ext4 (large
- * folios) on the sparse files scenarios make: one miss brings the whole file (4 MiB seen) into
- * the cache; VM_RAND_READ reads the page alone; executable mappings read from the faulting page
- * to the end of the VMA, at most ra_pages (32), nothing before it (do_sync_mmap_readahead()'s
- * VM_EXEC branch). Pages in the cache but not up to date (`inode.stale`) are left alone. An
- * empirical model, not Linux's algorithm; a model of the read-ahead window for dense files
- * belongs to the page cache. Linux: mm/filemap.c do_sync_mmap_readahead(), page_cache_ra_order().
- */
-export function readAround(inode: MmInode, index: number, vmFlags: number, vmaEndIndex: number): void {
-  inode.cached.add(index);
-  if ((vmFlags & VM_RAND_READ) !== 0) return;
-  const eofPages = Math.ceil(inode.size / 4096);
-  const stale = inode.stale;
-  let from = 0;
-  let to = eofPages;
-  if ((vmFlags & VM_EXEC) !== 0) {
-    from = index;
-    to = Math.min(eofPages, vmaEndIndex, index + RA_PAGES);
-  }
-  for (let i = from; i < to; i++) if (stale === undefined || !stale.has(i)) inode.cached.add(i);
+/** The read-ahead geometry of `inode`'s file system (disk file systems use large folios). */
+export function raGeometry(sys: MmSystem, inode: MmInode): RaGeometry {
+  return { raPages: Math.floor(sys.sysctl.readAheadKb / 4), largeFolios: inode.fs === 'ext4' };
 }
 
-/** The default read-ahead window, in pages (128 KiB: VM_READAHEAD_PAGES). */
-const RA_PAGES = 32;
-
 /**
- * A page-cache page of `inode` at `index` for mapping: its frame, created (zeroes: a hole) if
- * the file has no data there yet; -1 when memory is exhausted. Residency follows the read-around
- * model (populate.ts).
+ * A page-cache page of `inode` at `index` for a fault in `v`: its frame, created (zeroes: a hole)
+ * if the file has no data there yet; -1 when memory is exhausted. A miss reads around or ahead
+ * (do_sync_mmap_readahead()); a hit on a PG_readahead folio starts the next window
+ * (do_async_mmap_readahead()). Files of the RAM file systems have no read-ahead.
  */
-export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, vmFlags: number, vmaEndIndex: number): number {
+export function pageCacheFrame(mm: AddressSpace, v: Vma, inode: MmInode, index: number): number {
+  const file = v.file!;
   if (!inode.cached.has(index)) {
-    if (inode.fs === 'shmem' || inode.fs === 'chardev') inode.cached.add(index);
+    if (inode.fs !== 'ext4') inode.cached.add(index);
     else if (inode.stale?.delete(index)) inode.cached.add(index); // read alone: no read-ahead
-    else readAround(inode, index, vmFlags, vmaEndIndex);
+    else {
+      const how = (v.flags & VM_RAND_READ) !== 0 ? 'rand' : (v.flags & VM_SEQ_READ) !== 0 ? 'seq' : (v.flags & VM_EXEC) !== 0 ? 'exec' : 'around';
+      mmapSyncReadahead(inode, file.ra ??= newRaState(), raGeometry(mm.sys, inode), index, how, v.pgoff, v.pgoff + v.pages);
+    }
+  } else if (inode.fs === 'ext4' && (v.flags & VM_RAND_READ) === 0) {
+    const ra = file.ra ??= newRaState();
+    if (ra.mmapMiss > 0) ra.mmapMiss--;
+    const m = markerAt(inode, index);
+    if (m !== undefined) {
+      const g = raGeometry(mm.sys, inode);
+      asyncReadahead(inode, ra, g, m[0], m[1], g.raPages);
+    }
   }
   return inodeFrame(mm, inode, index);
 }
@@ -52,10 +47,10 @@ export function pageCacheFrame(mm: AddressSpace, inode: MmInode, index: number, 
  * tree walk of unmap_mapping_range() and folio_mkclean()).
  */
 export function forEachMappingOf(
-  mm: AddressSpace, inode: MmInode, first: number, last: number,
+  sys: MmSystem, inode: MmInode, first: number, last: number,
   fn: (owner: AddressSpace, v: Vma, start: number, end: number) => void,
 ): void {
-  for (const owner of mm.sys.mms) {
+  for (const owner of sys.mms) {
     owner.tree.forEach((v) => {
       if (v.file === null || v.file.inode !== inode) return;
       const lo = Math.max(first, v.pgoff);
@@ -65,13 +60,18 @@ export function forEachMappingOf(
   }
 }
 
-/** The frame holding page `index` of the file's data, created as zeroes; -1 without memory. */
-export function inodeFrame(mm: AddressSpace, inode: MmInode, index: number): number {
+/**
+ * The frame holding page `index` of the file's data: on a miss, read from the backing store, or
+ * zeroes (a hole, or a file whose only copy is the page cache); -1 without memory.
+ */
+export function inodeFrame(mm: AddressSpace | MmSystem, inode: MmInode, index: number): number {
   let f = inode.pages.get(index);
   if (f === undefined) {
-    f = mm.frames.allocZeroed();
+    const frames = mm.frames;
+    f = frames.allocZeroed();
     if (f < 0) return -1;
     inode.pages.set(index, f);
+    if (inode.backing !== undefined && index * 4096 < inode.size) inode.backing.readPage(index, frames.u8.subarray(f * 4096, f * 4096 + 4096));
   }
   return f;
 }

@@ -5,7 +5,7 @@
  * Linux: mm/truncate.c truncate_pagecache(), truncate_inode_pages_range();
  * mm/memory.c unmap_mapping_range().
  */
-import type { AddressSpace } from './address-space.js';
+import type { MmSystem } from './config.js';
 import { forEachMappingOf } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
@@ -14,41 +14,47 @@ import { type MmInode, VM_SHARED } from './vma.js';
  * `evenCows` private COW copies go too (truncation); without, only pages still shared with the
  * file (a hole punch).
  */
-function unmapMappingRange(mm: AddressSpace, inode: MmInode, first: number, n: number, evenCows: boolean): void {
-  forEachMappingOf(mm, inode, first, first + n, (owner, v, from, to) => {
+function unmapMappingRange(sys: MmSystem, inode: MmInode, first: number, n: number, evenCows: boolean): void {
+  forEachMappingOf(sys, inode, first, first + n, (owner, v, from, to) => {
     if (evenCows || (v.flags & VM_SHARED) !== 0) owner.zapRange(from, to, false);
     else owner.zapFileRange(from, to);
   });
 }
 
 /** Drop the data and residency of pages [first, first+n) (those present). */
-function dropPages(mm: AddressSpace, inode: MmInode, first: number, n: number): void {
+function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): void {
   for (const [i, f] of inode.pages) {
     if (i >= first && i < first + n) {
       inode.pages.delete(i);
-      mm.frames.put(f);
+      sys.frames.put(f);
     }
   }
   for (const i of inode.cached) if (i >= first && i < first + n) inode.cached.delete(i);
   if (inode.stale !== undefined) for (const i of inode.stale) if (i >= first && i < first + n) inode.stale.delete(i);
+  if (inode.raMarks !== undefined) for (const i of inode.raMarks.keys()) if (i >= first && i < first + n) inode.raMarks.delete(i);
+}
+
+/**
+ * The file grows from `old` bytes: bytes a mapping stored past the old EOF in its last page are
+ * zeroed on ext4 and kept on tmpfs (spec §5.5 B4t/B4u; ext4 zeroes the tail of the old last
+ * block when the size moves past it, by truncate or by a write beyond EOF). The zeroing leaves
+ * that page in the page cache, not up to date when nothing had read it (recorded: mincore says
+ * 0, read-ahead and fault-around skip it, a fault on it reads it alone: fuzz seed 10, files).
+ */
+export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number): void {
+  if (inode.fs !== 'ext4' || old % 4096 === 0) return;
+  const index = Math.floor(old / 4096);
+  if (!inode.cached.has(index)) (inode.stale ??= new Set()).add(index);
+  const last = inode.pages.get(index);
+  if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
 }
 
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */
-export function truncatePagecache(mm: AddressSpace, inode: MmInode, size: number): void {
+export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): void {
   const old = inode.size;
   inode.size = size;
   if (size >= old) {
-    // Bytes a mapping stored past the old EOF in its last page: ext4 zeroes them when the file
-    // grows, tmpfs keeps them (spec §5.5 B4t/B4u; ext4_alloc_file_blocks() → zeroing the tail).
-    // The zeroing leaves that page in the page cache, not up to date when nothing had read it
-    // (recorded: mincore says 0, read-ahead and fault-around skip it, a fault on it reads it
-    // alone: fuzz seed 10, files).
-    if (size > old && inode.fs === 'ext4' && old % 4096 !== 0) {
-      const index = Math.floor(old / 4096);
-      if (!inode.cached.has(index)) (inode.stale ??= new Set()).add(index);
-      const last = inode.pages.get(index);
-      if (last !== undefined) mm.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
-    }
+    if (size > old) zeroPastEof(sys, inode, old);
     return;
   }
   const keep = Math.ceil(size / 4096);
@@ -56,16 +62,16 @@ export function truncatePagecache(mm: AddressSpace, inode: MmInode, size: number
   for (const i of inode.pages.keys()) if (i >= top) top = i + 1;
   for (const i of inode.cached) if (i >= top) top = i + 1;
   const span = top - keep;
-  unmapMappingRange(mm, inode, keep, span, true);
-  dropPages(mm, inode, keep, span);
+  unmapMappingRange(sys, inode, keep, span, true);
+  dropPages(sys, inode, keep, span);
   // The tail of the new last page reads zero (truncate_inode_partial_folio()).
   const tail = size % 4096;
   const last = inode.pages.get(keep - 1);
-  if (tail !== 0 && last !== undefined) mm.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
+  if (tail !== 0 && last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
 
 /** Remove pages [first, first+n) of the file's data (a hole: they read zero again). */
-export function punchHole(mm: AddressSpace, inode: MmInode, first: number, n: number): void {
-  unmapMappingRange(mm, inode, first, n, false);
-  dropPages(mm, inode, first, n);
+export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: number): void {
+  unmapMappingRange(sys, inode, first, n, false);
+  dropPages(sys, inode, first, n);
 }

@@ -5,6 +5,7 @@
  * VM_* bits 0..31 exactly as Linux numbers them (bit 31, VM_MERGEABLE, makes the int32
  * negative: compare with `!== 0`, never `> 0`), `flagsHi` holds bits 32..63 shifted down by 32.
  */
+import type { RaState } from './readahead.js';
 import { RangeNode } from '../tree/range-tree.js';
 
 export const VM_NONE = 0;
@@ -122,6 +123,29 @@ export interface MmInode {
   anonShared?: { charged: number; chargedTo: { unacct(pages: number): void } | null };
   /** Page-cache pages present but not up to date (mincore 0; read-ahead skips them). */
   stale?: Set<number>;
+  /**
+   * Where the data lives when it is not in the page cache (a host file): read on a cache miss,
+   * written back from dirty pages. Without one, the page cache is the only copy (a RAM file
+   * system: the scratch directory's ext4 model, tmpfs, shmem).
+   */
+  backing?: PageBacking;
+  /** PG_readahead folios: first page → pages (read-ahead.ts). */
+  raMarks?: Map<number, number>;
+  /** Open file descriptions of the inode (the VFS counts them; an unlinked inode lives on them). */
+  opens?: number;
+}
+
+/**
+ * The store behind a file's page cache (a file on the host). Pages are 4096 bytes; the backing
+ * store's own size is set by the VFS (setSize) before data past it is written.
+ */
+export interface PageBacking {
+  /** Fill `dst` (4096 bytes, zeroed) with page `index`; bytes past the stored file stay zero. */
+  readPage(index: number, dst: Uint8Array): void;
+  /** Store `src` (at most 4096 bytes, already cut at the file size) as page `index`. */
+  writePage(index: number, src: Uint8Array): void;
+  /** Make the stored file `size` bytes long. */
+  setSize(size: number): void;
 }
 
 /**
@@ -140,6 +164,8 @@ export interface MmFile {
   refusesSync: boolean;
   /** FOP_MMAP_SYNC: MAP_SHARED_VALIDATE admits MAP_SYNC (ext4, xfs; not tmpfs). */
   fopMmapSync: boolean;
+  /** Read-ahead state (struct file_ra_state), made on the first page-cache miss. */
+  ra?: RaState | null;
 }
 
 /**

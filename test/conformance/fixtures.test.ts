@@ -7,7 +7,7 @@
  * known-divergences.json is the ledger of accepted differences: entries
  * `{"scenario": "dir/name.jsonl", "reason": "...", "mode"?: "fails" | "skip"}` turn that test
  * into `it.fails` (it must still fail: a fixed divergence shows up as a failure to clean the
- * ledger) or `it.skip`. Scenarios under scenarios-later/ are not run yet.
+ * ledger) or `it.skip`.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';

@@ -67,14 +67,14 @@ describe('OpExecutor', () => {
     const { results, calls } = run(
       '{"op":"mmap","len":"0x1000","prot":"PROT_READ","flags":"MAP_PRIVATE|MAP_ANONYMOUS"}\n' +
         '{"op":"munmap","addr":"0x1000","len":"$0"}\n' +
-        '{"op":"fork"}\n{"op":"maps","pid":1}\n{"op":"unlink","path":"f"}\n' +
+        '{"op":"fork"}\n{"op":"maps","pid":1}\n{"op":"pread","fd":"0x3","len":"0x200000"}\n' +
         '{"op":"close","fd":"$4"}\n',
       fake,
     );
     expect(results).toEqual([
       '{"errno":"ENOMEM"}', '{"skip":"$0 has no ret"}',
       '{"errno":"ENOMEM"}', '{"skip":"pid 1 does not exist"}',
-      '{"error":"unsupported: unlink (file I/O layer not built yet)"}', '{"skip":"$4 has no ret"}',
+      '{"error":"harness: pread of more than 1048576 bytes without buf"}', '{"skip":"$4 has no ret"}',
     ]);
     expect(calls.map((c) => c.name)).toEqual(['mmap']);
   });

@@ -199,7 +199,7 @@ describe('mmap (§1.2 order of checks, §1.3)', () => {
     const w = world();
     fails(w, EBADF, (s) => s.mmap(0n, PG, R, BigInt(M.MAP_SHARED), MAX, 0n));
     fails(w, EBADF, (s) => s.mmap(0n, PG, R, BigInt(M.MAP_SHARED), 999n, 0n));
-    fails(w, EBADF, (s) => s.mmap(0n, PG, R, BigInt(M.MAP_PRIVATE), 0n, 0n));
+    fails(w, EBADF, (s) => s.mmap(0n, PG, R, BigInt(M.MAP_PRIVATE), 7n, 0n));
     fails(w, EBADF, (s) => s.mmap(0n, 0n, R, BigInt(M.MAP_SHARED), 999n, 0n));
     fails(w, EBADF, (s) => s.mmap(0n, PG, R, BigInt(M.MAP_SHARED), 1n << 31n, 0n));
   });

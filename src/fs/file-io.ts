@@ -1,0 +1,169 @@
+/**
+ * read and write through the page cache: the same frames every mapping of the file maps, so a
+ * write() is visible in MAP_SHARED mappings and in private pages not yet copied at once, and a
+ * store through a shared mapping is what the next read() returns (spec §5.3, §5.7).
+ * Linux: mm/filemap.c filemap_read(), filemap_get_pages(); mm/filemap.c generic_perform_write(),
+ * generic_write_checks(); mm/shmem.c shmem_file_read_iter() for the RAM file systems.
+ */
+import { Errno } from '../abi/errno.js';
+import { FRAME_DIRTY, type FramePool } from '../mem/frames.js';
+import type { MmSystem } from '../mm/config.js';
+import { inodeFrame, raGeometry } from '../mm/page-cache.js';
+import { asyncReadahead, markerAt, newRaState, syncReadahead } from '../mm/readahead.js';
+import { truncatePagecache, zeroPastEof } from '../mm/truncate.js';
+import { type Inode, MAX_FILE_SIZE } from './inode.js';
+import type { OpenFile } from './open-file.js';
+
+/**
+ * The caller's side of a copy: a host buffer, or process memory (copy_to_user/copy_from_user:
+ * a copy stops short at the first byte that faults). Page-cache bytes are given as offsets into
+ * the frame slab, read after any fault the copy takes (a fault may grow the slab).
+ */
+export interface UserBuffer {
+  /** Copy `n` bytes at slab offset `src` (zeroes when `src` < 0) to the buffer at byte `at`; the bytes copied. */
+  copyOut(frames: FramePool, src: number, n: number, at: number): number;
+  /** Copy `n` bytes from the buffer at byte `at` to slab offset `dst`; the bytes copied. */
+  copyIn(frames: FramePool, dst: number, n: number, at: number): number;
+}
+
+/** A host Uint8Array as a UserBuffer (never faults). */
+export function hostBuffer(buf: Uint8Array): UserBuffer {
+  return {
+    copyOut(frames, src, n, at) {
+      if (src < 0) buf.fill(0, at, at + n);
+      else buf.set(frames.u8.subarray(src, src + n), at);
+      return n;
+    },
+    copyIn(frames, dst, n, at) {
+      frames.u8.set(buf.subarray(at, at + n), dst);
+      return n;
+    },
+  };
+}
+
+/** Most pages one filemap_get_pages() batch holds (PAGEVEC_SIZE). */
+const BATCH_PAGES = 31;
+
+/**
+ * Read up to `count` bytes at `pos` into `buf` (count already checked and clamped). Returns the
+ * bytes read, or -EFAULT when the first copy faulted.
+ */
+export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: number, buf: UserBuffer): number {
+  const inode = file.inode;
+  if (inode.chardev !== undefined) return inode.chardev === 'zero' ? readZeroes(sys.frames, count, buf) : 0;
+  if (count === 0 || pos >= MAX_FILE_SIZE) return 0;
+  count = Math.min(count, MAX_FILE_SIZE - pos);
+  const frames = sys.frames;
+  const disk = inode.fs === 'ext4';
+  const ra = disk ? (file.ra ??= newRaState()) : null;
+  const g = raGeometry(sys, inode);
+  let done = 0;
+  let fault = false;
+  while (done < count && !fault) {
+    const p = pos + done;
+    if (p >= inode.size) break;
+    const index = Math.floor(p / 4096);
+    const lastIndex = Math.ceil((pos + count) / 4096);
+    let runEnd = index + 1;
+    if (ra !== null) {
+      // filemap_get_pages(): a miss reads ahead; the batch is the run of cached pages from
+      // `index`, ending after a page that is not up to date; its last folio may carry the
+      // read-ahead marker.
+      if (!inode.cached.has(index) && !inode.stale?.has(index)) syncReadahead(inode, ra, g, index, lastIndex - index);
+      runEnd = index;
+      while (runEnd < lastIndex && runEnd - index < BATCH_PAGES && (inode.cached.has(runEnd) || inode.stale?.has(runEnd))) {
+        const stale = inode.stale?.delete(runEnd) ?? false;
+        inode.cached.add(runEnd);
+        runEnd++;
+        if (stale) break;
+      }
+      if (runEnd === index) {
+        inode.cached.add(index); // filemap_create_folio()
+        runEnd = index + 1;
+      }
+      const m = markerAt(inode, runEnd - 1);
+      if (m !== undefined) asyncReadahead(inode, ra, g, m[0], m[1], lastIndex - m[0]);
+    } else if (inode.pages.has(index) || inode.backing !== undefined) {
+      inode.cached.add(index);
+    }
+    for (let i = index; i < runEnd && done < count; i++) {
+      const q = pos + done;
+      if (q >= inode.size) break;
+      const off = q % 4096;
+      const n = Math.min(4096 - off, count - done, inode.size - q);
+      // A hole of a file without a backing store reads as zeroes without taking a frame.
+      let f = inode.pages.get(i);
+      if (f === undefined && inode.backing !== undefined) {
+        f = inodeFrame(sys, inode, i);
+        if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
+      }
+      const c = buf.copyOut(frames, f === undefined ? -1 : f * 4096 + off, n, done);
+      done += c;
+      if (c < n) {
+        fault = true;
+        break;
+      }
+    }
+  }
+  if (ra !== null && done > 0) ra.prevPos = pos + done;
+  if (done === 0 && fault) return -Errno.EFAULT;
+  return done;
+}
+
+function readZeroes(frames: FramePool, count: number, buf: UserBuffer): number {
+  let done = 0;
+  while (done < count) {
+    const n = Math.min(4096, count - done);
+    const c = buf.copyOut(frames, -1, n, done);
+    done += c;
+    if (c < n) return done > 0 ? done : -Errno.EFAULT;
+  }
+  return done;
+}
+
+/**
+ * Write `count` bytes from `buf` at `pos` (the caller puts an O_APPEND write at the end). Returns
+ * the bytes written, -EFBIG past the largest file size, -EFAULT when nothing could be copied.
+ * Linux: generic_write_checks(), generic_perform_write().
+ */
+export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: number, buf: UserBuffer): number {
+  const inode = file.inode;
+  if (inode.chardev !== undefined) return count;
+  if (count === 0) return 0;
+  if (pos >= MAX_FILE_SIZE) return -Errno.EFBIG;
+  count = Math.min(count, MAX_FILE_SIZE - pos);
+  const frames = sys.frames;
+  if (pos > inode.size) zeroPastEof(sys, inode, inode.size);
+  let done = 0;
+  while (done < count) {
+    const p = pos + done;
+    const index = Math.floor(p / 4096);
+    const off = p % 4096;
+    const n = Math.min(4096 - off, count - done);
+    const f = inodeFrame(sys, inode, index);
+    if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
+    const c = buf.copyIn(frames, f * 4096 + off, n, done);
+    if (c === 0) break;
+    inode.stale?.delete(index);
+    inode.cached.add(index);
+    frames.flags[f] |= FRAME_DIRTY;
+    done += c;
+    if (p + c > inode.size) {
+      inode.size = p + c;
+      inode.backing?.setSize(inode.size);
+    }
+    if (inode.backing !== undefined) {
+      // The host sees write()s at once, as other processes see Linux's page cache.
+      const m = Math.min(4096, inode.size - index * 4096);
+      inode.backing.writePage(index, frames.u8.subarray(f * 4096, f * 4096 + m));
+    }
+    if (c < n) break;
+  }
+  return done > 0 ? done : -Errno.EFAULT;
+}
+
+/** ftruncate/O_TRUNC: the new size, applied to the page cache, every mapping and the backing store. */
+export function truncateFile(sys: MmSystem, inode: Inode, size: number): void {
+  truncatePagecache(sys, inode, size);
+  inode.backing?.setSize(size);
+}

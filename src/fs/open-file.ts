@@ -1,0 +1,55 @@
+/**
+ * Open file descriptions (struct file): what open() made — the inode, the access mode and status
+ * flags, the file offset and the read-ahead state. dup() and fork() share one description (and
+ * so its offset); each open() makes a new one, which is also what keeps two mappings of one file
+ * from merging (spec §3.1). Linux: include/linux/fs.h struct file, fs/file_table.c.
+ */
+import type { MmSystem } from '../mm/config.js';
+import { releaseInodes } from '../mm/inode-release.js';
+import type { MmFile } from '../mm/vma.js';
+import { type Inode, isDir, isReg } from './inode.js';
+import type { RaState } from '../mm/readahead.js';
+
+export class OpenFile implements MmFile {
+  /** The file offset read() and write() use and advance. */
+  pos = 0;
+  /** Descriptor-table references (dup, fork); at 0 the description is closed. */
+  refs = 0;
+  readonly readable: boolean;
+  readonly writable: boolean;
+  append: boolean;
+  readonly mmapable: boolean;
+  readonly refusesSync: boolean;
+  readonly fopMmapSync: boolean;
+  /** An O_PATH descriptor: a location only, no I/O. */
+  readonly path: boolean;
+  readonly directory: boolean;
+  /** Read-ahead of this description (struct file_ra_state), made on first use. */
+  ra: RaState | null = null;
+
+  constructor(readonly id: number, readonly inode: Inode, readable: boolean, writable: boolean, flags: number, oPath: boolean) {
+    this.path = oPath;
+    this.readable = readable && !oPath;
+    this.writable = writable && !oPath;
+    this.append = (flags & 0o2000) !== 0;
+    this.directory = isDir(inode);
+    // Regular files and the mmap-able devices have an mmap method; directories, /dev/null and
+    // the /proc files do not (ENODEV).
+    this.mmapable = !oPath && ((isReg(inode) && inode.fs !== 'other') || inode.chardev === 'zero');
+    this.refusesSync = inode.fs === 'ext4';
+    this.fopMmapSync = inode.fs === 'ext4';
+  }
+}
+
+/**
+ * The last descriptor of `f` is gone (fput()): the inode has one opener less; an unlinked inode
+ * nothing maps dies, and a host file nothing maps gets its dirty pages (releaseInodes()).
+ */
+export function fput(sys: MmSystem, f: OpenFile): void {
+  const inode = f.inode;
+  inode.opens = (inode.opens ?? 1) - 1;
+  if (inode.deleted || inode.backing !== undefined) {
+    sys.unmappedInodes.add(inode);
+    releaseInodes(sys);
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The file half of the syscall facade: descriptors and I/O. Arguments are raw u64 values (bigint)
+ * checked in Linux's order; buffers are process memory (`buf` addresses, copied with the fault
+ * rules of copy_to_user/copy_from_user) or, in the *Buffer variants, host Uint8Arrays.
+ * Linux: fs/open.c, fs/read_write.c, fs/namei.c, fs/stat.c, fs/sync.c.
+ */
+import { Errno } from '../abi/errno.js';
+import * as M from '../abi/mman.js';
+import type { AddressSpace } from '../mm/address-space.js';
+import { writebackInode } from '../mm/writeback.js';
+import type { FdTable } from '../fs/fd-table.js';
+import { type UserBuffer, fileRead, fileWrite, hostBuffer, truncateFile } from '../fs/file-io.js';
+import { MAX_FILE_SIZE, S_IFMT, isDir, isReg } from '../fs/inode.js';
+import type { FileSystem } from '../fs/namespace.js';
+import { type OpenFile, fput } from '../fs/open-file.js';
+import { int32, pathArg, u64 } from './args.js';
+import { ACCESS_READ, ACCESS_WRITE, type Memory } from './memory.js';
+
+/** What fstat() reports. */
+export interface FileStat {
+  dev: number;
+  ino: number;
+  /** st_mode: type and permission bits. */
+  mode: number;
+  nlink: number;
+  size: number;
+  blksize: number;
+  /** 512-byte blocks: the pages the file has data in. */
+  blocks: number;
+}
+
+export interface FileContext {
+  mm: AddressSpace;
+  fds: FdTable;
+  fs: FileSystem;
+  /** The process's memory (for buffers in process memory). */
+  mem(): Memory;
+}
+
+/** MAX_RW_COUNT: one read or write moves at most INT_MAX rounded down to a page. */
+const MAX_RW_COUNT = 0x7ffff000;
+/** The top of the user address space (access_ok()). */
+const TASK_SIZE_N = 0x7ffffffff000n;
+const SEEK_SET = 0;
+const SEEK_CUR = 1;
+const SEEK_END = 2;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const AT_REMOVEDIR = 0x200;
+const LOFF_MAX = (1n << 63n) - 1n;
+
+export class FileSyscalls {
+  constructor(protected readonly ctx: FileContext) {}
+
+  private fd(fd: bigint): OpenFile | undefined {
+    return this.ctx.fds.get(fd & 0xffffffffn);
+  }
+
+  private nofile(): number {
+    const cur = this.ctx.mm.rlim[M.RLIMIT_NOFILE][0];
+    return cur > 1048576n ? 1048576 : Number(cur);
+  }
+
+  /** openat(AT_FDCWD, path, flags, mode). */
+  openat(path: string, flags: bigint, mode: bigint): number {
+    pathArg(path); u64(flags, 'flags'); u64(mode, 'mode');
+    const f = this.ctx.fs.open(path, int32(flags), Number(mode & 0o7777n));
+    if (typeof f === 'number') return f;
+    const fd = this.ctx.fds.install(f, (int32(flags) & M.O_CLOEXEC) !== 0, this.nofile());
+    if (fd < 0) fput(this.ctx.mm.sys, f);
+    return fd;
+  }
+
+  /** Linux: fs/file.c ksys_dup3(). */
+  dup3(oldFd: bigint, newFd: bigint, flags: bigint): number {
+    u64(oldFd, 'oldfd'); u64(newFd, 'newfd'); u64(flags, 'flags');
+    oldFd &= 0xffffffffn;
+    newFd &= 0xffffffffn;
+    if ((int32(flags) & ~M.O_CLOEXEC) !== 0) return -Errno.EINVAL;
+    if (oldFd === newFd) return -Errno.EINVAL;
+    if (newFd >= BigInt(this.nofile())) return -Errno.EBADF;
+    const f = this.ctx.fds.get(oldFd);
+    if (f === undefined) return -Errno.EBADF;
+    this.ctx.fds.installAt(Number(newFd), f, (int32(flags) & M.O_CLOEXEC) !== 0);
+    return Number(newFd);
+  }
+
+  /** dup(): the lowest free descriptor for the same description. */
+  dup(fd: bigint): number {
+    u64(fd, 'fd');
+    const f = this.fd(fd);
+    if (f === undefined) return -Errno.EBADF;
+    return this.ctx.fds.install(f, false, this.nofile());
+  }
+
+  close(fd: bigint): number {
+    u64(fd, 'fd');
+    return this.ctx.fds.close(Number(fd & 0xffffffffn) | 0) === 0 ? 0 : -Errno.EBADF;
+  }
+
+  /** Linux: fs/open.c do_sys_ftruncate(). */
+  ftruncate(fd: bigint, len: bigint): number {
+    u64(fd, 'fd'); u64(len, 'len');
+    if (len >= 1n << 63n) return -Errno.EINVAL;
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    if (f.directory || !f.writable || !isReg(f.inode)) return -Errno.EINVAL;
+    if (len > BigInt(MAX_FILE_SIZE)) return -Errno.EFBIG;
+    truncateFile(this.ctx.mm.sys, f.inode, Number(len));
+    return 0;
+  }
+
+  read(fd: bigint, buf: bigint, count: bigint): number {
+    u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count');
+    return this.doRead(fd, count, null, this.guest(buf, count));
+  }
+
+  pread64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number {
+    u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count'); u64(offset, 'offset');
+    return this.doRead(fd, count, offset, this.guest(buf, count));
+  }
+
+  write(fd: bigint, buf: bigint, count: bigint): number {
+    u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count');
+    return this.doWrite(fd, count, null, this.guest(buf, count));
+  }
+
+  pwrite64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number {
+    u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count'); u64(offset, 'offset');
+    return this.doWrite(fd, count, offset, this.guest(buf, count));
+  }
+
+  /** pread64 into a host buffer (`dst.length` bytes). */
+  preadBuffer(fd: bigint, dst: Uint8Array, offset: bigint): number {
+    u64(fd, 'fd'); u64(offset, 'offset');
+    if (!(dst instanceof Uint8Array)) throw new TypeError('dst must be a Uint8Array');
+    return this.doRead(fd, BigInt(dst.length), offset, hostBuffer(dst));
+  }
+
+  /** pwrite64 from a host buffer. */
+  pwriteBuffer(fd: bigint, src: Uint8Array, offset: bigint): number {
+    u64(fd, 'fd'); u64(offset, 'offset');
+    if (!(src instanceof Uint8Array)) throw new TypeError('src must be a Uint8Array');
+    return this.doWrite(fd, BigInt(src.length), offset, hostBuffer(src));
+  }
+
+  /** Process memory at `buf` as a copy target, or null when [buf, buf+count) fails access_ok(). */
+  private guest(buf: bigint, count: bigint): UserBuffer | null {
+    if (count > TASK_SIZE_N || buf > TASK_SIZE_N - count) return null;
+    return guestBuffer(this.ctx.mem(), Number(buf));
+  }
+
+  /**
+   * ksys_pread64()/ksys_read() → vfs_read(): EINVAL for a negative offset, EBADF, EISDIR for a
+   * directory, EFAULT for a buffer outside user space, EINVAL when offset + count overflows.
+   */
+  private doRead(fd: bigint, count: bigint, offset: bigint | null, buf: UserBuffer | null): number {
+    if (offset !== null && offset > LOFF_MAX) return -Errno.EINVAL;
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    if (!f.readable) return -Errno.EBADF;
+    if (f.directory) return -Errno.EISDIR;
+    if (buf === null) return -Errno.EFAULT;
+    const pos = offset ?? BigInt(f.pos);
+    if (count > LOFF_MAX) return -Errno.EINVAL;
+    if (pos + count > LOFF_MAX) return -Errno.EINVAL;
+    const n = Number(count > BigInt(MAX_RW_COUNT) ? BigInt(MAX_RW_COUNT) : count);
+    const r = fileRead(this.ctx.mm.sys, f, Number(pos), n, buf);
+    if (offset === null && r > 0) f.pos += r;
+    return r;
+  }
+
+  /** ksys_pwrite64()/ksys_write() → vfs_write() → generic_write_checks(). */
+  private doWrite(fd: bigint, count: bigint, offset: bigint | null, buf: UserBuffer | null): number {
+    if (offset !== null && offset > LOFF_MAX) return -Errno.EINVAL;
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    if (!f.writable) return -Errno.EBADF;
+    if (buf === null) return -Errno.EFAULT;
+    const pos0 = offset ?? BigInt(f.pos);
+    if (count > LOFF_MAX) return -Errno.EINVAL;
+    if (pos0 + count > LOFF_MAX) return -Errno.EINVAL;
+    const n = Number(count > BigInt(MAX_RW_COUNT) ? BigInt(MAX_RW_COUNT) : count);
+    if (n === 0) return 0;
+    // IOCB_APPEND: at the end, even for pwrite (a documented Linux bug kept for compatibility).
+    const pos = f.append && f.inode.chardev === undefined ? f.inode.size : Number(pos0);
+    const r = fileWrite(this.ctx.mm.sys, f, pos, n, buf);
+    if (offset === null && r > 0) f.pos = pos + r;
+    return r;
+  }
+
+  /** Linux: fs/read_write.c vfs_llseek() → generic_file_llseek_size(). */
+  lseek(fd: bigint, offset: bigint, whence: bigint): number {
+    u64(fd, 'fd'); u64(offset, 'offset'); u64(whence, 'whence');
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    const w = Number(whence & 0xffffffffn);
+    if (w > SEEK_HOLE) return -Errno.EINVAL;
+    const off = BigInt.asIntN(64, offset);
+    if (f.inode.chardev !== undefined) {
+      f.pos = 0;
+      return 0;
+    }
+    const size = BigInt(f.inode.size);
+    let pos: bigint;
+    switch (w) {
+      case SEEK_SET: pos = off; break;
+      case SEEK_CUR:
+        if (off === 0n) return f.pos;
+        pos = BigInt(f.pos) + off;
+        break;
+      case SEEK_END: pos = size + off; break;
+      case SEEK_DATA:
+        if (off < 0n || off >= size) return -Errno.ENXIO;
+        pos = off;
+        break;
+      default: // SEEK_HOLE
+        if (off < 0n || off >= size) return -Errno.ENXIO;
+        pos = size;
+    }
+    const max = isDir(f.inode) ? LOFF_MAX : BigInt(MAX_FILE_SIZE);
+    if (pos < 0n || pos > max) return -Errno.EINVAL;
+    f.pos = Number(pos);
+    return f.pos;
+  }
+
+  /** fsync/fdatasync: the file's dirty pages are written back. */
+  fsync(fd: bigint): number {
+    u64(fd, 'fd');
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    if (f.inode.chardev !== undefined || f.inode.fs === 'other') return -Errno.EINVAL;
+    if (f.inode.fs === 'ext4') writebackInode(this.ctx.mm.sys, f.inode);
+    return 0;
+  }
+
+  /** unlinkat(AT_FDCWD, path, flags): AT_REMOVEDIR makes it rmdir. */
+  unlinkat(path: string, flags: bigint): number {
+    pathArg(path); u64(flags, 'flags');
+    const fl = int32(flags);
+    if ((fl & ~AT_REMOVEDIR) !== 0) return -Errno.EINVAL;
+    return (fl & AT_REMOVEDIR) !== 0 ? this.ctx.fs.rmdir(path) : this.ctx.fs.unlink(path);
+  }
+
+  /** mkdirat(AT_FDCWD, path, mode). */
+  mkdirat(path: string, mode: bigint): number {
+    pathArg(path); u64(mode, 'mode');
+    return this.ctx.fs.mkdir(path, Number(mode & 0o7777n));
+  }
+
+  /** fstat: the inode's identity and size, or -EBADF. */
+  fstat(fd: bigint): FileStat | number {
+    u64(fd, 'fd');
+    const f = this.fd(fd);
+    if (f === undefined) return -Errno.EBADF;
+    const i = f.inode;
+    return {
+      dev: i.major * 256 + i.minor, ino: i.ino, mode: i.mode & (S_IFMT | 0o7777), nlink: i.nlink, size: i.size,
+      blksize: 4096, blocks: i.pages.size * 8,
+    };
+  }
+
+  /** sync(): every dirty page of every file with a backing store is written back. */
+  sync(): number {
+    const sys = this.ctx.mm.sys;
+    for (const inode of this.ctx.fs.backed) writebackInode(sys, inode);
+    return 0;
+  }
+}
+
+/** Process memory from `base` as a UserBuffer: each page is translated (and faulted in) first. */
+function guestBuffer(mem: Memory, base: number): UserBuffer {
+  const copy = (frames: { u8: Uint8Array }, slab: number, n: number, at: number, toUser: boolean): number => {
+    let done = 0;
+    while (done < n) {
+      const a = base + at + done;
+      const o = mem.translate(a, toUser ? ACCESS_WRITE : ACCESS_READ);
+      if (o < 0) break;
+      const k = Math.min(n - done, 4096 - (a % 4096));
+      const u8 = frames.u8; // after the fault: the slab may have grown
+      if (toUser) {
+        if (slab < 0) u8.fill(0, o, o + k);
+        else u8.copyWithin(o, slab + done, slab + done + k);
+      } else {
+        u8.copyWithin(slab + done, o, o + k);
+      }
+      done += k;
+    }
+    return done;
+  };
+  return {
+    copyOut: (frames, src, n, at) => copy(frames, src, n, at, true),
+    copyIn: (frames, dst, n, at) => copy(frames, dst, n, at, false),
+  };
+}
