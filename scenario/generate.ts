@@ -603,6 +603,56 @@ class Generator {
     }
   }
 
+  /**
+   * File I/O: pwrite of bytes (small, a page, across pages; at, before and past EOF), pread into
+   * the runner (small reads, read-ahead-sized streams), pread/pwrite with a buffer in one of the
+   * process's regions (memory mode), unlink of a scratch name.
+   */
+  private fileIo(): void {
+    if (this.files.length === 0) return this.fileOp();
+    const f = this.rng.pick(this.files);
+    const y = this.rng.int(20);
+    const size = f.size;
+    const offset = (): number => {
+      const z = this.rng.int(10);
+      if (z < 3) return 0;
+      if (z < 5) return this.rng.int(Math.max(size, 1));
+      if (z < 7) return Math.max(0, size - this.rng.int(PAGE)); // around EOF
+      if (z < 8) return size + this.rng.int(3 * PAGE); // past EOF
+      return this.rng.int(64) * PAGE;
+    };
+    if (y < 7) {
+      const n = this.rng.pick([1, 3, 16, 64, 200]);
+      const at0 = offset();
+      this.emit({ op: 'pwrite', fd: f.fd, offset: hex(at0), data: this.randomData(n) });
+      if (f.writable) f.size = Math.max(f.size, at0 + n);
+    } else if (y < 13) {
+      const at0 = y < 10 ? offset() : this.rng.int(Math.max(1, Math.ceil(size / PAGE))) * PAGE;
+      const len = this.rng.pick([1, 16, 100, PAGE, 3 * PAGE, 32 * PAGE]);
+      this.emit({ op: 'pread', fd: f.fd, offset: hex(at0), len: hex(len) });
+    } else if (y < 17 && this.opts.memory) {
+      const r = this.region();
+      if (!r) return this.mmapAnon();
+      const { addr, len } = this.rangeIn(r, 4);
+      const n = Math.min(len, this.rng.pick([1, 64, PAGE, 2 * PAGE]));
+      if (this.rng.chance(0.5)) {
+        this.emit({ op: 'pread', fd: f.fd, offset: hex(offset()), len: hex(n), buf: addr });
+      } else {
+        const at0 = offset();
+        this.emit({ op: 'pwrite', fd: f.fd, offset: hex(at0), len: hex(n), buf: addr });
+        if (f.writable) f.size = Math.max(f.size, at0 + n);
+      }
+    } else if (y < 18) {
+      // A whole page of data, maybe across a page boundary.
+      const at0 = offset();
+      const n = this.rng.pick([PAGE, PAGE + 17]);
+      this.emit({ op: 'pwrite', fd: f.fd, offset: hex(at0), data: this.randomData(n) });
+      if (f.writable) f.size = Math.max(f.size, at0 + n);
+    } else {
+      this.emit({ op: 'unlink', path: `f${this.rng.int(Math.max(1, this.fileNames))}` });
+    }
+  }
+
   private mmapFile(f?: OpenFile): void {
     f ??= this.files.length ? this.rng.pick(this.files) : undefined;
     if (!f) return this.fileOp();
@@ -918,7 +968,7 @@ class Generator {
     const w = {
       mmap: 20, munmap: 10, mprotect: 12, madvise: 8, mremap: 10, brk: 5, lock: 5, seal: 2, query: 5,
       lockAll: 0.7, limits: 0.7, anonName: 0.3, dump: 2,
-      file: this.opts.files ? 6 : 0, fileMap: this.opts.files ? 6 : 0,
+      file: this.opts.files ? 6 : 0, fileMap: this.opts.files ? 6 : 0, fileIo: this.opts.files ? 5 : 0,
       access: this.opts.memory ? 8 : 0, fork: this.opts.memory ? 2.5 : 0,
       edge: this.opts.memory ? 6 : 0, dataAdvice: this.opts.memory ? 7 : 0, protAccess: this.opts.memory ? 3 : 0,
       remapData: this.opts.memory ? 3 : 0, stack: this.opts.memory ? 3 : 0,
@@ -987,6 +1037,9 @@ class Generator {
           break;
         case 'fileMap':
           this.mmapFile();
+          break;
+        case 'fileIo':
+          this.fileIo();
           break;
         case 'access':
           this.access();

@@ -22,8 +22,14 @@ import type { OpenFile } from './open-file.js';
 export interface UserBuffer {
   /** Copy `n` bytes at slab offset `src` (zeroes when `src` < 0) to the buffer at byte `at`; the bytes copied. */
   copyOut(frames: FramePool, src: number, n: number, at: number): number;
-  /** Copy `n` bytes from the buffer at byte `at` to slab offset `dst`; the bytes copied. */
-  copyIn(frames: FramePool, dst: number, n: number, at: number): number;
+  /**
+   * Copy `n` bytes from the buffer at byte `at` to slab offset `dst` without taking a fault (a
+   * page not mapped readable ends the copy): the bytes copied. (copy_folio_from_iter_atomic(): the
+   * write path holds the folio lock and cannot fault.)
+   */
+  copyInAtomic(frames: FramePool, dst: number, n: number, at: number): number;
+  /** Fault in the buffer's [at, at+n) for reading: the bytes now readable from `at` on. */
+  faultIn(at: number, n: number): number;
 }
 
 /** A host Uint8Array as a UserBuffer (never faults). */
@@ -34,8 +40,11 @@ export function hostBuffer(buf: Uint8Array): UserBuffer {
       else buf.set(frames.u8.subarray(src, src + n), at);
       return n;
     },
-    copyIn(frames, dst, n, at) {
+    copyInAtomic(frames, dst, n, at) {
       frames.u8.set(buf.subarray(at, at + n), dst);
+      return n;
+    },
+    faultIn(_at, n) {
       return n;
     },
   };
@@ -135,17 +144,33 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
   const frames = sys.frames;
   if (pos > inode.size) zeroPastEof(sys, inode, inode.size);
   let done = 0;
+  let retried = -1;
   while (done < count) {
     const p = pos + done;
     const index = Math.floor(p / 4096);
     const off = p % 4096;
     const n = Math.min(4096 - off, count - done);
+    // write_begin: the page-cache page is there (and stays, even if nothing gets copied).
     const f = inodeFrame(sys, inode, index);
     if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
-    const c = buf.copyIn(frames, f * 4096 + off, n, done);
-    if (c === 0) break;
     inode.stale?.delete(index);
     inode.cached.add(index);
+    const c = buf.copyInAtomic(frames, f * 4096 + off, n, done);
+    if (c === 0) {
+      // write_end with nothing copied: ext4 still moves i_size up to the write position
+      // (ext4_da_do_write_end(): new_i_size = pos + copied). Then the source is faulted in, with
+      // that size (recorded: a pwrite from a mapping of the same file's pages past the old EOF
+      // succeeds after a failed one moved the size), and the copy is retried.
+      if (inode.fs === 'ext4' && p > inode.size) {
+        zeroPastEof(sys, inode, inode.size);
+        inode.size = p;
+        inode.backing?.setSize(p);
+      }
+      // (A page that faults in but still cannot be copied from ends the write, not the loop.)
+      if (retried === done || buf.faultIn(done, n) === 0) break;
+      retried = done;
+      continue;
+    }
     frames.flags[f] |= FRAME_DIRTY;
     done += c;
     if (p + c > inode.size) {
@@ -157,7 +182,6 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
       const m = Math.min(4096, inode.size - index * 4096);
       inode.backing.writePage(index, frames.u8.subarray(f * 4096, f * 4096 + m));
     }
-    if (c < n) break;
   }
   return done > 0 ? done : -Errno.EFAULT;
 }

@@ -18,9 +18,15 @@ export interface MemFsOptions {
   firstIno?: number;
 }
 
+/**
+ * An in-memory file system. Inode numbers are allocated like ext4's bitmap: the lowest free one,
+ * so a file created after another died reuses its number (recorded: the oracle's scratch files
+ * are numbered by host inode, and ext4 hands the freed number to the next file).
+ */
 export class MemFs {
   readonly root: Inode;
   private nextIno: number;
+  private readonly freeInos: number[] = [];
   private readonly major: number;
   private readonly minor: number;
 
@@ -30,6 +36,19 @@ export class MemFs {
     this.nextIno = opts.firstIno ?? 1;
     this.root = this.makeDir(opts.path, opts.rootIno ?? 0, 0o755);
     this.root.parent = this.root;
+  }
+
+  private allocIno(): number {
+    if (this.freeInos.length === 0) return this.nextIno++;
+    let best = 0;
+    for (let i = 1; i < this.freeInos.length; i++) if (this.freeInos[i] < this.freeInos[best]) best = i;
+    return this.freeInos.splice(best, 1)[0];
+  }
+
+  /** The inode dies with its number given back. */
+  private track(inode: Inode): Inode {
+    inode.onEvict = () => this.freeInos.push(inode.ino);
+    return inode;
   }
 
   private makeDir(path: string, ino: number, mode: number): Inode {
@@ -43,17 +62,17 @@ export class MemFs {
   make(dir: Inode, name: string, mode: number, directory: boolean): Inode {
     const path = dir.path === '/' ? `/${name}` : `${dir.path}/${name}`;
     if (directory) {
-      const d = this.makeDir(path, this.nextIno++, mode);
+      const d = this.track(this.makeDir(path, this.allocIno(), mode));
       d.parent = dir;
       return d;
     }
-    return newInode({ major: this.major, minor: this.minor, ino: this.nextIno++, path, fs: this.opts.fs, mode: S_IFREG | (mode & 0o7777) });
+    return this.track(newInode({ major: this.major, minor: this.minor, ino: this.allocIno(), path, fs: this.opts.fs, mode: S_IFREG | (mode & 0o7777) }));
   }
 
   /** An unnamed file of the directory (O_TMPFILE): unlinked from birth. */
   makeTmpfile(dir: Inode, mode: number): Inode {
-    const ino = this.nextIno;
-    const f = this.make(dir, `#${ino}`, mode, false);
+    const f = this.make(dir, '#', mode, false);
+    f.path = `${f.path}${f.ino}`;
     f.nlink = 0;
     f.deleted = true;
     return f;

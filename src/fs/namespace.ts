@@ -184,8 +184,8 @@ export class FileSystem {
     } else if (inode === undefined) {
       return -Errno.ENOENT;
     }
-    if ((flags & O_DIRECTORY) !== 0 && !isDir(inode)) return -Errno.ENOTDIR;
-    if (r.slash && !isDir(inode)) return -Errno.ENOTDIR;
+    if (!tmpfile && (flags & O_DIRECTORY) !== 0 && !isDir(inode)) return -Errno.ENOTDIR;
+    if (!tmpfile && r.slash && !isDir(inode)) return -Errno.ENOTDIR;
     if (!oPath) {
       // may_open()
       if (isDir(inode) && (may & MAY_WRITE) !== 0) return -Errno.EISDIR;
@@ -240,7 +240,13 @@ export class FileSystem {
     if (r.inode === undefined) return -Errno.ENOENT;
     if (!isDir(r.inode)) return -Errno.ENOTDIR;
     if (r.inode === this.cwd || r.inode === this.root) return -Errno.EBUSY;
-    return r.parent.dir!.rmdir(r.name);
+    const e = r.parent.dir!.rmdir(r.name);
+    if (e === 0) {
+      r.inode.deleted = true;
+      this.sys.unmappedInodes.add(r.inode);
+      releaseInodes(this.sys);
+    }
+    return e;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
+import { PTE_PRESENT, PTE_READ, pteFrame } from '../mem/page-table.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import { writebackInode } from '../mm/writeback.js';
 import type { FdTable } from '../fs/fd-table.js';
@@ -147,7 +148,7 @@ export class FileSyscalls {
   /** Process memory at `buf` as a copy target, or null when [buf, buf+count) fails access_ok(). */
   private guest(buf: bigint, count: bigint): UserBuffer | null {
     if (count > TASK_SIZE_N || buf > TASK_SIZE_N - count) return null;
-    return guestBuffer(this.ctx.mem(), Number(buf));
+    return guestBuffer(this.ctx.mem(), this.ctx.mm, Number(buf));
   }
 
   /**
@@ -268,28 +269,48 @@ export class FileSyscalls {
   }
 }
 
-/** Process memory from `base` as a UserBuffer: each page is translated (and faulted in) first. */
-function guestBuffer(mem: Memory, base: number): UserBuffer {
-  const copy = (frames: { u8: Uint8Array }, slab: number, n: number, at: number, toUser: boolean): number => {
-    let done = 0;
-    while (done < n) {
-      const a = base + at + done;
-      const o = mem.translate(a, toUser ? ACCESS_WRITE : ACCESS_READ);
-      if (o < 0) break;
-      const k = Math.min(n - done, 4096 - (a % 4096));
-      const u8 = frames.u8; // after the fault: the slab may have grown
-      if (toUser) {
-        if (slab < 0) u8.fill(0, o, o + k);
-        else u8.copyWithin(o, slab + done, slab + done + k);
-      } else {
-        u8.copyWithin(slab + done, o, o + k);
-      }
-      done += k;
-    }
-    return done;
-  };
+/**
+ * Process memory from `base` as a UserBuffer. Reads into it (copy_to_user) fault pages in as a
+ * user access would; writes from it copy only from pages mapped readable right now and fault
+ * them in as a separate step, as the write path does.
+ */
+function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
   return {
-    copyOut: (frames, src, n, at) => copy(frames, src, n, at, true),
-    copyIn: (frames, dst, n, at) => copy(frames, dst, n, at, false),
+    copyOut(frames, src, n, at) {
+      let done = 0;
+      while (done < n) {
+        const a = base + at + done;
+        const o = mem.translate(a, ACCESS_WRITE);
+        if (o < 0) break;
+        const k = Math.min(n - done, 4096 - (a % 4096));
+        const u8 = frames.u8; // after the fault: the slab may have grown
+        if (src < 0) u8.fill(0, o, o + k);
+        else u8.copyWithin(o, src + done, src + done + k);
+        done += k;
+      }
+      return done;
+    },
+    copyInAtomic(frames, dst, n, at) {
+      let done = 0;
+      while (done < n) {
+        const a = base + at + done;
+        const pte = mm.pt.get(Math.floor(a / 4096));
+        if ((pte & (PTE_PRESENT | PTE_READ)) !== (PTE_PRESENT | PTE_READ)) break;
+        const o = pteFrame(pte) * 4096 + (a % 4096);
+        const k = Math.min(n - done, 4096 - (a % 4096));
+        frames.u8.copyWithin(dst + done, o, o + k);
+        done += k;
+      }
+      return done;
+    },
+    faultIn(at, n) {
+      let done = 0;
+      while (done < n) {
+        const a = base + at + done;
+        if (mem.translate(a, ACCESS_READ) < 0) break;
+        done += Math.min(n - done, 4096 - (a % 4096));
+      }
+      return done;
+    },
   };
 }

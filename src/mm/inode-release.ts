@@ -40,4 +40,9 @@ export function evictInode(sys: MmSystem, inode: MmInode): void {
   const a = inode.anonShared;
   if (a !== undefined && a.chargedTo !== null && a.charged !== 0) a.chargedTo.unacct(a.charged);
   if (a !== undefined) a.charged = 0;
+  const hook = inode.onEvict;
+  if (hook !== undefined) {
+    inode.onEvict = undefined;
+    hook();
+  }
 }

@@ -102,6 +102,16 @@ function checkPageTable(mm: AddressSpace): void {
         throw new InvariantError(`pte ${hex(a)}: writable private page not exclusive (ref ${frames.ref[f]})`);
       }
     }
+    if ((kind === KIND_FILE || kind === KIND_SHMEM) && v.file !== null && v.special === null) {
+      // The page cache and the page tables agree: a file page maps the cache's frame for its
+      // index, and never a page wholly past EOF.
+      const index = v.pgoff + (vpn - v.start / 4096);
+      const cached = v.file.inode.pages.get(index);
+      if (cached !== f) throw new InvariantError(`pte ${hex(a)}: maps frame ${f}, the page cache has ${cached} for page ${index} of ${v.file.inode.path}`);
+      if (index * 4096 >= v.file.inode.size && v.file.inode.anonShared === undefined) {
+        throw new InvariantError(`pte ${hex(a)}: page ${index} of ${v.file.inode.path} lies past EOF (${v.file.inode.size})`);
+      }
+    }
     if (kind === KIND_ANON) anon++;
     else if (kind === KIND_FILE) file++;
     else if (kind === KIND_SHMEM) shmem++;

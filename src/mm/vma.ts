@@ -131,6 +131,8 @@ export interface MmInode {
   backing?: PageBacking;
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
+  /** Called when the inode dies (its file system frees the inode number). */
+  onEvict?: () => void;
   /** Open file descriptions of the inode (the VFS counts them; an unlinked inode lives on them). */
   opens?: number;
 }
