@@ -142,7 +142,7 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
   if (pos >= MAX_FILE_SIZE) return -Errno.EFBIG;
   count = Math.min(count, MAX_FILE_SIZE - pos);
   const frames = sys.frames;
-  if (pos > inode.size) zeroPastEof(sys, inode, inode.size);
+  if (pos > inode.size) zeroPastEof(sys, inode, inode.size, pos);
   let done = 0;
   let retried = -1;
   while (done < count) {
@@ -155,6 +155,13 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
     if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
     inode.stale?.delete(index);
     inode.cached.add(index);
+    if (inode.fs === 'ext4') {
+      const blocks = (inode.blocks ??= new Set());
+      if (!blocks.has(index)) {
+        blocks.add(index);
+        frames.flags[f] |= FRAME_DIRTY;
+      }
+    }
     const c = buf.copyInAtomic(frames, f * 4096 + off, n, done);
     if (c === 0) {
       // write_end with nothing copied: ext4 still moves i_size up to the write position
@@ -162,7 +169,7 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
       // that size (recorded: a pwrite from a mapping of the same file's pages past the old EOF
       // succeeds after a failed one moved the size), and the copy is retried.
       if (inode.fs === 'ext4' && p > inode.size) {
-        zeroPastEof(sys, inode, inode.size);
+        zeroPastEof(sys, inode, inode.size, p);
         inode.size = p;
         inode.backing?.setSize(p);
       }

@@ -285,7 +285,7 @@ function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
         const k = Math.min(n - done, 4096 - (a % 4096));
         const u8 = frames.u8; // after the fault: the slab may have grown
         if (src < 0) u8.fill(0, o, o + k);
-        else u8.copyWithin(o, src + done, src + done + k);
+        else forwardCopy(u8, o, src + done, k);
         done += k;
       }
       return done;
@@ -298,7 +298,7 @@ function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
         if ((pte & (PTE_PRESENT | PTE_READ)) !== (PTE_PRESENT | PTE_READ)) break;
         const o = pteFrame(pte) * 4096 + (a % 4096);
         const k = Math.min(n - done, 4096 - (a % 4096));
-        frames.u8.copyWithin(dst + done, o, o + k);
+        forwardCopy(frames.u8, dst + done, o, k);
         done += k;
       }
       return done;
@@ -313,4 +313,17 @@ function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
       return done;
     },
   };
+}
+
+/**
+ * Copy `n` bytes from `src` to `dst` within one buffer front to back, as x86's `rep movsb` in
+ * copy_to_user/copy_from_user does: when the destination overlaps the source from above, the
+ * bytes already copied are copied again (recorded: fileio/rw-errno/buf-same-file-mapping).
+ */
+function forwardCopy(u8: Uint8Array, dst: number, src: number, n: number): void {
+  if (dst <= src || dst >= src + n) {
+    u8.copyWithin(dst, src, src + n);
+    return;
+  }
+  for (let i = 0; i < n; i++) u8[dst + i] = u8[src + i];
 }

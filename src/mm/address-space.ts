@@ -8,6 +8,9 @@
  */
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_NLIMITS } from '../abi/mman.js';
 import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
+
+/** The span of one page-table page. */
+const PMD_BYTES = 0x200000;
 import { RangeTree } from '../tree/range-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
 import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool } from '../mem/frames.js';
@@ -80,6 +83,13 @@ export class AddressSpace {
 
   /** The page table: vpn → PTE (src/mem/page-table.ts). */
   readonly pt = new PageTable();
+  /**
+   * The 2 MiB regions (vpn >> 9) that have a page-table page in Linux's terms: one appears with
+   * the first entry installed there and stays, even empty, until no VMA covers any of the region
+   * (free_pgtables()). `pt` frees empty leaves at once, so it cannot tell. Fault-around needs it
+   * (filemap_map_pages() maps nothing without one in some cases).
+   */
+  readonly ptePages = new Set<number>();
   /** Resident pages by kind (Linux: MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES). */
   rssAnon = 0;
   rssFile = 0;
@@ -133,6 +143,8 @@ export class AddressSpace {
    * frame gains a mapping, RSS counts it, and TLBs forget the old translation.
    */
   setPte(vpn: number, pte: number, old = 0): void {
+    const region = Math.floor(vpn / 512);
+    if (!this.ptePages.has(region)) this.ptePages.add(region);
     if (old !== 0) this.dropPte(vpn, old);
     if ((pte & PTE_PRESENT) !== 0) {
       this.frames.mapFrame(pteFrame(pte));
@@ -279,6 +291,7 @@ export class AddressSpace {
    */
   removeVma(v: Vma): void {
     this.tree.remove(v);
+    this.freePageTables(v.start, v.end);
     this.vmStatAccount(v.flags, -v.pages);
     if ((v.flags & VM_LOCKED) !== 0) this.lockedVm -= v.pages;
     if ((v.flags & VM_ACCOUNT) !== 0) this.unacct(v.pages);
@@ -286,6 +299,18 @@ export class AddressSpace {
     if (v.file !== null) {
       const inode = v.file.inode;
       if (inode.anonShared !== undefined || inode.deleted || inode.backing !== undefined) this.sys.unmappedInodes.add(inode);
+    }
+  }
+
+  /** Forget the page-table pages of the 2 MiB regions of [start, end) no VMA touches any more. */
+  freePageTables(start: number, end: number): void {
+    if (this.ptePages.size === 0) return;
+    const first = Math.floor(start / PMD_BYTES);
+    const last = Math.ceil(end / PMD_BYTES);
+    for (let r = first; r < last; r++) {
+      if (!this.ptePages.has(r)) continue;
+      const next = this.tree.findNext(r * PMD_BYTES);
+      if (next === undefined || next.start >= (r + 1) * PMD_BYTES) this.ptePages.delete(r);
     }
   }
 

@@ -259,8 +259,12 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
   if (write) bits |= PTE_WRITE | PTE_DIRTY;
   else if (sharedWritableAtRead(v)) bits |= PTE_WRITE;
   mm.setPte(vpn, makePte(f, bits));
-  // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now.
-  if (write) mm.frames.flags[f] = FRAME_DIRTY;
+  // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now; page_mkwrite
+  // gave a hole its block.
+  if (write) {
+    mm.frames.flags[f] = FRAME_DIRTY;
+    if (inode.fs === 'ext4') (inode.blocks ??= new Set()).add(index);
+  }
   return FAULT_NONE;
 }
 
@@ -279,6 +283,17 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
   const kind = fileKind(v);
   const wr = sharedWritableAtRead(v) ? PTE_WRITE : 0;
   const marks = inode.raMarks !== undefined && inode.raMarks.size !== 0;
+  if (!mm.ptePages.has(Math.floor(vpn / 512))) {
+    // No page-table page here yet: filemap_map_pages() installs one only when the first
+    // up-to-date page of the window is not the file's last page; otherwise it maps nothing
+    // (recorded: a fault past EOF of a 1-page file in a fresh 2 MiB region maps no neighbour).
+    let first = -1;
+    for (let i = from; i < to; i++) {
+      const index = v.pgoff + (vpn - pteOff + i - v.start / 4096);
+      if (index < eofPages && inode.cached.has(index) && !(marks && markerAt(inode, index))) { first = index; break; }
+    }
+    if (first < 0 || first + 1 > eofPages - 1) return;
+  }
   for (let i = from; i < to; i++) {
     const p = vpn - pteOff + i;
     const index = v.pgoff + (p - v.start / 4096);
@@ -303,6 +318,9 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
     // wp_page_shared(): page_mkwrite, then the same page becomes writable and dirty.
     mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
     frames.flags[f] = FRAME_DIRTY;
+    if (kind === KIND_FILE && v.file !== null && v.file.inode.fs === 'ext4') {
+      (v.file.inode.blocks ??= new Set()).add(v.pgoff + (vpn - v.start / 4096));
+    }
     return FAULT_NONE;
   }
   // An anonymous page mapped only here is reused in place (wp_can_reuse_anon_folio()).

@@ -69,6 +69,8 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     const frames = parent.frames;
     mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
       isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
+    // copy_pmd_range(): the child gets a page-table page wherever the parent has one.
+    for (let r = Math.floor(src.start / 0x200000); r * 0x200000 < src.end; r++) if (parent.ptePages.has(r)) mm.ptePages.add(r);
     const c = mm.pt.copied;
     mm.rssAnon += c[0];
     mm.rssFile += c[1];
@@ -95,6 +97,7 @@ export function exitMm(mm: AddressSpace): void {
   mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
   mm.tree.release(); // its record arrays serve the next child's tree
   mm.tlbs.clear();
+  mm.ptePages.clear();
   mm.sys.mms.delete(mm);
   releaseInodes(mm.sys);
 }

@@ -152,6 +152,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       vma.flags |= VM_MAYBE_GUARD;
       mm.zapRange(start, end);
       for (let a = start; a < end; a += 4096) mm.pt.set(a / 4096, PTE_GUARD);
+      for (let r = Math.floor(start / 0x200000); r * 0x200000 < end; r++) mm.ptePages.add(r);
       return vma;
     case M.MADV_GUARD_REMOVE:
       if ((vma.flags & (VM_SPECIAL | VM_HUGETLB)) !== 0) return -Errno.EINVAL;

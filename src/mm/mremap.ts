@@ -267,5 +267,13 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
 /** Move the PTEs of [from, from+len) to [to, to+len), frames and all (move_page_tables()). */
 function moveResidency(mm: AddressSpace, from: number, to: number, len: number): void {
   mm.pt.move(from / 4096, to / 4096, len / 4096);
+  // The destination gets page-table pages where the source had them.
+  const R = 0x200000;
+  for (let r = Math.floor(from / R); r * R < from + len; r++) {
+    if (!mm.ptePages.has(r)) continue;
+    const lo = Math.max(from, r * R) - from + to;
+    const hi = Math.min(from + len, (r + 1) * R) - from + to;
+    for (let d = Math.floor(lo / R); d * R < hi; d++) mm.ptePages.add(d);
+  }
   mm.flushTlb();
 }

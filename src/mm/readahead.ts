@@ -115,7 +115,8 @@ function raOrder(inode: MmInode, ra: RaState, largeFolios: boolean): void {
   if (eof === 0) return;
   let limit = eof - 1;
   const mark = index + ra.size - ra.asyncSize;
-  if (largeFolios) {
+  // Windows under 4 pages are read page by page (min_ra_size).
+  if (largeFolios && ra.size >= 4) {
     limit = Math.min(limit, index + ra.size - 1);
     let newOrder = Math.min(MAX_FOLIO_ORDER, ra.order, Math.floor(Math.log2(Math.max(1, ra.size))));
     if (newOrder < 0) newOrder = 0;
@@ -139,6 +140,7 @@ function raOrder(inode: MmInode, ra: RaState, largeFolios: boolean): void {
   } else {
     ra.order = 0;
   }
+  // (A pass that hit a present page keeps its order for the next window.)
   if (ra.size > index - start) doPageCacheRa(inode, index, ra.size - (index - start), ra.asyncSize);
 }
 
@@ -224,7 +226,12 @@ export function asyncReadahead(
     ra.size = nextRaSize(ra.size, max);
     ra.asyncSize = ra.size;
   }
+  // The window ends on a boundary of the bigger folios it will be read with.
   ra.order += 2;
+  const end = ra.start + ra.size;
+  const alignedEnd = end - (end % 2 ** ra.order);
+  if (alignedEnd > ra.start) ra.size -= end - alignedEnd;
+  ra.asyncSize = ra.size;
   raOrder(inode, ra, g.largeFolios);
 }
 

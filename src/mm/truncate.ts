@@ -32,21 +32,25 @@ function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): voi
   for (const i of inode.cached) if (i >= first && i < first + n) inode.cached.delete(i);
   if (inode.stale !== undefined) for (const i of inode.stale) if (i >= first && i < first + n) inode.stale.delete(i);
   if (inode.raMarks !== undefined) for (const i of inode.raMarks.keys()) if (i >= first && i < first + n) inode.raMarks.delete(i);
+  if (inode.blocks !== undefined) for (const i of inode.blocks) if (i >= first && i < first + n) inode.blocks.delete(i);
 }
 
 /**
  * The file grows from `old` bytes: bytes a mapping stored past the old EOF in its last page are
  * zeroed on ext4 and kept on tmpfs (spec §5.5 B4t/B4u; ext4 zeroes the tail of the old last
- * block when the size moves past it, by truncate or by a write beyond EOF). The zeroing leaves
+ * block when the size moves past it). A truncate zeroes to the end of that page; a write past
+ * EOF zeroes up to where it starts (`upTo`), leaving stray bytes after it in the same page
+ * (recorded: fileio/eof-sigbus/stray-*-pwrite-past-same-page). The zeroing leaves
  * that page in the page cache, not up to date when nothing had read it (recorded: mincore says
  * 0, read-ahead and fault-around skip it, a fault on it reads it alone: fuzz seed 10, files).
  */
-export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number): void {
+export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number, upTo = Infinity): void {
   if (inode.fs !== 'ext4' || old % 4096 === 0) return;
   const index = Math.floor(old / 4096);
   if (!inode.cached.has(index)) (inode.stale ??= new Set()).add(index);
   const last = inode.pages.get(index);
-  if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + (old % 4096), (last + 1) * 4096);
+  const end = Math.min((index + 1) * 4096, upTo) - index * 4096;
+  if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + (old % 4096), last * 4096 + end);
 }
 
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */

@@ -129,6 +129,12 @@ export interface MmInode {
    * system: the scratch directory's ext4 model, tmpfs, shmem).
    */
   backing?: PageBacking;
+  /**
+   * Disk file systems: the pages with a block (allocated or reserved by delayed allocation);
+   * the rest are holes. A write that begins on a hole dirties the page even if it copies
+   * nothing (__block_write_begin_int() / folio_zero_new_buffers() mark new buffers dirty).
+   */
+  blocks?: Set<number>;
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
   /** Called when the inode dies (its file system frees the inode number). */
