@@ -317,6 +317,12 @@ export class OpExecutor {
   /** openat, then (with "fd") dup3 to the wanted number and close the original. */
   private open(op: Op, a: Record<string, bigint>, task: Task): OpResult {
     const sys = task.sys;
+    // A trace's absolute path comes with the identity it had where it was recorded.
+    const m = op.dev !== undefined && op.given.has('ino') ? /^([0-9a-f]+):([0-9a-f]+)$/i.exec(op.dev) : null;
+    if (m !== null && op.path!.startsWith('/')) {
+      const size = op.given.has('size') && a.size < 2n ** 53n ? Number(a.size) : 2 ** 40;
+      this.system.fs.addTraceFile(op.path!, parseInt(m[1], 16), parseInt(m[2], 16), Number(a.ino & 0x1fffffffffffffn), size);
+    }
     let fd = sys.openat(op.path!, a.flags, a.mode);
     if (!Number.isSafeInteger(fd)) throw new TypeError(`openat returned ${String(fd)}, not an integer`);
     if (fd >= 0 && op.given.has('fd') && BigInt.asIntN(64, a.fd) !== BigInt(fd)) {

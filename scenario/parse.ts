@@ -271,6 +271,8 @@ export interface Op {
   readonly data?: Uint8Array;
   /** `path` (open, unlink). */
   readonly path?: string;
+  /** open's `dev` ("fe:00"): with `ino` and `size`, a trace's identity of an absolute path. */
+  readonly dev?: string;
   /** anon_name's `name` (null clears it). */
   readonly name?: string | null;
   /** fork: the new label. */
@@ -375,7 +377,7 @@ export class ScenarioParser implements RefContext {
     const args: Record<string, Expr> = {};
     const given = new Set<string>();
     const out: {
-      data?: Uint8Array; path?: string; name?: string | null; child?: number; write: boolean;
+      data?: Uint8Array; path?: string; dev?: string; name?: string | null; child?: number; write: boolean;
       fields?: string[];
     } = { write: false };
     for (const f of spec.fields) {
@@ -431,6 +433,7 @@ export class ScenarioParser implements RefContext {
       op: opName, index, line, pid, args, given, write: out.write,
       ...(out.data !== undefined && { data: out.data }),
       ...(out.path !== undefined && { path: out.path }),
+      ...(out.dev !== undefined && { dev: out.dev }),
       ...(out.name !== undefined && { name: out.name }),
       ...(child !== undefined && { child }),
       ...(out.fields !== undefined && { fields: out.fields }),
@@ -440,7 +443,7 @@ export class ScenarioParser implements RefContext {
 
   private parseField(
     f: FieldSpec, v: JVal, args: Record<string, Expr>,
-    out: { data?: Uint8Array; path?: string; name?: string | null; child?: number; write: boolean; fields?: string[] },
+    out: { data?: Uint8Array; path?: string; dev?: string; name?: string | null; child?: number; write: boolean; fields?: string[] },
   ): void {
     switch (f.type) {
       case 'u64':
@@ -500,6 +503,7 @@ export class ScenarioParser implements RefContext {
       }
       case 'info':
         if (v.type !== 'str') throw new ValueError(`"${f.name}": expected a string`);
+        if (f.name === 'dev') out.dev = v.value;
         return;
       case 'name':
         if (v.type === 'null') {

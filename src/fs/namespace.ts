@@ -105,6 +105,18 @@ export class FileSystem {
     if (d.dir instanceof StaticDir && parts.length > 0) d.dir.attach(parts[parts.length - 1], inode);
   }
 
+  /**
+   * A file of the traced machine (an strace replay's open of an absolute path, with the identity
+   * the trace recorded): made reachable read-only if the path does not resolve yet. Its data reads
+   * as zeroes; maps lines show the given device and inode.
+   */
+  addTraceFile(path: string, major: number, minor: number, ino: number, size: number): void {
+    if (!path.startsWith('/')) return;
+    const r = this.resolve(path);
+    if (typeof r !== 'number' && r.inode !== undefined) return;
+    this.addKnownFile(path, newInode({ major, minor, ino, path, fs: 'ext4', mode: S_IFREG | 0o555, size }));
+  }
+
   /** Attach a directory (a host directory's DirOps, another MemFs) at absolute `path`. */
   mount(path: string, dir: Inode): void {
     const parts = path.split('/').filter((p) => p !== '');
