@@ -47,6 +47,8 @@ export interface RawSyscalls {
   unlinkat(path: string, flags: bigint): number;
   mkdirat(path: string, mode: bigint): number;
   fstat(fd: bigint): FileStat | number;
+  /** memfd_create(name, flags): an fd on a new shmem file (`/memfd:NAME (deleted)`). */
+  memfdCreate(name: string, flags: bigint): number;
   /** sync(): dirty pages of files with a backing store are written to it. */
   sync(): number;
   prlimit64(resource: bigint, cur: bigint, max: bigint): number;

@@ -11,9 +11,9 @@ import type { AddressSpace } from '../mm/address-space.js';
 import { writebackInode } from '../mm/writeback.js';
 import type { FdTable } from '../fs/fd-table.js';
 import { type UserBuffer, fileRead, fileWrite, hostBuffer, truncateFile } from '../fs/file-io.js';
-import { MAX_FILE_SIZE, S_IFMT, isDir, isReg } from '../fs/inode.js';
+import { MAX_FILE_SIZE, S_IFMT, S_IFREG, isDir, isReg, newInode } from '../fs/inode.js';
 import type { FileSystem } from '../fs/namespace.js';
-import { type OpenFile, fput } from '../fs/open-file.js';
+import { OpenFile, fput } from '../fs/open-file.js';
 import { int32, pathArg, u64 } from './args.js';
 import { ACCESS_READ, ACCESS_WRITE, type Memory } from './memory.js';
 
@@ -49,6 +49,13 @@ const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
 const AT_REMOVEDIR = 0x200;
 const LOFF_MAX = (1n << 63n) - 1n;
+const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const MFD_HUGETLB = 4;
+const MFD_NOEXEC_SEAL = 8;
+const MFD_EXEC = 0x10;
+/** NAME_MAX minus the "memfd:" prefix. */
+const MFD_NAME_MAX = 249;
 
 export class FileSyscalls {
   constructor(protected readonly ctx: FileContext) {}
@@ -259,6 +266,30 @@ export class FileSyscalls {
       dev: i.major * 256 + i.minor, ino: i.ino, mode: i.mode & (S_IFMT | 0o7777), nlink: i.nlink, size: i.size,
       blksize: 4096, blocks: i.pages.size * 8,
     };
+  }
+
+  /**
+   * memfd_create(name, flags): an anonymous file on the kernel's internal shmem mount (device
+   * 00:01, inode numbers shared with shared anonymous memory), shown as `/memfd:NAME (deleted)`.
+   * Linux: mm/memfd.c.
+   */
+  memfdCreate(name: string, flags: bigint): number {
+    if (typeof name !== 'string') throw new TypeError('name must be a string');
+    u64(flags, 'flags');
+    const fl = Number(flags & 0xffffffffn);
+    if ((flags >> 32n) !== 0n || (fl & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) !== 0) return -Errno.EINVAL;
+    if ((fl & MFD_HUGETLB) !== 0) return -Errno.EINVAL; // no hugetlb pool to back it here
+    if ((fl & MFD_EXEC) !== 0 && (fl & MFD_NOEXEC_SEAL) !== 0) return -Errno.EINVAL;
+    if (new TextEncoder().encode(name).length > MFD_NAME_MAX) return -Errno.EINVAL;
+    const sys = this.ctx.mm.sys;
+    const inode = newInode({ major: 0, minor: 1, ino: sys.nextShmemIno++, path: `/memfd:${name}`, fs: 'shmem', mode: S_IFREG | 0o777 });
+    inode.nlink = 0;
+    inode.deleted = true;
+    const f = new OpenFile(sys.newFileId(), inode, true, true, M.O_RDWR, false);
+    inode.opens = 1;
+    const fd = this.ctx.fds.install(f, (fl & MFD_CLOEXEC) !== 0, this.nofile());
+    if (fd < 0) fput(sys, f);
+    return fd;
   }
 
   /** sync(): every dirty page of every file with a backing store is written back. */

@@ -325,3 +325,35 @@ describe('unlink and inode lifetime', () => {
     check(s);
   });
 });
+
+describe('memfd_create (mm/memfd.c)', () => {
+  it('a shmem file: maps as /memfd:NAME (deleted) on 00:01, counts as RssShmem, dies with its last holder', () => {
+    const { s, t } = world();
+    const base = s.mmSystem.frames.inUse;
+    const shmem0 = t.proc.status().RssShmem;
+    const fd = t.sys.memfdCreate('buf', 1n);
+    expect(fd).toBe(3);
+    expect(t.sys.memfdCreate('x'.repeat(250), 0n)).toBe(-Errno.EINVAL);
+    expect(t.sys.memfdCreate('x', 0x100n)).toBe(-Errno.EINVAL);
+    expect(t.sys.ftruncate(b(fd), b(2 * PG))).toBe(0);
+    expect(t.sys.pwriteBuffer(b(fd), enc('memfd'), 0n)).toBe(5);
+    const a = mmapFile(t, fd, 2, M.PROT_READ | M.PROT_WRITE, M.MAP_SHARED);
+    expect(dec(t.mem.read(a, 5))).toBe('memfd');
+    t.mem.store8(a + PG, 0x7a);
+    expect(pread(t, fd, 1, PG)).toBe('z');
+    const line = t.proc.maps().find((l) => l.includes('/memfd:buf'))!;
+    expect(line).toMatch(/ rw-s 00000000 00:01 \d+ +\/memfd:buf \(deleted\)$/);
+    expect(t.proc.status().RssShmem - shmem0).toBe(8);
+    expect(t.sys.fstat(b(fd))).toMatchObject({ nlink: 0, size: 2 * PG });
+    const child = t.fork() as Task;
+    expect(child.mem.load8(a + PG)).toBe(0x7a);
+    child.mem.store8(a, 0x4d);
+    expect(t.mem.load8(a)).toBe(0x4d);
+    child.exit();
+    t.sys.close(b(fd));
+    check(s);
+    t.fast.munmap(a, 2 * PG);
+    expect(s.mmSystem.frames.inUse).toBe(base);
+    check(s);
+  });
+});
