@@ -79,19 +79,22 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
       // `index`, ending after a page that is not up to date; its last folio may carry the
       // read-ahead marker.
       if (!inode.cached.has(index) && !inode.stale?.has(index)) syncReadahead(inode, ra, g, index, lastIndex - index);
+      // filemap_get_read_batch() ends the batch after a page that is not up to date and after
+      // the PG_readahead folio, so the marker is always the batch's last folio.
       runEnd = index;
+      let marker: [number, number] | undefined;
       while (runEnd < lastIndex && runEnd - index < BATCH_PAGES && (inode.cached.has(runEnd) || inode.stale?.has(runEnd))) {
         const stale = inode.stale?.delete(runEnd) ?? false;
         inode.cached.add(runEnd);
+        marker = markerAt(inode, runEnd);
         runEnd++;
-        if (stale) break;
+        if (stale || marker !== undefined) break;
       }
       if (runEnd === index) {
         inode.cached.add(index); // filemap_create_folio()
         runEnd = index + 1;
       }
-      const m = markerAt(inode, runEnd - 1);
-      if (m !== undefined) asyncReadahead(inode, ra, g, m[0], m[1], lastIndex - m[0]);
+      if (marker !== undefined) asyncReadahead(inode, ra, g, marker[0], marker[1], lastIndex - marker[0]);
     } else if (inode.pages.has(index) || inode.backing !== undefined) {
       inode.cached.add(index);
     }
