@@ -11,7 +11,7 @@ import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 
 /** The span of one page-table page. */
 const PMD_BYTES = 0x200000;
-import { RangeTree } from '../tree/range-tree.js';
+import { VmaTree } from './vma-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
 import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool } from '../mem/frames.js';
 import {
@@ -39,7 +39,7 @@ export function mlockFutureOk(mm: AddressSpace, vmFlags: number, bytes: number):
 
 export class AddressSpace {
   readonly sys: MmSystem;
-  readonly tree = new RangeTree<Vma>();
+  readonly tree: VmaTree = new VmaTree(this);
   creds: Creds;
 
   // Layout, fixed at exec (spec §2.1).

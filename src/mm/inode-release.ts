@@ -16,14 +16,8 @@ import { writebackInode } from './writeback.js';
 export function releaseInodes(sys: MmSystem): void {
   if (sys.unmappedInodes.size === 0) return;
   const candidates = sys.unmappedInodes;
-  const alive = new Set<unknown>();
-  for (const mm of sys.mms) {
-    mm.tree.forEach((v) => {
-      if (v.file !== null && candidates.has(v.file.inode)) alive.add(v.file.inode);
-    });
-  }
   for (const inode of candidates) {
-    if (alive.has(inode)) continue;
+    if (inode.mappings !== undefined && inode.mappings.size !== 0) continue;
     if (inode.anonShared !== undefined || (inode.deleted && (inode.opens ?? 0) === 0)) evictInode(sys, inode);
     else if (inode.backing !== undefined) writebackInode(sys, inode);
   }

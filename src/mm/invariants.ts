@@ -49,6 +49,7 @@ export function checkInvariants(mm: AddressSpace): void {
     if ((v.flags & VM_SHARED) !== 0 && (v.flags & 0x80) === 0) throw new InvariantError(`${where(i, v)}: VM_SHARED without VM_MAYSHARE`);
     if ((v.flags & VM_ACCOUNT) !== 0 && (v.flags & VM_SHARED) !== 0) throw new InvariantError(`${where(i, v)}: VM_ACCOUNT on a shared VMA`);
     if (v.anonForked && v.anonVma === null) throw new InvariantError(`${where(i, v)}: forked without anon_vma`);
+    if (v.file !== null && v.file.inode.mappings?.get(v) !== mm) throw new InvariantError(`${where(i, v)}: missing from its file's reverse map`);
     prevEnd = v.end;
     const n = v.pages;
     total += n;

@@ -47,16 +47,15 @@ export function pageCacheFrame(mm: AddressSpace, v: Vma, inode: MmInode, index: 
  * tree walk of unmap_mapping_range() and folio_mkclean()).
  */
 export function forEachMappingOf(
-  sys: MmSystem, inode: MmInode, first: number, last: number,
+  inode: MmInode, first: number, last: number,
   fn: (owner: AddressSpace, v: Vma, start: number, end: number) => void,
 ): void {
-  for (const owner of sys.mms) {
-    owner.tree.forEach((v) => {
-      if (v.file === null || v.file.inode !== inode) return;
-      const lo = Math.max(first, v.pgoff);
-      const hi = Math.min(last, v.pgoff + v.pages);
-      if (lo < hi) fn(owner, v, v.start + (lo - v.pgoff) * 4096, v.start + (hi - v.pgoff) * 4096);
-    });
+  const maps = inode.mappings;
+  if (maps === undefined || maps.size === 0) return;
+  for (const [v, owner] of [...maps]) {
+    const lo = Math.max(first, v.pgoff);
+    const hi = Math.min(last, v.pgoff + v.pages);
+    if (lo < hi) fn(owner, v, v.start + (lo - v.pgoff) * 4096, v.start + (hi - v.pgoff) * 4096);
   }
 }
 

@@ -15,7 +15,7 @@ import { type MmInode, VM_SHARED } from './vma.js';
  * file (a hole punch).
  */
 function unmapMappingRange(sys: MmSystem, inode: MmInode, first: number, n: number, evenCows: boolean): void {
-  forEachMappingOf(sys, inode, first, first + n, (owner, v, from, to) => {
+  forEachMappingOf(inode, first, first + n, (owner, v, from, to) => {
     if (evenCows || (v.flags & VM_SHARED) !== 0) owner.zapRange(from, to, false);
     else owner.zapFileRange(from, to);
   });

@@ -5,6 +5,7 @@
  * VM_* bits 0..31 exactly as Linux numbers them (bit 31, VM_MERGEABLE, makes the int32
  * negative: compare with `!== 0`, never `> 0`), `flagsHi` holds bits 32..63 shifted down by 32.
  */
+import type { AddressSpace } from './address-space.js';
 import type { RaState } from './readahead.js';
 import { RangeNode } from '../tree/range-tree.js';
 
@@ -137,6 +138,8 @@ export interface MmInode {
   blocks?: Set<number>;
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
+  /** The reverse map: every VMA in some address space's tree that maps this inode (vma-tree.ts). */
+  mappings?: Map<Vma, AddressSpace>;
   /** Called when the inode dies (its file system frees the inode number). */
   onEvict?: () => void;
   /** Open file descriptions of the inode (the VFS counts them; an unlinked inode lives on them). */

@@ -13,7 +13,7 @@ import { type MmInode, VM_SHARED } from './vma.js';
 /** Write back pages [first, last) of `inode`. */
 export function writebackRange(sys: MmSystem, inode: MmInode, first: number, last: number): void {
   const frames = sys.frames;
-  forEachMappingOf(sys, inode, first, last, (owner, v, start, end) => {
+  forEachMappingOf(inode, first, last, (owner, v, start, end) => {
     if ((v.flags & VM_SHARED) === 0) return;
     let changed = false;
     owner.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
