@@ -2528,7 +2528,16 @@ group(() => {
 
 // ==== main (keep last) ==========================================================================
 for (const gr of groups) gr();
+// The same scenarios of the groups where the file system matters, with the scratch directory on
+// tmpfs: scripts/record.mjs records a directory named *-tmpfs with --scratch-parent /dev/shm.
+const OUT_TMPFS = join(ROOT, 'test', 'conformance', 'scenarios', 'fileio-tmpfs');
+const TMPFS_GROUPS = new Set(['coherence', 'cow', 'eof-sigbus', 'msync', 'unlink', 'fork-files']);
+for (const sc of [...all]) {
+  const grp = relative(OUT, sc.file).split('/')[0];
+  if (!TMPFS_GROUPS.has(grp)) continue;
+  all.push({ ...sc, file: join(OUT_TMPFS, relative(OUT, sc.file)), comment: `${sc.comment} [scratch on tmpfs]` });
+}
 writeScenarios({
-  name: 'gen-file-scenarios', marker: MARKER, root: ROOT, outDirs: [OUT], all,
-  groupOf: (f) => relative(OUT, f).split('/').slice(0, -1).join('/'),
+  name: 'gen-file-scenarios', marker: MARKER, root: ROOT, outDirs: [OUT, OUT_TMPFS], all,
+  groupOf: (f) => relative(join(ROOT, 'test', 'conformance', 'scenarios'), f).split('/').slice(0, -1).join('/'),
 });

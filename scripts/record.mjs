@@ -121,6 +121,11 @@ const groups = new Map();
 const failures = [];
 const changes = [];
 let scratchWarned = false;
+
+/** Scenarios in a directory named *-tmpfs run with the scratch directory on tmpfs (/dev/shm). */
+function oracleArgs(file) {
+  return relative(ROOT, file).split(sep).some((d) => d.endsWith('-tmpfs')) ? ['--scratch-parent', '/dev/shm'] : [];
+}
 const t0 = Date.now();
 
 for (const [n, file] of files.entries()) {
@@ -133,9 +138,9 @@ for (const [n, file] of files.entries()) {
   stats.ops += countOps(text);
   let out;
   try {
-    out = runOracle(text, { oracle });
+    out = runOracle(text, { oracle, args: oracleArgs(file) });
     if (opt.twice) {
-      const again = runOracle(text, { oracle });
+      const again = runOracle(text, { oracle, args: oracleArgs(file) });
       if (withoutVolatile(again) !== withoutVolatile(out)) {
         const a = out.split('\n'), b = again.split('\n');
         const k = a.findIndex((l, i) => i > 0 && l !== b[i]);
@@ -150,7 +155,13 @@ for (const [n, file] of files.entries()) {
     continue;
   }
   const init = JSON.parse(out.slice(0, out.indexOf('\n'))).init;
-  if (init?.scratch?.fs && init.scratch.fs !== 'ext4' && !scratchWarned) {
+  const wantTmpfs = oracleArgs(file).length > 0;
+  if (wantTmpfs && init?.scratch?.fs !== 'tmpfs') {
+    failures.push({ rel, why: `recorded on ${init?.scratch?.fs}, not tmpfs (is /dev/shm a tmpfs?)` });
+    stats.failed++;
+    continue;
+  }
+  if (!wantTmpfs && init?.scratch?.fs && init.scratch.fs !== 'ext4' && !scratchWarned) {
     scratchWarned = true;
     process.stderr.write(`\nrecord: WARNING: the scratch dir is on ${init.scratch.fs}, not ext4: file placement will differ (set TMPDIR)\n`);
   }

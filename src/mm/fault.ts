@@ -133,7 +133,9 @@ export function installInitialPage(mm: AddressSpace, v: Vma, vpn: number, anon: 
 }
 
 function fileKind(v: Vma): number {
-  return v.file!.inode.fs === 'shmem' ? KIND_SHMEM : KIND_FILE;
+  // tmpfs files are shmem pages (MM_SHMEMPAGES: RssShmem), like shared anonymous memory.
+  const fs = v.file!.inode.fs;
+  return fs === 'shmem' || fs === 'tmpfs' ? KIND_SHMEM : KIND_FILE;
 }
 
 /**
