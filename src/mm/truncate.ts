@@ -40,17 +40,27 @@ function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): voi
  * zeroed on ext4 and kept on tmpfs (spec §5.5 B4t/B4u; ext4 zeroes the tail of the old last
  * block when the size moves past it). A truncate zeroes to the end of that page; a write past
  * EOF zeroes up to where it starts (`upTo`), leaving stray bytes after it in the same page
- * (recorded: fileio/eof-sigbus/stray-*-pwrite-past-same-page). The zeroing leaves
- * that page in the page cache, not up to date when nothing had read it (recorded: mincore says
- * 0, read-ahead and fault-around skip it, a fault on it reads it alone: fuzz seed 10, files).
+ * (recorded: fileio/eof-sigbus/stray-*-pwrite-past-same-page). The zeroing brings that page
+ * into the page cache (blockZeroPage()).
  */
 export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number, upTo = Infinity): void {
   if (inode.fs !== 'ext4' || old % 4096 === 0) return;
   const index = Math.floor(old / 4096);
-  if (!inode.cached.has(index)) (inode.stale ??= new Set()).add(index);
+  blockZeroPage(inode, index);
   const last = inode.pages.get(index);
   const end = Math.min((index + 1) * 4096, upTo) - index * 4096;
   if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + (old % 4096), last * 4096 + end);
+}
+
+/**
+ * ext4 zeroes part of the block holding page `index` (ext4_block_zero_page_range()): the page
+ * enters the page cache — read, so up to date, if the block exists; for a hole it stays not up
+ * to date (recorded: fuzz seeds 10 and 30104: mincore 0, read-ahead and fault-around skip it).
+ */
+function blockZeroPage(inode: MmInode, index: number): void {
+  if (inode.cached.has(index) || inode.stale?.has(index)) return;
+  if (inode.blocks?.has(index)) inode.cached.add(index);
+  else (inode.stale ??= new Set()).add(index);
 }
 
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */
@@ -68,8 +78,10 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   const span = top - keep;
   unmapMappingRange(sys, inode, keep, span, true);
   dropPages(sys, inode, keep, span);
-  // The tail of the new last page reads zero (truncate_inode_partial_folio()).
+  // The tail of the new last page reads zero (truncate_inode_partial_folio()); ext4 zeroes the
+  // rest of its block too, which brings the page into the cache.
   const tail = size % 4096;
+  if (tail !== 0 && inode.fs === 'ext4') blockZeroPage(inode, keep - 1);
   const last = inode.pages.get(keep - 1);
   if (tail !== 0 && last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
