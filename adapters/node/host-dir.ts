@@ -169,10 +169,10 @@ class HostMountImpl implements HostMount {
     return this.entries.get(inode);
   }
 
-  /** The st_mode the simulated system shows (read-only mounts: regular files lose write bits). */
+  /** The st_mode the simulated system shows. */
   private modeOf(st: BigIntStats): number {
     const mode = Number(st.mode);
-    if (st.isFile()) return S_IFREG | (mode & (this.readOnly ? 0o7555 : 0o7777));
+    if (st.isFile()) return S_IFREG | (mode & 0o7777);
     if (st.isDirectory()) return S_IFDIR | (mode & 0o7777);
     return mode;
   }
@@ -201,6 +201,7 @@ class HostMountImpl implements HostMount {
       inode = newInode({ major: id.major, minor: id.minor, ino: id.ino, path, fs: 'other', mode, size: 0 });
     }
     inode.nlink = Number(st.nlink);
+    if (this.readOnly) inode.readOnly = true; // EROFS for write opens and directory changes
     entry.inode = inode;
     this.byKey.set(id.key, entry);
     this.entries.set(inode, entry);

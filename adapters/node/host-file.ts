@@ -9,7 +9,7 @@
  * into the middle of a fault, a write or an exit: it is reported (HostMount.errors, onError), a
  * failed read leaves the page zeroed, a failed write-back leaves the host file as it was.
  */
-import { closeSync, constants, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
 import type { PageBacking } from '../../src/index.js';
 
 const PAGE = 4096;
@@ -127,6 +127,24 @@ export class HostFile implements PageBacking {
     } catch (e) {
       this.report({ op: 'truncate', path: this.path, hostPath: this.hostPath, error: e as Error });
     }
+  }
+
+  /** MADV_REMOVE: the pages read zero from now on (node:fs has no fallocate: zeroes are written). */
+  punchHole(first: number, n: number): void {
+    if (!this.writable('write', first)) return;
+    try {
+      const size = fstatSync(this.fd).size;
+      const end = Math.min(size, (first + n) * PAGE);
+      const zero = new Uint8Array(PAGE);
+      for (let at = first * PAGE; at < end; at += PAGE) writeSync(this.fd, zero, 0, Math.min(PAGE, end - at), at);
+    } catch (e) {
+      this.report({ op: 'write', path: this.path, hostPath: this.hostPath, index: first, error: e as Error });
+    }
+  }
+
+  /** Nothing holds the file open or mapped: the host descriptor closes (reopened on demand). */
+  release(): void {
+    this.close();
   }
 
   /** Open for writing, or report why not. */

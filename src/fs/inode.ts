@@ -38,6 +38,8 @@ export interface Inode extends MmInode {
   parent?: Inode;
   /** Character devices: what reads and writes do (/dev/zero, /dev/null). */
   chardev?: 'zero' | 'null';
+  /** On a read-only mount: no write access, no changes to a directory (EROFS). */
+  readOnly?: boolean;
 }
 
 export interface NewInode {

@@ -187,6 +187,7 @@ export class FileSystem {
         if ((flags & O_EXCL) !== 0) return -Errno.EEXIST;
         if (isDir(inode)) return -Errno.EISDIR;
       } else {
+        if (r.parent.readOnly) return -Errno.EROFS;
         if ((r.parent.mode & 0o200) === 0) return -Errno.EACCES;
         const c = r.parent.dir!.create(r.name, mode & ~this.umask & 0o7777);
         if (typeof c === 'number') return c;
@@ -201,6 +202,8 @@ export class FileSystem {
     if (!oPath) {
       // may_open()
       if (isDir(inode) && (may & MAY_WRITE) !== 0) return -Errno.EISDIR;
+      // sb_permission(): nobody writes to a read-only file system (devices excepted).
+      if (inode.readOnly && (may & MAY_WRITE) !== 0 && inode.chardev === undefined) return -Errno.EROFS;
       if (!created && (inode.mode & (may << 6)) !== may << 6) return -Errno.EACCES;
     }
     if (!oPath && !created && (flags & O_TRUNC) !== 0 && (inode.mode & S_IFREG) === S_IFREG && !isDir(inode) && inode.chardev === undefined) {
@@ -228,6 +231,7 @@ export class FileSystem {
     if (inode === undefined) return -Errno.ENOENT;
     if (isDir(inode)) return -Errno.EISDIR;
     if (r.slash) return -Errno.ENOTDIR;
+    if (r.parent.readOnly) return -Errno.EROFS;
     if ((r.parent.mode & 0o200) === 0) return -Errno.EACCES;
     const e = r.parent.dir!.unlink(r.name);
     if (e < 0) return e;
@@ -239,6 +243,7 @@ export class FileSystem {
     const r = this.resolve(path);
     if (typeof r === 'number') return r;
     if (r.inode !== undefined) return -Errno.EEXIST;
+    if (r.parent.readOnly) return -Errno.EROFS;
     if ((r.parent.mode & 0o200) === 0) return -Errno.EACCES;
     const d = r.parent.dir!.mkdir(r.name, mode & ~this.umask & 0o7777);
     return typeof d === 'number' ? d : 0;
@@ -252,6 +257,7 @@ export class FileSystem {
     if (r.inode === undefined) return -Errno.ENOENT;
     if (!isDir(r.inode)) return -Errno.ENOTDIR;
     if (r.inode === this.cwd || r.inode === this.root) return -Errno.EBUSY;
+    if (r.parent.readOnly) return -Errno.EROFS;
     const e = r.parent.dir!.rmdir(r.name);
     if (e === 0) {
       r.inode.deleted = true;

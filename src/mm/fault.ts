@@ -285,10 +285,11 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
   const kind = fileKind(v);
   const wr = sharedWritableAtRead(v) ? PTE_WRITE : 0;
   const marks = inode.raMarks !== undefined && inode.raMarks.size !== 0;
-  if (!mm.ptePages.has(Math.floor(vpn / 512))) {
+  if (kind !== KIND_SHMEM && !mm.ptePages.has(Math.floor(vpn / 512))) {
     // No page-table page here yet: filemap_map_pages() installs one only when the first
-    // up-to-date page of the window is not the file's last page; otherwise it maps nothing
-    // (recorded: a fault past EOF of a 1-page file in a fresh 2 MiB region maps no neighbour).
+    // up-to-date page of the window is not the file's last page, or for shmem; otherwise it
+    // maps nothing (recorded: a fault past EOF of a 1-page file in a fresh 2 MiB region maps
+    // no neighbour; fuzz seed 40161 for shmem).
     let first = -1;
     for (let i = from; i < to; i++) {
       const index = v.pgoff + (vpn - pteOff + i - v.start / 4096);

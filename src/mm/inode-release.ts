@@ -19,7 +19,10 @@ export function releaseInodes(sys: MmSystem): void {
   for (const inode of candidates) {
     if (inode.mappings !== undefined && inode.mappings.size !== 0) continue;
     if (inode.anonShared !== undefined || (inode.deleted && (inode.opens ?? 0) === 0)) evictInode(sys, inode);
-    else if (inode.backing !== undefined) writebackInode(sys, inode);
+    else if (inode.backing !== undefined) {
+      writebackInode(sys, inode);
+      if ((inode.opens ?? 0) === 0) inode.backing.release?.();
+    }
   }
   candidates.clear();
 }

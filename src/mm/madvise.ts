@@ -101,18 +101,19 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
       if (behavior === M.MADV_COLD) deactivateRange(mm, start, end);
       if (behavior === M.MADV_PAGEOUT && vma.file === null) {
-        // Anonymous pages that are not swap-backed — MAP_DROPPABLE ones, and MADV_FREE'd ones
-        // still clean — are discarded by reclaim when mapped only here (they read zero
-        // afterwards); the rest stay (no swap). Recorded: fuzz seeds 700218, 30280.
-        // Linux: mm/vmscan.c shrink_folio_list() (the !folio_test_swapbacked() case).
+        // Anonymous pages that are not swap-backed are discarded by reclaim when mapped only here
+        // (they read zero afterwards): MAP_DROPPABLE ones even when dirty, MADV_FREE'd ones only
+        // while still clean; the rest stay (no swap). Recorded: fuzz seeds 700218, 30280, 40694.
+        // Linux: mm/rmap.c try_to_unmap_one() (the lazyfree / VM_DROPPABLE case).
         const droppable = (vma.flagsHi & VMH_DROPPABLE) !== 0;
         const frames = mm.frames;
         for (let a = start; a < end; a += 4096) {
           const pte = mm.pt.get(a / 4096);
-          if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON || (pte & PTE_DIRTY) !== 0) continue;
+          if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
           const f = pteFrame(pte);
           if (frames.map[f] !== 1) continue;
-          if (droppable || ((frames.flags[f] & FRAME_LAZYFREE) !== 0 && (frames.flags[f] & FRAME_DIRTY) === 0)) mm.zapRange(a, a + 4096);
+          const clean = (pte & PTE_DIRTY) === 0 && (frames.flags[f] & FRAME_DIRTY) === 0;
+          if (droppable || ((frames.flags[f] & FRAME_LAZYFREE) !== 0 && clean)) mm.zapRange(a, a + 4096);
         }
       }
       if (behavior === M.MADV_PAGEOUT && vma.file !== null) {

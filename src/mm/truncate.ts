@@ -90,4 +90,5 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
 export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: number): void {
   unmapMappingRange(sys, inode, first, n, false);
   dropPages(sys, inode, first, n);
+  inode.backing?.punchHole?.(first, n);
 }

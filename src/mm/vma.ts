@@ -157,6 +157,10 @@ export interface PageBacking {
   writePage(index: number, src: Uint8Array): void;
   /** Make the stored file `size` bytes long. */
   setSize(size: number): void;
+  /** Pages [first, first+n) became a hole (MADV_REMOVE): they must read zero from now on. */
+  punchHole?(first: number, n: number): void;
+  /** Nothing has the file open or mapped any more (its clean pages may stay cached). */
+  release?(): void;
 }
 
 /**
