@@ -122,18 +122,13 @@ class MemDir implements DirOps {
   }
 }
 
-/** A directory whose entries are given inodes (the root, /dev, the init record's files). */
-export class StaticDir implements DirOps {
-  private readonly entries = new Map<string, Inode>();
-
-  /** Put `inode` at `name` (a mount point, a device node, a known file). */
-  attach(name: string, inode: Inode): void {
-    this.entries.set(name, inode);
-  }
-
-  lookup(name: string): Inode | undefined {
-    return this.entries.get(name);
-  }
+/**
+ * A directory nobody can change through the VFS (EACCES for create, mkdir, unlink, rmdir): the
+ * fixed directories of the namespace and /proc.
+ */
+export abstract class FixedDir implements DirOps {
+  abstract lookup(name: string): Inode | undefined;
+  abstract names(): string[];
 
   create(): number {
     return -Errno.EACCES;
@@ -149,6 +144,20 @@ export class StaticDir implements DirOps {
 
   rmdir(): number {
     return -Errno.EACCES;
+  }
+}
+
+/** A directory whose entries are given inodes (the root, /dev, the init record's files). */
+export class StaticDir extends FixedDir {
+  private readonly entries = new Map<string, Inode>();
+
+  /** Put `inode` at `name` (a mount point, a device node, a known file). */
+  attach(name: string, inode: Inode): void {
+    this.entries.set(name, inode);
+  }
+
+  lookup(name: string): Inode | undefined {
+    return this.entries.get(name);
   }
 
   names(): string[] {

@@ -12,8 +12,8 @@ import type { MmSystem } from '../mm/config.js';
 import { releaseInodes } from '../mm/inode-release.js';
 import type { FsKind } from '../mm/vma.js';
 import { truncateFile } from './file-io.js';
-import { type DirOps, type Inode, S_IFCHR, S_IFDIR, S_IFREG, isDir, newInode } from './inode.js';
-import { MemFs, StaticDir } from './memfs.js';
+import { type Inode, S_IFCHR, S_IFDIR, S_IFREG, isDir, newInode } from './inode.js';
+import { FixedDir, MemFs, StaticDir } from './memfs.js';
 import { OpenFile } from './open-file.js';
 
 const O_TMPFILE_FLAG = 0o20000000; // __O_TMPFILE (O_TMPFILE without O_DIRECTORY)
@@ -278,10 +278,12 @@ export function dropLink(sys: MmSystem, inode: Inode): void {
 }
 
 /** /proc: every name is a file without an mmap method (self and numbers are directories). */
-class ProcDir implements DirOps {
+class ProcDir extends FixedDir {
   private readonly made = new Map<string, Inode>();
 
-  constructor(private readonly self: Inode) {}
+  constructor(private readonly self: Inode) {
+    super();
+  }
 
   lookup(name: string): Inode | undefined {
     let i = this.made.get(name);
@@ -296,22 +298,6 @@ class ProcDir implements DirOps {
       this.made.set(name, i);
     }
     return i;
-  }
-
-  create(): number {
-    return -Errno.EACCES;
-  }
-
-  mkdir(): number {
-    return -Errno.EACCES;
-  }
-
-  unlink(): number {
-    return -Errno.EACCES;
-  }
-
-  rmdir(): number {
-    return -Errno.EACCES;
   }
 
   names(): string[] {
