@@ -13,7 +13,9 @@ import type { AddressSpace } from './address-space.js';
 import { vmaPtePerms } from './fault.js';
 import { punchHole } from './truncate.js';
 import { anonVmaPrepare } from './anon-vma.js';
+import { raGeometry } from './page-cache.js';
 import { faultInRange } from './populate.js';
+import { forceReadahead } from './readahead.js';
 import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
@@ -87,12 +89,10 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     }
     case M.MADV_WILLNEED: {
       const f = vma.file;
-      if (f !== null && f.inode.fs !== 'shmem' && f.inode.fs !== 'chardev') {
-        // Read-ahead fills the page cache within the file size.
-        const first = vma.pgoff + (start - vma.start) / 4096;
-        const n = (end - start) / 4096;
-        const limit = Math.ceil(f.inode.size / 4096);
-        for (let i = 0; i < n && first + i < limit; i++) f.inode.cached.add(first + i);
+      if (f !== null && f.inode.fs === 'ext4') {
+        // vfs_fadvise(POSIX_FADV_WILLNEED): read-ahead of the range within the file size (shmem
+        // and tmpfs only swap in; devices do nothing).
+        forceReadahead(f.inode, raGeometry(mm.sys, f.inode), vma.pgoff + (start - vma.start) / 4096, (end - start) / 4096);
       }
       return vma;
     }

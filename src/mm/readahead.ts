@@ -273,3 +273,11 @@ export function mmapSyncReadahead(
   // filemap_fault() reads the page itself when read-ahead did not bring it (past the window).
   addPage(inode, index);
 }
+
+/**
+ * force_page_cache_ra() (MADV_WILLNEED, fadvise): read [index, index+count) — at most the
+ * read-ahead limit — without a window or a marker; pages already present stay as they are.
+ */
+export function forceReadahead(inode: MmInode, g: RaGeometry, index: number, count: number): void {
+  doPageCacheRa(inode, index, Math.min(count, g.raPages), 0);
+}
