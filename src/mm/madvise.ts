@@ -15,7 +15,7 @@ import { punchHole } from './truncate.js';
 import { anonVmaPrepare } from './anon-vma.js';
 import { raGeometry } from './page-cache.js';
 import { faultInRange } from './populate.js';
-import { forceReadahead } from './readahead.js';
+import { forceReadahead, setMarker } from './readahead.js';
 import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
@@ -131,7 +131,11 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
           const dirty = (pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0;
           if (dirty) frames.flags[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
           mm.zapRange(a, a + 4096);
-          if (!dirty) vma.file.inode.cached.delete(vma.pgoff + (a - vma.start) / 4096);
+          const index = vma.pgoff + (a - vma.start) / 4096;
+          if (!dirty) vma.file.inode.cached.delete(index);
+          // A dirty page kept is flagged PG_reclaim, the same bit as PG_readahead: fault-around
+          // passes over it and a fault on it reads ahead (shrink_folio_list(); fuzz seed 60597).
+          else if (vma.file.inode.fs === 'ext4') setMarker(vma.file.inode, index, 1);
         }
       }
       return vma;

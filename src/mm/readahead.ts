@@ -64,7 +64,8 @@ function addPage(inode: MmInode, index: number): void {
   if (!present(inode, index)) inode.cached.add(index);
 }
 
-function setMarker(inode: MmInode, index: number, pages: number): void {
+/** Flag the folio [index, index+pages) PG_readahead. */
+export function setMarker(inode: MmInode, index: number, pages: number): void {
   (inode.raMarks ??= new Map()).set(index, pages);
 }
 

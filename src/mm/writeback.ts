@@ -28,6 +28,8 @@ export function writebackRange(sys: MmSystem, inode: MmInode, first: number, las
   for (const [i, f] of inode.pages) {
     if (i < first || i >= last || (frames.flags[f] & FRAME_DIRTY) === 0) continue;
     frames.flags[f] &= ~FRAME_DIRTY;
+    // The end of writeback clears PG_reclaim (the PG_readahead bit) that reclaim left on it.
+    if (inode.raMarks?.get(i) === 1) inode.raMarks.delete(i);
     if (backing === undefined) continue;
     const n = Math.min(4096, inode.size - i * 4096);
     if (n > 0) backing.writePage(i, frames.u8.subarray(f * 4096, f * 4096 + n));
