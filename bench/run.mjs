@@ -18,12 +18,17 @@
 //   --no-kernel       vmspace only;   --variants facade|fast|facade,fast   vmspace columns
 //   --markdown        tables in Markdown
 //   --no-memory       skip the memory benchmarks (step 4)
+//   --no-files        skip the file benchmarks (step 5)
 //
 // 4. Then bench/mem.mjs (goals G9-G22: faults, zaps, fork, translated loads/stores, bulk copies,
 //    frame allocation, JS heap per page / per VMA) runs in a fresh `node --expose-gc` process
 //    with its own kernel anchors (bench/kernel_mem.c); its table is printed after the VMA
 //    tables and its JSON stored as `memory` in bench/results/latest.json (about 2-3 minutes;
 //    under a minute with --quick; see bench/README-mem.md).
+// 5. Then bench/files.mjs (goals F1-F4: read and write faults on cached file pages, msync, pread/
+//    pwrite against mapped access, JS heap per faulted file page) runs the same way with its
+//    kernel anchors (bench/kernel_files.c, on /dev/shm and /tmp); its table follows and its JSON
+//    is stored as `files` (about 1 minute; see bench/README-files.md).
 //
 // Goals (perf.md §6): every operation ≤ 0.5x the kernel at every size (G1-G7), 1 MiB and
 // 1 GiB also ≤ 1.2x vmspace's own 4 KiB figure (G3), and vmspace(60k) ≤ 1.3x vmspace(36) (G8).
@@ -357,7 +362,36 @@ if (!flag('no-memory')) {
   out(`# total ${machine.seconds.toFixed(1)} s`);
 }
 
+// ---- 5. files (bench/files.mjs) -------------------------------------------------------------
+
+let files = null;
+if (!flag('no-files')) {
+  process.stderr.write('bench: file benchmarks (bench/files.mjs) ...\n');
+  const fileArgs = ['--expose-gc', path.join(here, 'files.mjs'), '--json'];
+  if (QUICK) fileArgs.push('--quick');
+  if (flag('no-kernel')) fileArgs.push('--no-kernel');
+  const t3 = Date.now();
+  const fr = spawnSync(process.execPath, fileArgs, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 420_000 });
+  if (fr.stderr) process.stderr.write(fr.stderr);
+  if (fr.status !== 0) {
+    out(`# file benchmarks failed (status ${fr.status}${fr.signal ? ', ' + fr.signal : ''}); see stderr`);
+    files = { failed: true, status: fr.status, signal: fr.signal };
+  } else {
+    files = JSON.parse(fr.stdout);
+    files.wallSeconds = (Date.now() - t3) / 1000;
+    const { renderFilesTable } = await import(pathToFileURL(path.join(here, 'files.mjs')).href);
+    if (CLOCK === 'cpu') out('# file figures use the wall clock on both sides (--clock applies to the VMA tables)');
+    renderFilesTable(files, { out, markdown: MARKDOWN });
+    machine.cpusBusyDuringFiles = files.cpusBusy;
+    if (files.cpusBusy !== null && files.cpusBusy > 1.3) {
+      out(`# WARNING: other processes ran while the file benchmarks were timed (${files.cpusBusy.toFixed(2)} CPUs busy): their figures are suspect`);
+    }
+  }
+  machine.seconds = (Date.now() - started) / 1000;
+  out(`# total ${machine.seconds.toFixed(1)} s`);
+}
+
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', 'latest.json');
-writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm }, memory }, null, 1) + '\n');
+writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm }, memory, files }, null, 1) + '\n');
 out(`# written: ${path.relative(process.cwd(), file)}`);
