@@ -98,24 +98,43 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
     } else if (inode.pages.has(index) || inode.backing !== undefined) {
       inode.cached.add(index);
     }
-    for (let i = index; i < runEnd && done < count; i++) {
-      const q = pos + done;
+    // Copy the batch, one copy per run of pages whose bytes lie back to back in the slab (a file
+    // written in order usually has consecutive frames) or per run of holes.
+    let runSrc = 0;
+    let runLen = 0;
+    let at = done;
+    let oom = false;
+    for (let i = index; i < runEnd && at < count; i++) {
+      const q = pos + at;
       if (q >= inode.size) break;
       const off = q % 4096;
-      const n = Math.min(4096 - off, count - done, inode.size - q);
+      const n = Math.min(4096 - off, count - at, inode.size - q);
       // A hole of a file without a backing store reads as zeroes without taking a frame.
       let f = inode.pages.get(i);
       if (f === undefined && inode.backing !== undefined) {
         f = inodeFrame(sys, inode, i);
-        if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
+        if (f < 0) { oom = true; break; }
       }
-      const c = buf.copyOut(frames, f === undefined ? -1 : f * 4096 + off, n, done);
-      done += c;
-      if (c < n) {
-        fault = true;
-        break;
+      const src = f === undefined ? -1 : f * 4096 + off;
+      if (runLen > 0 && (src < 0 ? runSrc < 0 : runSrc >= 0 && runSrc + runLen === src)) {
+        runLen += n;
+      } else {
+        if (runLen > 0) {
+          const c = buf.copyOut(frames, runSrc, runLen, done);
+          done += c;
+          if (c < runLen) { fault = true; runLen = 0; break; }
+        }
+        runSrc = src;
+        runLen = n;
       }
+      at += n;
     }
+    if (runLen > 0 && !fault) {
+      const c = buf.copyOut(frames, runSrc, runLen, done);
+      done += c;
+      if (c < runLen) fault = true;
+    }
+    if (oom && !fault) return done > 0 ? done : -Errno.ENOMEM; // a backing page had no memory
   }
   if (ra !== null && done > 0) ra.prevPos = pos + done;
   if (done === 0 && fault) return -Errno.EFAULT;

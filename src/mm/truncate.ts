@@ -6,7 +6,7 @@
  * mm/memory.c unmap_mapping_range().
  */
 import type { MmSystem } from './config.js';
-import { forEachMappingOf } from './page-cache.js';
+import { forEachMappingOf, indexesIn } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
 /**
@@ -23,16 +23,15 @@ function unmapMappingRange(sys: MmSystem, inode: MmInode, first: number, n: numb
 
 /** Drop the data and residency of pages [first, first+n) (those present). */
 function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): void {
-  for (const [i, f] of inode.pages) {
-    if (i >= first && i < first + n) {
-      inode.pages.delete(i);
-      sys.frames.put(f);
-    }
+  const last = first + n;
+  for (const i of indexesIn(inode.pages, first, last)) {
+    sys.frames.put(inode.pages.get(i)!);
+    inode.pages.delete(i);
   }
-  for (const i of inode.cached) if (i >= first && i < first + n) inode.cached.delete(i);
-  if (inode.stale !== undefined) for (const i of inode.stale) if (i >= first && i < first + n) inode.stale.delete(i);
-  if (inode.raMarks !== undefined) for (const i of inode.raMarks.keys()) if (i >= first && i < first + n) inode.raMarks.delete(i);
-  if (inode.blocks !== undefined) for (const i of inode.blocks) if (i >= first && i < first + n) inode.blocks.delete(i);
+  for (const i of indexesIn(inode.cached, first, last)) inode.cached.delete(i);
+  if (inode.stale !== undefined) for (const i of indexesIn(inode.stale, first, last)) inode.stale.delete(i);
+  if (inode.raMarks !== undefined) for (const i of indexesIn(inode.raMarks, first, last)) inode.raMarks.delete(i);
+  if (inode.blocks !== undefined) for (const i of indexesIn(inode.blocks, first, last)) inode.blocks.delete(i);
 }
 
 /**

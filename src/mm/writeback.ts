@@ -7,7 +7,7 @@
 import { FRAME_DIRTY } from '../mem/frames.js';
 import { KIND_FILE, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_WRITE, pteFrame } from '../mem/page-table.js';
 import type { MmSystem } from './config.js';
-import { forEachMappingOf } from './page-cache.js';
+import { forEachMappingOf, indexesIn } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
 /** Write back pages [first, last) of `inode`. */
@@ -25,8 +25,9 @@ export function writebackRange(sys: MmSystem, inode: MmInode, first: number, las
     if (changed) owner.flushTlb();
   });
   const backing = inode.backing;
-  for (const [i, f] of inode.pages) {
-    if (i < first || i >= last || (frames.flags[f] & FRAME_DIRTY) === 0) continue;
+  for (const i of indexesIn(inode.pages, first, last)) {
+    const f = inode.pages.get(i)!;
+    if ((frames.flags[f] & FRAME_DIRTY) === 0) continue;
     frames.flags[f] &= ~FRAME_DIRTY;
     // The end of writeback clears PG_reclaim (the PG_readahead bit) that reclaim left on it.
     if (inode.raMarks?.get(i) === 1) inode.raMarks.delete(i);
