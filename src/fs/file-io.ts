@@ -74,6 +74,7 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
     const index = Math.floor(p / 4096);
     const lastIndex = Math.ceil((pos + count) / 4096);
     let runEnd = index + 1;
+    let staleAt = -1;
     if (ra !== null) {
       // filemap_get_pages(): a miss reads ahead; the batch is the run of cached pages from
       // `index`, ending after a page that is not up to date; its last folio may carry the
@@ -84,8 +85,8 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
       runEnd = index;
       let marker: [number, number] | undefined;
       while (runEnd < lastIndex && runEnd - index < BATCH_PAGES && (inode.cached.has(runEnd) || inode.stale?.has(runEnd))) {
-        const stale = inode.stale?.delete(runEnd) ?? false;
-        inode.cached.add(runEnd);
+        const stale = inode.stale?.has(runEnd) ?? false;
+        if (stale) staleAt = runEnd;
         marker = markerAt(inode, runEnd);
         runEnd++;
         if (stale || marker !== undefined) break;
@@ -107,6 +108,18 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
     for (let i = index; i < runEnd && at < count; i++) {
       const q = pos + at;
       if (q >= inode.size) break;
+      if (i === staleAt) {
+        // The page that is not up to date is read when the copy gets to it: a copy that faulted
+        // before leaves it as it was (recorded: fuzz seed 70587).
+        if (runLen > 0) {
+          const c = buf.copyOut(frames, runSrc, runLen, done);
+          done += c;
+          runLen = 0;
+          if (done < at) { fault = true; break; }
+        }
+        inode.stale?.delete(i);
+        inode.cached.add(i);
+      }
       const off = q % 4096;
       const n = Math.min(4096 - off, count - at, inode.size - q);
       // A hole of a file without a backing store reads as zeroes without taking a frame.
