@@ -474,10 +474,13 @@ export class Memory implements TlbHolder {
       if (o < 0) throw faultToSignal(-o, a, access);
     }
     let n = Math.min(max, 4096 - (a % 4096));
+    const tags = access === ACCESS_WRITE ? this.wTag : this.rTag;
+    const offs = access === ACCESS_WRITE ? this.wOff : this.rOff;
     while (n < max) {
-      const next = a + n;
+      const next = a + n; // page aligned
       if (next >= USER_TOP) break;
-      const o2 = this.translate(next, access);
+      const t = (next >>> 12) & 255;
+      const o2 = tags[t] === next ? offs[t] : this.translate(next, access);
       if (o2 !== o + n) break; // a fault or a discontiguous frame: the next run starts there
       n = Math.min(max, n + 4096);
     }
