@@ -265,5 +265,7 @@ function markNewBlock(sys: MmSystem, inode: Inode, index: number): void {
 /** ftruncate/O_TRUNC: the new size, applied to the page cache, every mapping and the backing store. */
 export function truncateFile(sys: MmSystem, inode: Inode, size: number): void {
   truncatePagecache(sys, inode, size);
+  // ext4_truncate() (run even when the size stays 0) arms the flush on close (auto_da_alloc).
+  if (size === 0 && inode.fs === 'ext4') inode.daAllocClose = true;
   inode.backing?.setSize(size);
 }

@@ -6,6 +6,7 @@
  */
 import type { MmSystem } from '../mm/config.js';
 import { releaseInodes } from '../mm/inode-release.js';
+import { writebackInode } from '../mm/writeback.js';
 import type { MmFile } from '../mm/vma.js';
 import { type Inode, isDir, isReg } from './inode.js';
 import type { RaState } from '../mm/readahead.js';
@@ -48,8 +49,22 @@ export class OpenFile implements MmFile {
 export function fput(sys: MmSystem, f: OpenFile): void {
   const inode = f.inode;
   inode.opens = (inode.opens ?? 1) - 1;
+  if (inode.daAllocClose && !mappedThrough(f)) {
+    // ext4_release_file(): a file truncated to 0 has its dirty pages written at close
+    // (recorded: fuzz seed 80971, a written page mapped afterwards counts clean).
+    inode.daAllocClose = false;
+    writebackInode(sys, inode);
+  }
   if (inode.deleted || inode.backing !== undefined) {
     sys.unmappedInodes.add(inode);
     releaseInodes(sys);
   }
+}
+
+/** Whether a VMA still holds the description (then it is not released yet). */
+function mappedThrough(f: OpenFile): boolean {
+  const maps = f.inode.mappings;
+  if (maps === undefined) return false;
+  for (const v of maps.keys()) if (v.file === f) return true;
+  return false;
 }

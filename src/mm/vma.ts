@@ -136,6 +136,11 @@ export interface MmInode {
    * nothing (__block_write_begin_int() / folio_zero_new_buffers() mark new buffers dirty).
    */
   blocks?: Set<number>;
+  /**
+   * ext4's EXT4_STATE_DA_ALLOC_CLOSE: the file was truncated to 0, so closing a description of
+   * it flushes its dirty pages (auto_da_alloc: ext4_release_file() → filemap_flush()).
+   */
+  daAllocClose?: boolean;
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
   /** The reverse map: every VMA in some address space's tree that maps this inode (vma-tree.ts). */
