@@ -307,10 +307,15 @@ export class AddressSpace {
     if (this.ptePages.size === 0) return;
     const first = Math.floor(start / PMD_BYTES);
     const last = Math.ceil(end / PMD_BYTES);
-    for (let r = first; r < last; r++) {
-      if (!this.ptePages.has(r)) continue;
+    const unused = (r: number): boolean => {
       const next = this.tree.findNext(r * PMD_BYTES);
-      if (next === undefined || next.start >= (r + 1) * PMD_BYTES) this.ptePages.delete(r);
+      return next === undefined || next.start >= (r + 1) * PMD_BYTES;
+    };
+    if (last - first <= this.ptePages.size) {
+      for (let r = first; r < last; r++) if (this.ptePages.has(r) && unused(r)) this.ptePages.delete(r);
+    } else {
+      // A huge range (a 1 GiB munmap spans 512 regions): walk the few regions that have tables.
+      for (const r of [...this.ptePages]) if (r >= first && r < last && unused(r)) this.ptePages.delete(r);
     }
   }
 
