@@ -112,6 +112,10 @@ function checkPageTable(mm: AddressSpace): void {
       if (index * 4096 >= v.file.inode.size && v.file.inode.anonShared === undefined) {
         throw new InvariantError(`pte ${hex(a)}: page ${index} of ${v.file.inode.path} lies past EOF (${v.file.inode.size})`);
       }
+      // A mapped page is an up-to-date page-cache page (what mincore reports as resident).
+      if (!v.file.inode.cached.has(index) || v.file.inode.stale?.has(index)) {
+        throw new InvariantError(`pte ${hex(a)}: page ${index} of ${v.file.inode.path} is mapped but not resident and up to date`);
+      }
     }
     if (kind === KIND_ANON) anon++;
     else if (kind === KIND_FILE) file++;
