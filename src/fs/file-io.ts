@@ -8,6 +8,7 @@
 import { Errno } from '../abi/errno.js';
 import { FRAME_DIRTY, type FramePool } from '../mem/frames.js';
 import type { MmSystem } from '../mm/config.js';
+import { addFolio, markFolioDirty } from '../mm/folio.js';
 import { inodeFrame, raGeometry } from '../mm/page-cache.js';
 import { asyncReadahead, markerAt, newRaState, syncReadahead } from '../mm/readahead.js';
 import { truncatePagecache, zeroPastEof } from '../mm/truncate.js';
@@ -208,6 +209,7 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
       continue;
     }
     frames.flags[f] |= FRAME_DIRTY;
+    markFolioDirty(frames, inode, index);
     done += c;
     if (p + c > inode.size) {
       inode.size = p + c;
@@ -250,6 +252,7 @@ function writeBegin(sys: MmSystem, inode: Inode, index: number, bytes: number): 
     inode.cached.add(i);
     markNewBlock(sys, inode, i);
   }
+  addFolio(inode, index, 2 ** order);
   return true;
 }
 
@@ -260,6 +263,7 @@ function markNewBlock(sys: MmSystem, inode: Inode, index: number): void {
   blocks.add(index);
   const f = inodeFrame(sys, inode, index);
   if (f >= 0) sys.frames.flags[f] |= FRAME_DIRTY;
+  markFolioDirty(sys.frames, inode, index);
 }
 
 /** ftruncate/O_TRUNC: the new size, applied to the page cache, every mapping and the backing store. */

@@ -35,6 +35,7 @@ export function evictInode(sys: MmSystem, inode: MmInode): void {
   inode.stale?.clear();
   inode.raMarks?.clear();
   inode.blocks?.clear();
+  inode.folios?.clear();
   const a = inode.anonShared;
   if (a !== undefined && a.chargedTo !== null && a.charged !== 0) a.chargedTo.unacct(a.charged);
   if (a !== undefined) a.charged = 0;

@@ -11,6 +11,7 @@
  * Linux: mm/readahead.c page_cache_sync_ra(), page_cache_async_ra(), page_cache_ra_order(),
  * page_cache_ra_unbounded(); mm/filemap.c do_sync_mmap_readahead(), do_async_mmap_readahead().
  */
+import { addFolio } from './folio.js';
 import type { MmInode } from './vma.js';
 
 /** struct file_ra_state: one per open file description. */
@@ -133,6 +134,7 @@ function raOrder(inode: MmInode, ra: RaState, largeFolios: boolean): void {
       for (let i = index; i < index + n; i++) if (present(inode, i)) { clash = true; break; }
       if (clash) { failed = true; break; }
       for (let i = index; i < index + n; i++) inode.cached.add(i);
+      addFolio(inode, index, n);
       const m = mark - (mark % n);
       if (index === m) setMarker(inode, index, n);
       index += n;

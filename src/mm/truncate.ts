@@ -6,6 +6,7 @@
  * mm/memory.c unmap_mapping_range().
  */
 import type { MmSystem } from './config.js';
+import { folioDirty, folioOf } from './folio.js';
 import { forEachMappingOf, indexesIn } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
@@ -32,6 +33,9 @@ function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): voi
   if (inode.stale !== undefined) for (const i of indexesIn(inode.stale, first, last)) inode.stale.delete(i);
   if (inode.raMarks !== undefined) for (const i of indexesIn(inode.raMarks, first, last)) inode.raMarks.delete(i);
   if (inode.blocks !== undefined) for (const i of indexesIn(inode.blocks, first, last)) inode.blocks.delete(i);
+  if (inode.folios !== undefined && inode.folios.size !== 0) {
+    for (const [s0, n0] of [...inode.folios]) if (s0 < last && s0 + n0 > first) inode.folios.delete(s0);
+  }
 }
 
 /**
@@ -70,19 +74,42 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
     if (size > old) zeroPastEof(sys, inode, old);
     return;
   }
-  const keep = Math.ceil(size / 4096);
+  let keep = Math.ceil(size / 4096);
+  // A dirty large folio across the new EOF cannot be split: it leaves every mapping and stays
+  // cached whole, zeroed past EOF (truncate_inode_partial_folio(); recorded:
+  // fileio/residency/dense-truncate-*). A clean one is split.
+  const fo = folioOf(inode, keep);
+  if (fo !== undefined && fo[0] < keep) {
+    if (folioDirty(sys.frames, inode, fo[0], fo[1])) {
+      unmapMappingRange(sys, inode, fo[0], fo[1], true);
+      for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
+        const f = inode.pages.get(i);
+        if (f === undefined) continue;
+        const from = Math.max(size - i * 4096, 0);
+        if (from < 4096) sys.frames.u8.fill(0, f * 4096 + from, (f + 1) * 4096);
+      }
+      keep = fo[0] + fo[1];
+    } else {
+      inode.folios!.delete(fo[0]);
+    }
+  }
   let top = Math.ceil(old / 4096);
   for (const i of inode.pages.keys()) if (i >= top) top = i + 1;
   for (const i of inode.cached) if (i >= top) top = i + 1;
   const span = top - keep;
-  unmapMappingRange(sys, inode, keep, span, true);
-  dropPages(sys, inode, keep, span);
+  if (span > 0) {
+    unmapMappingRange(sys, inode, keep, span, true);
+    dropPages(sys, inode, keep, span);
+  }
   // The tail of the new last page reads zero (truncate_inode_partial_folio()); ext4 zeroes the
-  // rest of its block too, which brings the page into the cache.
+  // rest of its block too, which brings the page into the cache. (A folio kept whole was zeroed
+  // above.)
   const tail = size % 4096;
-  if (tail !== 0 && inode.fs === 'ext4') blockZeroPage(inode, keep - 1);
-  const last = inode.pages.get(keep - 1);
-  if (tail !== 0 && last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
+  const lastIndex = Math.ceil(size / 4096) - 1;
+  if (tail === 0 || lastIndex !== keep - 1) return;
+  if (inode.fs === 'ext4') blockZeroPage(inode, lastIndex);
+  const last = inode.pages.get(lastIndex);
+  if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
 
 /** Remove pages [first, first+n) of the file's data (a hole: they read zero again). */

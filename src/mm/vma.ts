@@ -141,6 +141,8 @@ export interface MmInode {
    * it flushes its dirty pages (auto_da_alloc: ext4_release_file() → filemap_flush()).
    */
   daAllocClose?: boolean;
+  /** Large folios of the page cache: first page → pages (folio.ts). */
+  folios?: Map<number, number>;
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
   /** The reverse map: every VMA in some address space's tree that maps this inode (vma-tree.ts). */

@@ -7,12 +7,18 @@
 import { FRAME_DIRTY } from '../mem/frames.js';
 import { KIND_FILE, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_WRITE, pteFrame } from '../mem/page-table.js';
 import type { MmSystem } from './config.js';
+import { folioOf } from './folio.js';
 import { forEachMappingOf, indexesIn } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
 /** Write back pages [first, last) of `inode`. */
 export function writebackRange(sys: MmSystem, inode: MmInode, first: number, last: number): void {
   const frames = sys.frames;
+  // Write-back cleans whole folios.
+  const head = folioOf(inode, first);
+  if (head !== undefined) first = head[0];
+  const tail = last > first ? folioOf(inode, last - 1) : undefined;
+  if (tail !== undefined) last = tail[0] + tail[1];
   forEachMappingOf(inode, first, last, (owner, v, start, end) => {
     if ((v.flags & VM_SHARED) === 0) return;
     let changed = false;
