@@ -33,13 +33,15 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { printTable } from './table.mjs';
-import { collectGarbage, nsPerOp, rawCopy, roundRobin, sink, statsOf } from './mem-anchors.mjs';
+import {
+  busySince, collectGarbage, cpuTimes, fullGc, heapNow, now, nsPerOp, rawCopy, roundRobin, settle, sink, statsOf,
+} from './mem-anchors.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '../dist/src');
@@ -172,33 +174,6 @@ export function renderFilesTable(res, { out = (s = '') => process.stdout.write(s
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function cpuTimes() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((x, y) => x + y, 0);
-    return { busy: total - f[3] - (f[4] ?? 0), total };
-  } catch { return null; }
-}
-function busySince(a) {
-  const b = cpuTimes();
-  return a && b && b.total > a.total ? (os.cpus().length * (b.busy - a.busy)) / (b.total - a.total) : null;
-}
-
-const now = () => performance.now();
-function fullGc() {
-  collectGarbage();
-  collectGarbage();
-}
-/** A full GC, then 50 ms for V8's background sweeping (as bench/mem.mjs settle()). */
-function settle() {
-  fullGc();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-}
-function heapNow() {
-  fullGc();
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, external: m.external };
-}
 const check = (r, what) => {
   if (typeof r !== 'number' || r < 0) throw new Error(`${what} failed: ${r}`);
   return r;

@@ -91,12 +91,7 @@ static int MSYNC_ITERS_DISK = 20;
 static size_t COPY_BYTES = 64 * MiB;
 static clockid_t bench_clock = CLOCK_MONOTONIC;
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "bench_util.h"
 static uint64_t now_ns(void) { return clock_ns(bench_clock); }
 static uint64_t wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
@@ -114,49 +109,6 @@ static void die(const char *what)
 	fprintf(stderr, "kernel_files: %s: %s\n", what, strerror(errno));
 	cleanup();
 	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median_sorted(const double *v, int n)
-{
-	return (n & 1) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void pin_to_current_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof set, &set);
-}
-
-static long vma_count(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	long n = 0;
-	if (!f)
-		die("open /proc/self/maps");
-	while (fgets(line, sizeof line, f))
-		if (strchr(line, '\n') && !strstr(line, "[vsyscall]"))
-			n++;
-	fclose(f);
-	return n;
-}
-
-static long minor_faults(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
 }
 
 static const char *fs_name(const char *dir)

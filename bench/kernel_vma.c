@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,50 +46,14 @@ static const int ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 /* BENCH_CLOCK=cpu times with the process's CPU time instead of the wall clock: steadier when
  * other processes compete for the CPUs (time spent descheduled is not counted). */
 static clockid_t bench_clock = CLOCK_MONOTONIC;
+#include "bench_util.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(bench_clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return clock_ns(bench_clock); }
 
 static void die(const char *what)
 {
 	fprintf(stderr, "kernel_vma: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* map_count: one line of /proc/self/maps per VMA, [vsyscall] (not a VMA) excepted. */
-static long vma_count(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	long n = 0;
-	if (!f)
-		die("open /proc/self/maps");
-	while (fgets(line, sizeof line, f))
-		if (strchr(line, '\n') && !strstr(line, "[vsyscall]"))
-			n++;
-	fclose(f);
-	return n;
-}
-
-static void pin_to_current_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof set, &set);
 }
 
 static volatile uint64_t bench_sink;

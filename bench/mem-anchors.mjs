@@ -23,8 +23,8 @@
 // --expose-gc so that a GC runs between timed runs).
 
 import { execFile } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -435,4 +435,41 @@ async function main() {
       return [fmtSize(size), ns(r.median), `${ns(r.min)}–${ns(r.max)}`, (size / r.median).toFixed(1),
         k ? ns(k.median) : '-', k ? (r.median / k.median).toFixed(2) : '-'];
     }));
+}
+
+// ---- helpers shared by bench/mem.mjs and bench/files.mjs -------------------------------------------
+
+/** CPU time counters from /proc/stat (busy and total jiffies), or null. */
+export function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((x, y) => x + y, 0);
+    return { busy: total - f[3] - (f[4] ?? 0), total };
+  } catch { return null; }
+}
+/** CPUs busy on average since `a` (a cpuTimes() result), or null. */
+export function busySince(a) {
+  const b = cpuTimes();
+  return a && b && b.total > a.total ? (os.cpus().length * (b.busy - a.busy)) / (b.total - a.total) : null;
+}
+
+export const now = () => performance.now();
+export function fullGc() {
+  collectGarbage();
+  collectGarbage();
+}
+/**
+ * A full GC, then 50 ms for V8's background threads to finish sweeping, before an
+ * allocation-heavy timed run (faults, fork): timed right after gc(), a 10k-VMA fork measured
+ * 2-3x its settled time here (the main thread sweeps lazily while it allocates).
+ */
+export function settle() {
+  fullGc();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+}
+/** V8 heap use after full GCs. */
+export function heapNow() {
+  fullGc();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }

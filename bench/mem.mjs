@@ -38,10 +38,11 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { realpathSync, readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { printTable } from './table.mjs';
 import {
-  ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, collectGarbage, makeDataView, makeStreams,
+  ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, busySince, collectGarbage, cpuTimes, fullGc, heapNow,
+  makeDataView, makeStreams, now, settle,
   nsPerOp, rawCopy, rawLoadU32, rawStoreU32, rawU64Pair, roundRobin, runKernelMem, sink, statsOf,
 } from './mem-anchors.mjs';
 
@@ -119,37 +120,6 @@ export function renderMemTable(res, { out = (s = '') => process.stdout.write(s +
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function cpuTimes() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((x, y) => x + y, 0);
-    return { busy: total - f[3] - (f[4] ?? 0), total };
-  } catch { return null; }
-}
-function busySince(a) {
-  const b = cpuTimes();
-  return a && b && b.total > a.total ? (os.cpus().length * (b.busy - a.busy)) / (b.total - a.total) : null;
-}
-
-const now = () => performance.now();
-function fullGc() {
-  collectGarbage();
-  collectGarbage();
-}
-/**
- * A full GC, then 50 ms for V8's background threads to finish sweeping, before an
- * allocation-heavy timed run (faults, fork): timed right after gc(), a 10k-VMA fork measured
- * 2-3x its settled time here (the main thread sweeps lazily while it allocates).
- */
-function settle() {
-  fullGc();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-}
-function heapNow() {
-  fullGc();
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
-}
 
 let slabGrowRetries = 0;
 
