@@ -16,13 +16,22 @@ const MAX_ORDER = 9;
 export function folioOf(inode: MmInode, index: number): [number, number] | undefined {
   const folios = inode.folios;
   if (folios === undefined || folios.size === 0) return undefined;
-  for (let order = 1; order <= MAX_ORDER; order++) {
-    const n = 2 ** order;
+  // Faults and writes come in runs: the last folio found answers most lookups.
+  const last = lastFound.get(inode);
+  if (last !== undefined && index >= last[0] && index < last[0] + last[1] && folios.get(last[0]) === last[1]) return last;
+  for (let order = 1, n = 2; order <= MAX_ORDER; order++, n *= 2) {
     const start = index - (index % n);
-    if (folios.get(start) === n) return [start, n];
+    if (folios.get(start) === n) {
+      const fo: [number, number] = [start, n];
+      lastFound.set(inode, fo);
+      return fo;
+    }
   }
   return undefined;
 }
+
+/** The folio each inode's last lookup found. */
+const lastFound = new WeakMap<MmInode, [number, number]>();
 
 /** Record a new folio of `pages` pages at `start` (pages > 1). */
 export function addFolio(inode: MmInode, start: number, pages: number): void {
@@ -39,6 +48,9 @@ export function dropFolio(inode: MmInode, index: number): void {
 export function markFolioDirty(frames: FramePool, inode: MmInode, index: number): void {
   const fo = folioOf(inode, index);
   if (fo === undefined) return;
+  // A folio is dirtied and cleaned whole: if another page of it is dirty, all are.
+  const probe = inode.pages.get(index === fo[0] ? fo[0] + 1 : fo[0]);
+  if (probe !== undefined && (frames.flags[probe] & FRAME_DIRTY) !== 0) return;
   for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
     const f = inode.pages.get(i);
     if (f !== undefined) frames.flags[f] |= FRAME_DIRTY;
