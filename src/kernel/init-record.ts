@@ -6,7 +6,7 @@ import { PAGE_SIZE } from '../abi/layout.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import { installInitialPage } from '../mm/fault.js';
 import type { Sysctl } from '../mm/config.js';
-import type { FsKind, MmFile, MmInode } from '../mm/vma.js';
+import type { FsKind, MmFile } from '../mm/vma.js';
 import { Vma, parseVmFlags } from '../mm/vma.js';
 import { S_IFREG, newInode } from '../fs/inode.js';
 import type { FileSystem } from '../fs/namespace.js';

@@ -15,7 +15,7 @@ import { VmaTree } from './vma-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
 import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
+  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
 } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, Vma,

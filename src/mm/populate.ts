@@ -7,10 +7,7 @@ import { FRAME_DIRTY, FRAME_REFERENCED } from '../mem/frames.js';
 import { PTE_DIRTY, PTE_FRAME_SHIFT, PTE_PRESENT, PTE_READ, PTE_WRITE } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { ACCESS_READ, ACCESS_WRITE, FAULT_NONE, FAULT_OOM, handleMmFault } from './fault.js';
-import {
-  type MmInode, VM_EXEC, VM_MAYSHARE, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_RAND_READ, VM_READ, VM_SHARED,
-  VM_STICKY, VM_WRITE, type Vma,
-} from './vma.js';
+import { VM_EXEC, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
 
 /** Whether any access is allowed (Linux: vma_is_accessible()). */
 export function isAccessible(v: Vma): boolean {

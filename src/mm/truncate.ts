@@ -15,7 +15,7 @@ import { type MmInode, VM_SHARED } from './vma.js';
  * `evenCows` private COW copies go too (truncation); without, only pages still shared with the
  * file (a hole punch).
  */
-function unmapMappingRange(sys: MmSystem, inode: MmInode, first: number, n: number, evenCows: boolean): void {
+function unmapMappingRange(inode: MmInode, first: number, n: number, evenCows: boolean): void {
   forEachMappingOf(inode, first, first + n, (owner, v, from, to) => {
     if (evenCows || (v.flags & VM_SHARED) !== 0) owner.zapRange(from, to, false);
     else owner.zapFileRange(from, to);
@@ -81,7 +81,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   const fo = folioOf(inode, keep);
   if (fo !== undefined && fo[0] < keep) {
     if (folioDirty(sys.frames, inode, fo[0], fo[1])) {
-      unmapMappingRange(sys, inode, fo[0], fo[1], true);
+      unmapMappingRange(inode, fo[0], fo[1], true);
       for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
         const f = inode.pages.get(i);
         if (f === undefined) continue;
@@ -98,7 +98,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   for (const i of inode.cached) if (i >= top) top = i + 1;
   const span = top - keep;
   if (span > 0) {
-    unmapMappingRange(sys, inode, keep, span, true);
+    unmapMappingRange(inode, keep, span, true);
     dropPages(sys, inode, keep, span);
   }
   // The tail of the new last page reads zero (truncate_inode_partial_folio()); ext4 zeroes the
@@ -114,7 +114,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
 
 /** Remove pages [first, first+n) of the file's data (a hole: they read zero again). */
 export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: number): void {
-  unmapMappingRange(sys, inode, first, n, false);
+  unmapMappingRange(inode, first, n, false);
   dropPages(sys, inode, first, n);
   inode.backing?.punchHole?.(first, n);
 }
