@@ -47,6 +47,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
   for (let i = 0; i < parent.rlim.length; i++) mm.rlim[i] = [parent.rlim[i][0], parent.rlim[i][1]];
 
   let wrprotected = false;
+  let lastRegion = -1;
   let failed = false;
   const copies: Vma[] = [];
   parent.tree.forEach((src) => {
@@ -70,7 +71,13 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
       isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
     // copy_pmd_range(): the child gets a page-table page wherever the parent has one.
-    for (let r = Math.floor(src.start / 0x200000); r * 0x200000 < src.end; r++) if (parent.ptePages.has(r)) mm.ptePages.add(r);
+    // (Neighbouring VMAs mostly share a region: a region just added is not looked up again.)
+    for (let r = Math.floor(src.start / 0x200000); r * 0x200000 < src.end; r++) {
+      if (r !== lastRegion && parent.ptePages.has(r)) {
+        mm.ptePages.add(r);
+        lastRegion = r;
+      }
+    }
     const c = mm.pt.copied;
     mm.rssAnon += c[0];
     mm.rssFile += c[1];
@@ -93,11 +100,11 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
 /** Tear an address space down (Linux: exit_mmap()): every VMA, every page, every charge. */
 export function exitMm(mm: AddressSpace): void {
   mm.updateHiwaterVm();
+  mm.ptePages.clear(); // every page table goes: no per-VMA bookkeeping
   for (const v of mm.vmas()) mm.removeVma(v);
   mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
   mm.tree.release(); // its record arrays serve the next child's tree
   mm.tlbs.clear();
-  mm.ptePages.clear();
   mm.sys.mms.delete(mm);
   releaseInodes(mm.sys);
 }
