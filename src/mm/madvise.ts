@@ -13,8 +13,9 @@ import type { AddressSpace } from './address-space.js';
 import { vmaPtePerms } from './fault.js';
 import { punchHole } from './truncate.js';
 import { anonVmaPrepare } from './anon-vma.js';
-import { raGeometry } from './page-cache.js';
 import { faultInRange } from './populate.js';
+import { dropFolio, folioDirty, folioOf, markFolioDirty } from './folio.js';
+import { forEachMappingOf, raGeometry } from './page-cache.js';
 import { forceReadahead, setMarker } from './readahead.js';
 import { modifyRange } from './vma-merge.js';
 import {
@@ -122,11 +123,17 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
         // anonymous ones cannot go without swap (recorded: mem/data/pageout-*).
         // Linux: mm/madvise.c madvise_cold_or_pageout_pte_range() → reclaim_pages().
         const frames = mm.frames;
+        const inode = vma.file.inode;
         for (let a = start; a < end; a += 4096) {
           const pte = mm.pt.get(a / 4096);
           const kind = pte & PTE_KIND;
           if ((pte & PTE_PRESENT) === 0 || (kind !== KIND_FILE && kind !== KIND_SHMEM)) continue;
           const f = pteFrame(pte);
+          const fo = inode.folios !== undefined ? folioOf(inode, vma.pgoff + (a - vma.start) / 4096) : undefined;
+          if (fo !== undefined) {
+            a = pageoutLargeFolio(mm, vma, a, end, fo) - 4096;
+            continue;
+          }
           if (frames.map[f] > 1) continue;
           const dirty = (pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0;
           if (dirty) frames.flags[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
@@ -340,4 +347,58 @@ function madvisePopulate(mm: AddressSpace, start: number, end: number, write: bo
     start = e;
   }
   return 0;
+}
+
+/**
+ * MADV_PAGEOUT meeting a page of a large page-cache folio at `a`: the PTEs mapping the folio
+ * from `a` on within the range form a batch. A batch short of the whole folio splits it, unless
+ * another process maps it: a file folio's split unmaps it from every mapping and nothing maps it
+ * back (it stays cached; recorded: fuzz seed 50126). A whole folio is reclaimed when nothing else
+ * maps it. Returns the address after the batch. Linux: madvise_cold_or_pageout_pte_range(),
+ * split_folio() (remap_page() remaps anonymous folios only).
+ */
+function pageoutLargeFolio(mm: AddressSpace, vma: Vma, a: number, end: number, fo: [number, number]): number {
+  const inode = vma.file!.inode;
+  const frames = mm.frames;
+  const first = vma.pgoff + (a - vma.start) / 4096;
+  // The batch: consecutive present PTEs of this folio's pages from `a`, inside the range.
+  let n = 0;
+  while (a + n * 4096 < end && first + n < fo[0] + fo[1]) {
+    const pte = mm.pt.get(a / 4096 + n);
+    if ((pte & PTE_PRESENT) === 0 || pteFrame(pte) !== inode.pages.get(first + n)) break;
+    n++;
+  }
+  if (n === 0) return a + 4096;
+  const next = a + n * 4096;
+  let mapped = 0;
+  let elsewhere = false;
+  forEachMappingOf(inode, fo[0], fo[0] + fo[1], (owner, _v, from, to) => {
+    owner.pt.forEachIn(from / 4096, to / 4096, (_vpn, pte) => {
+      if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) === KIND_ANON) return;
+      mapped++;
+      if (owner !== mm) elsewhere = true;
+    });
+  });
+  if (n < fo[1]) {
+    if (elsewhere) return next; // folio_maybe_mapped_shared()
+    forEachMappingOf(inode, fo[0], fo[0] + fo[1], (owner, _v, from, to) => owner.zapFileRange(from, to));
+    dropFolio(inode, fo[0]);
+    return next;
+  }
+  if (mapped !== fo[1]) return next; // mapped more than once: not ours alone
+  const dirty = folioDirty(frames, inode, fo[0], fo[1]) || anyDirtyPte(mm, a, next);
+  mm.zapRange(a, next);
+  if (dirty) {
+    markFolioDirty(frames, inode, fo[0]);
+    if (inode.fs === 'ext4') setMarker(inode, fo[0], fo[1]);
+  } else {
+    for (let i = fo[0]; i < fo[0] + fo[1]; i++) inode.cached.delete(i);
+    dropFolio(inode, fo[0]);
+  }
+  return next;
+}
+
+function anyDirtyPte(mm: AddressSpace, start: number, end: number): boolean {
+  for (let a = start; a < end; a += 4096) if ((mm.pt.get(a / 4096) & PTE_DIRTY) !== 0) return true;
+  return false;
 }
