@@ -61,4 +61,20 @@ BENCH_UTIL long minor_faults(void)
 	return ru.ru_minflt;
 }
 
+#ifdef BENCH_JSON
+/* The JSON "ops" entries (a program defining BENCH_JSON has `RUNS` samples per figure). */
+static int emitted;
+
+/* One entry of "ops": median/min/max of v[0..RUNS) (sorted in place), plus `extra` (already
+ * formatted JSON members, or NULL). */
+static void emit(const char *key, const char *name, const char *unit, double *v, const char *extra)
+{
+	qsort(v, (size_t)RUNS, sizeof *v, cmp_double);
+	printf("%s\"%s\":{\"name\":\"%s\",\"unit\":\"%s\",\"median\":%.2f,\"min\":%.2f,\"max\":%.2f,\"runs\":%d%s%s}",
+	       emitted++ ? "," : "", key, name, unit, median_sorted(v, RUNS), v[0], v[RUNS - 1], RUNS,
+	       extra ? "," : "", extra ? extra : "");
+	fflush(stdout);
+}
+#endif
+
 #endif

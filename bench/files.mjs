@@ -33,14 +33,14 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { printTable } from './table.mjs';
 import {
-  busySince, collectGarbage, cpuTimes, fullGc, heapNow, now, nsPerOp, rawCopy, roundRobin, settle, sink, statsOf,
+  benchMain, busySince, collectGarbage, cpuTimes, fullGc, heapNow, now, nsPerOp, rawCopy, roundRobin, settle, sink,
+  statsOf,
 } from './mem-anchors.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -547,23 +547,9 @@ export async function runFiles({ quick = false, rounds, kernel = true, disk = tr
   };
 }
 
-const isMain = (() => {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
-
-if (isMain) {
-  const argv = process.argv.slice(2);
-  if (typeof globalThis.gc !== 'function') {
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  }
-  const flag = (n) => argv.includes(`--${n}`);
-  const opt = (n) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
+const cli = await benchMain(import.meta.url);
+if (cli !== null) {
+  const { flag, opt } = cli;
   const res = await runFiles({
     quick: flag('quick'), rounds: opt('rounds') === undefined ? undefined : Number(opt('rounds')),
     kernel: !flag('no-kernel'), disk: !flag('no-disk'), only: opt('only') ? opt('only').split(',') : null,

@@ -91,6 +91,7 @@ static int MSYNC_ITERS_DISK = 20;
 static size_t COPY_BYTES = 64 * MiB;
 static clockid_t bench_clock = CLOCK_MONOTONIC;
 
+#define BENCH_JSON
 #include "bench_util.h"
 static uint64_t now_ns(void) { return clock_ns(bench_clock); }
 static uint64_t wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
@@ -142,17 +143,6 @@ static void touch_write(char *p, size_t len, char v)
 }
 
 /* ---- JSON output ------------------------------------------------------------------------ */
-
-static int emitted;
-
-static void emit(const char *key, const char *name, const char *unit, double *v, const char *extra)
-{
-	qsort(v, (size_t)RUNS, sizeof *v, cmp_double);
-	printf("%s\"%s\":{\"name\":\"%s\",\"unit\":\"%s\",\"median\":%.2f,\"min\":%.2f,\"max\":%.2f,\"runs\":%d%s%s}",
-	       emitted++ ? "," : "", key, name, unit, median_sorted(v, RUNS), v[0], v[RUNS - 1], RUNS,
-	       extra ? "," : "", extra ? extra : "");
-	fflush(stdout);
-}
 
 static void emit_fault(const char *key, const char *name, double *t, double *f)
 {

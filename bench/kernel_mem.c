@@ -67,6 +67,7 @@ static int QUICK = 0;
 static size_t COPY_BYTES = 256 * MiB;
 static clockid_t bench_clock = CLOCK_MONOTONIC;
 
+#define BENCH_JSON
 #include "bench_util.h"
 static uint64_t now_ns(void) { return clock_ns(bench_clock); }
 static uint64_t wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
@@ -103,19 +104,6 @@ static uint64_t touch_read(const char *p, size_t len)
 }
 
 /* ---- JSON output ------------------------------------------------------------------------ */
-
-static int emitted;
-
-/* One entry of "ops": median/min/max of v[0..RUNS) (sorted in place), plus `extra` (already
- * formatted JSON members, or NULL). */
-static void emit(const char *key, const char *name, const char *unit, double *v, const char *extra)
-{
-	qsort(v, (size_t)RUNS, sizeof *v, cmp_double);
-	printf("%s\"%s\":{\"name\":\"%s\",\"unit\":\"%s\",\"median\":%.2f,\"min\":%.2f,\"max\":%.2f,\"runs\":%d%s%s}",
-	       emitted++ ? "," : "", key, name, unit, median_sorted(v, RUNS), v[0], v[RUNS - 1], RUNS,
-	       extra ? "," : "", extra ? extra : "");
-	fflush(stdout);
-}
 
 /* Returns the median faults per page. */
 static double emit_fault(const char *key, const char *name, double *t, double *f)

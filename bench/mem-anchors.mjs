@@ -22,7 +22,7 @@
 // prints the kernel figures and the raw-JS figures as tables (re-executes itself with
 // --expose-gc so that a GC runs between timed runs).
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -472,4 +472,27 @@ export function heapNow() {
   fullGc();
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+/**
+ * When the module at `url` is the program being run: its command-line helpers, once V8's gc()
+ * is exposed (otherwise the program is run again with --expose-gc and this process exits with
+ * its status). Null when the module was imported.
+ */
+export async function benchMain(url) {
+  let isMain = false;
+  try {
+    isMain = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(url));
+  } catch {
+    isMain = false;
+  }
+  if (!isMain) return null;
+  const argv = process.argv.slice(2);
+  if (typeof globalThis.gc !== 'function') {
+    const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(url), ...argv], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+  const flag = (n) => argv.includes(`--${n}`);
+  const opt = (n) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
+  return { argv, flag, opt };
 }

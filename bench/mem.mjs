@@ -38,10 +38,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
 import { printTable } from './table.mjs';
 import {
-  ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, busySince, collectGarbage, cpuTimes, fullGc, heapNow,
+  ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, benchMain, busySince, collectGarbage, cpuTimes, fullGc, heapNow,
   makeDataView, makeStreams, now, settle,
   nsPerOp, rawCopy, rawLoadU32, rawStoreU32, rawU64Pair, roundRobin, runKernelMem, sink, statsOf,
 } from './mem-anchors.mjs';
@@ -716,23 +715,9 @@ export async function runMem({ quick = false, rounds, kernel = true, only = null
   };
 }
 
-const isMain = (() => {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-})();
-
-if (isMain) {
-  const argv = process.argv.slice(2);
-  if (typeof globalThis.gc !== 'function') {
-    const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  }
-  const flag = (n) => argv.includes(`--${n}`);
-  const opt = (n) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
+const cli = await benchMain(import.meta.url);
+if (cli !== null) {
+  const { flag, opt } = cli;
   const res = await runMem({
     quick: flag('quick'), rounds: opt('rounds') === undefined ? undefined : Number(opt('rounds')),
     kernel: !flag('no-kernel'), only: opt('only') ? opt('only').split(',') : null,
