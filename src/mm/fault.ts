@@ -17,11 +17,11 @@ import {
 import { FRAME_DIRTY, ZERO_FRAME } from '../mem/frames.js';
 import { type AddressSpace, mlockFutureOk } from './address-space.js';
 import { anonVmaPrepare } from './anon-vma.js';
-import { inodeFrame, pageCacheFrame } from './page-cache.js';
+import { faultReadahead, inodeFrame } from './page-cache.js';
 import { folioOf, markFolioDirty } from './folio.js';
 import { markerAt } from './readahead.js';
 import {
-  type MmInode, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_READ,
+  type MmInode, VM_EXEC, VM_GROWSDOWN, VM_IO, VM_LOCKED, VM_NOHUGEPAGE, VM_PFNMAP, VM_READ,
   VM_SHARED, VM_WRITE, type Vma, thpEligible,
 } from './vma.js';
 
@@ -242,14 +242,11 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
   if (!write) faultAround(mm, v, vpn, perms);
   if (mm.pt.get(vpn) !== 0) return FAULT_NONE; // fault-around mapped it
   if (index * 4096 >= inode.size) return FAULT_SIGBUS;
-  const cached = inode.cached.has(index);
-  // A hit on a PG_readahead page reads the next window ahead (do_async_mmap_readahead()).
-  const asyncRa = cached && inode.fs === 'ext4' && (v.flags & VM_RAND_READ) === 0 &&
-    inode.raMarks !== undefined && markerAt(inode, index) !== undefined;
-  const f = pageCacheFrame(mm, v, inode, index);
+  const readAhead = faultReadahead(mm, v, inode, index);
+  const f = inodeFrame(mm, inode, index);
   if (f < 0) return FAULT_OOM;
-  if (!write && (!cached || asyncRa)) {
-    // Reading ahead drops the mmap lock, so the fault is retried (VM_FAULT_RETRY); the retry's
+  if (!write && readAhead) {
+    // Reading drops the mmap lock, so the fault is retried (VM_FAULT_RETRY); the retry's
     // fault-around maps what the read brought in (recorded: mem/data/faults-pf, 7 pages; after
     // an async read-ahead, fuzz seed 50042).
     faultAround(mm, v, vpn, perms);

@@ -15,12 +15,13 @@ export function raGeometry(sys: MmSystem, inode: MmInode): RaGeometry {
 }
 
 /**
- * A page-cache page of `inode` at `index` for a fault in `v`: its frame, created (zeroes: a hole)
- * if the file has no data there yet; -1 when memory is exhausted. A miss reads around or ahead
- * (do_sync_mmap_readahead()); a hit on a PG_readahead folio starts the next window
- * (do_async_mmap_readahead()). Files of the RAM file systems have no read-ahead.
+ * The page-cache side of a fault in `v` on page `index` of `inode`, before its frame is taken
+ * (inodeFrame()): a miss reads around or ahead (do_sync_mmap_readahead()); a hit on a
+ * PG_readahead folio starts the next window (do_async_mmap_readahead()). Files of the RAM file
+ * systems have no read-ahead. True when the fault read something: Linux then drops the mmap lock
+ * and the fault is retried.
  */
-export function pageCacheFrame(mm: AddressSpace, v: Vma, inode: MmInode, index: number): number {
+export function faultReadahead(mm: AddressSpace, v: Vma, inode: MmInode, index: number): boolean {
   const file = v.file!;
   if (!inode.cached.has(index)) {
     if (inode.fs !== 'ext4') inode.cached.add(index);
@@ -29,16 +30,16 @@ export function pageCacheFrame(mm: AddressSpace, v: Vma, inode: MmInode, index: 
       const how = (v.flags & VM_RAND_READ) !== 0 ? 'rand' : (v.flags & VM_SEQ_READ) !== 0 ? 'seq' : (v.flags & VM_EXEC) !== 0 ? 'exec' : 'around';
       mmapSyncReadahead(inode, file.ra ??= newRaState(), raGeometry(mm.sys, inode), index, how, v.pgoff, v.pgoff + v.pages);
     }
-  } else if (inode.fs === 'ext4' && (v.flags & VM_RAND_READ) === 0) {
-    const ra = file.ra ??= newRaState();
-    if (ra.mmapMiss > 0) ra.mmapMiss--;
-    const m = markerAt(inode, index);
-    if (m !== undefined) {
-      const g = raGeometry(mm.sys, inode);
-      asyncReadahead(inode, ra, g, m[0], m[1], g.raPages);
-    }
+    return true;
   }
-  return inodeFrame(mm, inode, index);
+  if (inode.fs !== 'ext4' || (v.flags & VM_RAND_READ) !== 0) return false;
+  const ra = file.ra ??= newRaState();
+  if (ra.mmapMiss > 0) ra.mmapMiss--;
+  const m = markerAt(inode, index);
+  if (m === undefined) return false;
+  const g = raGeometry(mm.sys, inode);
+  asyncReadahead(inode, ra, g, m[0], m[1], g.raPages);
+  return true;
 }
 
 /**
