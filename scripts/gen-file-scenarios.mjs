@@ -2183,6 +2183,37 @@ group(() => {
     }
     s.mincore(a, 2048 * K);
   });
+  // page_cache_next_miss()/prev_miss() starting inside a large folio report a gap late (the XArray
+  // walk starts on the folio's first slot): streams that restart next to large folios
+  for (const [a0, b0, n, step] of [[0, 40, 24, 1], [40, 1000, 24, 1], [0, 1000, 16, 2], [0, 300, 26, 1]]) {
+    def(g, `interleaved-${a0}-${b0}-x${n}-step-${step}p`, `${CITE}: two sequential ${step * 4} KiB streams from pages ${a0} and ${b0} interleaved ${n} times on one open file: the marker hits size the window from page_cache_next_miss()`, (s) => {
+      const { fd, a } = setup(s, 2048);
+      const buf = s.anon(step * K);
+      for (let i = 0; i < n; i++) {
+        s.pread(fd, (a0 + i * step) * K, step * K, { buf });
+        s.pread(fd, (b0 + i * step) * K, step * K, { buf });
+      }
+      s.mincore(a, 2048 * K);
+    });
+  }
+  def(g, 'three-streams-one-fd', `${CITE}: three sequential 4 KiB streams (pages 0, 60, 1000) interleaved on one open file`, (s) => {
+    const { fd, a } = setup(s, 2048);
+    const buf = s.anon(K);
+    for (let i = 0; i < 16; i++) for (const b of [0, 60, 1000]) s.pread(fd, (b + i) * K, K, { buf });
+    s.mincore(a, 2048 * K);
+  });
+  for (const [n, resume] of [[4, 20], [2, 4], [10, 84], [24, 84], [24, 100], [40, 148], [40, 200]]) {
+    def(g, `resume-${n}-at-${resume}`, `${CITE}: ${n} sequential 4 KiB preads from 0, a read far away (page 1500), then a read at page ${resume}: page_cache_prev_miss() from inside a large folio`, (s) => {
+      const { fd, a } = setup(s, 2048);
+      const buf = s.anon(K);
+      for (let i = 0; i < n; i++) s.pread(fd, i * K, K, { buf });
+      s.pread(fd, 1500 * K, K, { buf });
+      s.mincore(a, 2048 * K);
+      s.pread(fd, resume * K, K, { buf });
+      s.pread(fd, (resume + 1) * K, K, { buf });
+      s.mincore(a, 2048 * K);
+    });
+  }
   def(g, 'reread-same-page', `${CITE}: 20 preads of the same 4 KiB page (page 100) of a 512-page file: no window growth`, (s) => {
     const { fd, a } = setup(s, 512);
     const buf = s.anon(K);

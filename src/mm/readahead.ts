@@ -12,6 +12,7 @@
  * page_cache_ra_unbounded(); mm/filemap.c do_sync_mmap_readahead(), do_async_mmap_readahead().
  */
 import { addFolio } from './folio.js';
+import { pageCacheNextMiss, pageCachePrevMiss } from './page-cache-scan.js';
 import type { MmInode } from './vma.js';
 
 /** struct file_ra_state: one per open file description. */
@@ -117,8 +118,7 @@ function raOrder(inode: MmInode, ra: RaState, largeFolios: boolean): void {
   if (eof === 0) return;
   let limit = eof - 1;
   const mark = index + ra.size - ra.asyncSize;
-  // Windows under 4 pages are read page by page (min_ra_size).
-  if (largeFolios && ra.size >= 4) {
+  if (largeFolios) {
     limit = Math.min(limit, index + ra.size - 1);
     let newOrder = Math.min(MAX_FOLIO_ORDER, ra.order, Math.floor(Math.log2(Math.max(1, ra.size))));
     if (newOrder < 0) newOrder = 0;
@@ -153,16 +153,6 @@ function ctz(x: number): number {
   return n;
 }
 
-/** The highest missing page in [index - maxScan + 1, index], or index - maxScan (page_cache_prev_miss()). */
-function prevMiss(inode: MmInode, index: number, maxScan: number): number {
-  let i = index;
-  for (let k = 0; k < maxScan; k++, i--) {
-    if (i < 0) return -1; // wrapped: cached from the beginning (ULONG_MAX)
-    if (!present(inode, i)) return i;
-  }
-  return i;
-}
-
 /** The readahead geometry of a file: its device's window and whether it uses large folios. */
 export interface RaGeometry {
   raPages: number;
@@ -185,7 +175,7 @@ export function syncReadahead(inode: MmInode, ra: RaState, g: RaGeometry, index:
     ra.size = initRaSize(count, max);
     ra.asyncSize = ra.size > count ? ra.size - count : ra.size >> 1;
   } else {
-    const miss = prevMiss(inode, index - 1, max);
+    const miss = pageCachePrevMiss(inode, index - 1, max);
     let contig = index - miss - 1;
     // A small random read: read as is, without touching the window.
     if (contig <= count) {
@@ -221,9 +211,8 @@ export function asyncReadahead(
   } else {
     // A marker without a matching window (interleaved reads): size the window from the pages
     // the last read-ahead left after this one.
-    let start = index + 1;
-    while (start - index <= max && present(inode, start)) start++;
-    if (start - index > max) return;
+    const start = pageCacheNextMiss(inode, index + 1, max);
+    if (start === 0 || start - index > max) return;
     ra.start = start;
     ra.size = start - index + count;
     ra.size = nextRaSize(ra.size, max);
