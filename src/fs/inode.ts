@@ -3,6 +3,7 @@
  * the file type and permission bits, the link count, and a directory's operations.
  * Linux: include/linux/fs.h struct inode.
  */
+import type { CharDevice } from '../memmap/chardev.js';
 import type { FsKind, MmInode, PageBacking } from '../mm/vma.js';
 
 export const S_IFMT = 0o170000;
@@ -38,6 +39,8 @@ export interface Inode extends MmInode {
   parent?: Inode;
   /** Character devices: what reads and writes do (/dev/zero, /dev/null). */
   chardev?: 'zero' | 'null';
+  /** A driver's character device node (/dev/sgN): its open() gives each open file its operations. */
+  cdev?: CharDevice;
   /** On a read-only mount: no write access, no changes to a directory (EROFS). */
   readOnly?: boolean;
 }

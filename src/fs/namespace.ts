@@ -6,6 +6,7 @@
  * open(), unlink(), mkdir() and rmdir() with Linux's errno.
  * Linux: fs/namei.c path_openat(), do_unlinkat(), do_mkdirat(); fs/open.c build_open_flags().
  */
+import type { CharDevice } from '../memmap/chardev.js';
 import { Errno } from '../abi/errno.js';
 import { O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../abi/mman.js';
 import type { MmSystem } from '../mm/config.js';
@@ -76,6 +77,21 @@ export class FileSystem {
     this.scratchFs = this.newScratch(fs);
     this.cwd = this.scratchFs.root;
     this.rootDir.attach('scratch', this.cwd);
+  }
+
+  /** Device nodes added so far (their devtmpfs inode numbers follow /dev/null's). */
+  private devNodes = 0;
+
+  /**
+   * Make a driver's character device reachable as /dev/`name` (devtmpfs, device 00:05, like
+   * /dev/zero): opening it calls the driver's open. Returns the node.
+   */
+  addDevice(name: string, cdev: CharDevice, mode = 0o660): Inode {
+    const dev = this.staticDir(this.root, 'dev');
+    const inode = newInode({ major: 0, minor: 5, ino: 100 + this.devNodes++, path: `/dev/${name}`, fs: 'chardev', mode: S_IFCHR | mode });
+    inode.cdev = cdev;
+    (dev.dir as StaticDir).attach(name, inode);
+    return inode;
   }
 
   /** A fixed directory `name` under `parent` (made if missing). */
@@ -212,6 +228,11 @@ export class FileSystem {
     const readable = acc === O_RDONLY || acc === O_RDWR;
     const writable = acc === O_WRONLY || acc === O_RDWR;
     const f = new OpenFile(this.sys.newFileId(), inode, readable, writable, flags, oPath);
+    if (inode.cdev !== undefined && !oPath) {
+      const dev = inode.cdev.open({ readable, writable, flags });
+      if (typeof dev === 'number') return dev;
+      f.attachDevice(dev);
+    }
     inode.opens = (inode.opens ?? 0) + 1;
     if (inode.backing !== undefined) this.backed.add(inode);
     return f;

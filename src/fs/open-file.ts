@@ -7,7 +7,8 @@
 import type { MmSystem } from '../mm/config.js';
 import { releaseInodes } from '../mm/inode-release.js';
 import { writebackInode } from '../mm/writeback.js';
-import type { MmFile } from '../mm/vma.js';
+import type { MmFile, VmOperations } from '../mm/vma.js';
+import type { DeviceFile } from '../memmap/chardev.js';
 import { type Inode, isDir, isReg } from './inode.js';
 import type { RaState } from '../mm/readahead.js';
 
@@ -19,6 +20,8 @@ export class OpenFile implements MmFile {
   readonly readable: boolean;
   readonly writable: boolean;
   append: boolean;
+  /** O_NONBLOCK. */
+  nonblock: boolean;
   readonly mmapable: boolean;
   readonly refusesSync: boolean;
   readonly fopMmapSync: boolean;
@@ -27,18 +30,44 @@ export class OpenFile implements MmFile {
   readonly directory: boolean;
   /** Read-ahead of this description (struct file_ra_state), made on first use. */
   ra: RaState | null = null;
+  /** A device file's operations (the driver's private data), from its open(). */
+  dev: DeviceFile | null = null;
+  /** The device's release ran (the description is dead). */
+  private released = false;
 
   constructor(readonly id: number, readonly inode: Inode, readable: boolean, writable: boolean, flags: number, oPath: boolean) {
     this.path = oPath;
     this.readable = readable && !oPath;
     this.writable = writable && !oPath;
     this.append = (flags & 0o2000) !== 0;
+    this.nonblock = (flags & 0o4000) !== 0;
     this.directory = isDir(inode);
     // Regular files and the mmap-able devices have an mmap method; directories, /dev/null and
     // the /proc files do not (ENODEV).
     this.mmapable = !oPath && ((isReg(inode) && inode.fs !== 'other') || inode.chardev === 'zero');
     this.refusesSync = inode.fs === 'ext4';
     this.fopMmapSync = inode.fs === 'ext4';
+  }
+
+  /** Attach the device's operations (chrdev_open()); the file is mmap-able if the driver says so. */
+  attachDevice(dev: DeviceFile): void {
+    this.dev = dev;
+    if (dev.mmap !== undefined && !this.path) (this as { mmapable: boolean }).mmapable = true;
+  }
+
+  mmapHook(m: { start: number; end: number; pgoff: number; flags: number; vmOps: VmOperations | null }): number {
+    return this.dev?.mmap !== undefined ? this.dev.mmap(m) : 0;
+  }
+
+  unmapped(): void {
+    if (this.dev !== null) this.maybeRelease();
+  }
+
+  /** __fput(): the last reference — descriptors and mappings — is gone: the driver's release. */
+  maybeRelease(): void {
+    if (this.released || this.refs > 0 || mappedThrough(this)) return;
+    this.released = true;
+    this.dev?.release?.();
   }
 }
 
@@ -59,6 +88,7 @@ export function fput(sys: MmSystem, f: OpenFile): void {
     sys.unmappedInodes.add(inode);
     releaseInodes(sys);
   }
+  if (f.dev !== null) f.maybeRelease();
 }
 
 /** Whether a VMA still holds the description (then it is not released yet). */

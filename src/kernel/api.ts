@@ -42,6 +42,10 @@ export interface RawSyscalls {
   preadBuffer(fd: bigint, dst: Uint8Array, offset: bigint): number;
   pwriteBuffer(fd: bigint, src: Uint8Array, offset: bigint): number;
   lseek(fd: bigint, offset: bigint, whence: bigint): number;
+  /** ioctl(fd, cmd, arg): `arg` as the raw register (an address for most commands, or a value). */
+  ioctl(fd: bigint, cmd: bigint, arg: bigint): number;
+  /** poll(fds, nfds, timeout) with `fds` an array of struct pollfd (8 bytes each) in process memory. */
+  poll(fds: bigint, nfds: bigint, timeout: bigint): number;
   fsync(fd: bigint): number;
   /** unlinkat(AT_FDCWD, path, flags); AT_REMOVEDIR (0x200) removes a directory. */
   unlinkat(path: string, flags: bigint): number;

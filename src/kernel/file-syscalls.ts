@@ -16,6 +16,8 @@ import type { FileSystem } from '../fs/namespace.js';
 import { OpenFile, fput } from '../fs/open-file.js';
 import { int32, pathArg, u64 } from './args.js';
 import { ACCESS_READ, ACCESS_WRITE, type Memory } from './memory.js';
+import { guestUserAccess } from './user-access.js';
+import type { UserAccess } from '../memmap/chardev.js';
 
 /** What fstat() reports. */
 export interface FileStat {
@@ -42,6 +44,11 @@ export interface FileContext {
 const MAX_RW_COUNT = 0x7ffff000;
 /** The top of the user address space (access_ok()). */
 const TASK_SIZE_N = 0x7ffffffff000n;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const POLLNVAL = 0x20;
+/** DEFAULT_POLLMASK: EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM. */
+const DEFAULT_POLLMASK = 0x1 | 0x4 | 0x40 | 0x100;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const SEEK_END = 2;
@@ -120,22 +127,107 @@ export class FileSyscalls {
 
   read(fd: bigint, buf: bigint, count: bigint): number {
     u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count');
+    const f = this.fd(fd);
+    if (f?.dev != null && f.readable) return this.deviceIo(f, buf, count, false);
     return this.doRead(fd, count, null, this.guest(buf, count));
   }
 
   pread64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number {
     u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count'); u64(offset, 'offset');
+    if (offset <= LOFF_MAX && this.fd(fd)?.dev?.seekable === false) return -Errno.ESPIPE;
     return this.doRead(fd, count, offset, this.guest(buf, count));
   }
 
   write(fd: bigint, buf: bigint, count: bigint): number {
     u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count');
+    const f = this.fd(fd);
+    if (f?.dev != null && f.writable) return this.deviceIo(f, buf, count, true);
     return this.doWrite(fd, count, null, this.guest(buf, count));
   }
 
   pwrite64(fd: bigint, buf: bigint, count: bigint, offset: bigint): number {
     u64(fd, 'fd'); u64(buf, 'buf'); u64(count, 'count'); u64(offset, 'offset');
+    if (offset <= LOFF_MAX && this.fd(fd)?.dev?.seekable === false) return -Errno.ESPIPE;
     return this.doWrite(fd, count, offset, this.guest(buf, count));
+  }
+
+  /** The driver's process-memory access for this process. */
+  protected user(): UserAccess {
+    return guestUserAccess(this.ctx.mem(), this.ctx.mm);
+  }
+
+  /**
+   * vfs_read()/vfs_write() on a device file: no read/write method EINVAL, a buffer outside user
+   * space EFAULT, the count clamped to MAX_RW_COUNT, then the driver's method.
+   */
+  private deviceIo(f: OpenFile, buf: bigint, count: bigint, write: boolean): number {
+    const dev = f.dev!;
+    const op = write ? dev.write : dev.read;
+    if (op === undefined) return -Errno.EINVAL;
+    if (count > TASK_SIZE_N || buf > TASK_SIZE_N - count) return -Errno.EFAULT;
+    const n = Number(count > BigInt(MAX_RW_COUNT) ? BigInt(MAX_RW_COUNT) : count);
+    return op.call(dev, this.user(), buf, n, f.nonblock);
+  }
+
+  /**
+   * ioctl(fd, cmd, arg): EBADF for a bad or O_PATH descriptor, ENOTTY when the file has no ioctl
+   * method; the command is an unsigned int (the upper half of the register is ignored).
+   * Linux: fs/ioctl.c SYSCALL_DEFINE3(ioctl) → vfs_ioctl().
+   */
+  ioctl(fd: bigint, cmd: bigint, arg: bigint): number {
+    u64(fd, 'fd'); u64(cmd, 'cmd'); u64(arg, 'arg');
+    const f = this.fd(fd);
+    if (f === undefined || f.path) return -Errno.EBADF;
+    const dev = f.dev;
+    if (dev === null || dev.ioctl === undefined) return -Errno.ENOTTY;
+    return dev.ioctl(this.user(), Number(cmd & 0xffffffffn), arg);
+  }
+
+  /**
+   * poll(fds, nfds, timeout) over struct pollfd {int fd; short events; short revents}: each
+   * entry's revents is the file's ready mask (a device's poll method; other files are always
+   * ready for reading and writing), masked by `events` plus POLLERR/POLLHUP/POLLNVAL. With
+   * nothing ready and a non-zero timeout the call would sleep: the devices polled let their
+   * queued work finish, and the mask is taken again (a sleep with nothing to wake it returns 0,
+   * as the timeout would). Linux: fs/select.c do_sys_poll(), do_pollfd().
+   */
+  poll(fds: bigint, nfds: bigint, timeout: bigint): number {
+    u64(fds, 'fds'); u64(nfds, 'nfds'); u64(timeout, 'timeout');
+    if (nfds > BigInt(this.nofile())) return -Errno.EINVAL;
+    const n = Number(nfds);
+    const user = this.user();
+    const raw = n === 0 ? new Uint8Array(0) : user.copyFrom(fds, n * 8);
+    if (raw === null) return -Errno.EFAULT;
+    const d = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    const scan = (): number => {
+      let ready = 0;
+      for (let i = 0; i < n; i++) {
+        const fd = d.getInt32(i * 8, true);
+        const events = d.getInt16(i * 8 + 4, true) & 0xffff;
+        let rev = 0;
+        if (fd >= 0) {
+          const f = this.ctx.fds.get(BigInt(fd));
+          if (f === undefined) rev = POLLNVAL;
+          else {
+            const mask = f.dev?.poll !== undefined ? f.dev.poll() : DEFAULT_POLLMASK;
+            rev = mask & (events | POLLERR | POLLHUP);
+          }
+        }
+        d.setInt16(i * 8 + 6, rev, true);
+        if (rev !== 0) ready++;
+      }
+      return ready;
+    };
+    let ready = scan();
+    if (ready === 0 && BigInt.asIntN(32, timeout) !== 0n) {
+      for (let i = 0; i < n; i++) {
+        const fd = d.getInt32(i * 8, true);
+        if (fd >= 0) this.ctx.fds.get(BigInt(fd))?.dev?.wait?.();
+      }
+      ready = scan();
+    }
+    if (!user.copyTo(fds, raw)) return -Errno.EFAULT;
+    return ready;
   }
 
   /** pread64 into a host buffer (`dst.length` bytes). */
@@ -205,6 +297,7 @@ export class FileSyscalls {
     const w = Number(whence & 0xffffffffn);
     if (w > SEEK_HOLE) return -Errno.EINVAL;
     const off = BigInt.asIntN(64, offset);
+    if (f.dev !== null && !f.dev.seekable) return -Errno.ESPIPE; // nonseekable_open()
     if (f.inode.chardev !== undefined) {
       f.pos = 0;
       return 0;

@@ -22,6 +22,8 @@ import { Syscalls } from './syscalls.js';
 import { FastSyscalls } from './fast.js';
 import { Memory } from './memory.js';
 import { vdsoImage } from './vdso-image.js';
+import { ScsiDisk, type ScsiDiskOptions } from '../scsi/disk.js';
+import { SgDevice, type SgHostParams } from '../devices/sg/sg-device.js';
 
 export type { InitRecord };
 
@@ -53,6 +55,11 @@ export interface System {
   tasks(): Task[];
   /** Check the frame reference counts of the whole system against every page table. */
   checkFrames(): void;
+  /**
+   * Attach a simulated SCSI disk behind a new sg device, /dev/sgN (N = 0, 1, ...): returns the
+   * device (its disk, its host parameters, the driver's accounting).
+   */
+  addScsiDisk(opts?: { disk?: ScsiDisk | ScsiDiskOptions; host?: Partial<SgHostParams> }): SgDevice;
 }
 
 class TaskImpl implements Task {
@@ -171,6 +178,15 @@ class SystemImpl implements System {
 
   checkFrames(): void {
     checkFrames(this.mmSystem);
+  }
+
+  private sgDevices = 0;
+
+  addScsiDisk(opts: { disk?: ScsiDisk | ScsiDiskOptions; host?: Partial<SgHostParams> } = {}): SgDevice {
+    const disk = opts.disk instanceof ScsiDisk ? opts.disk : new ScsiDisk(opts.disk);
+    const dev = new SgDevice(this.sgDevices++, disk, this.mmSystem.frames, opts.host);
+    this.fs.addDevice(dev.name, dev);
+    return dev;
   }
 }
 

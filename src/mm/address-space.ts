@@ -299,6 +299,7 @@ export class AddressSpace {
     if (v.file !== null) {
       const inode = v.file.inode;
       if (inode.anonShared !== undefined || inode.deleted || inode.backing !== undefined) this.sys.unmappedInodes.add(inode);
+      if (v.file.unmapped !== undefined) this.sys.unmappedFiles.add(v.file);
     }
   }
 

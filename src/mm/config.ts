@@ -93,6 +93,8 @@ export class MmSystem {
   readonly vdsoFrames: number[] = [];
   /** Inodes that lost a mapping: settled by releaseInodes() (freed, written back) once none is left. */
   readonly unmappedInodes = new Set<MmInode>();
+  /** Files with a release hook that lost a mapping: told once the operation is over (releaseInodes()). */
+  readonly unmappedFiles = new Set<MmFile>();
   /** Live address spaces (the rmap's view: who may map an inode's pages). */
   readonly mms = new Set<AddressSpace>();
   /** Physical memory: the frames every address space and page cache of this system use. */

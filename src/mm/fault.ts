@@ -158,6 +158,7 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
     }
     return doWpPage(mm, v, vpn, pte, perms);
   }
+  if (v.vmOps !== null) return doDevicePage(mm, v, vpn, write, perms);
   if ((v.flags & (VM_PFNMAP | VM_IO)) !== 0 || v.special === 'vvar' || v.special === 'vvar_vclock') {
     // [vvar]: the kernel's live data pages, modelled as zeroes, not counted in RSS (PFN maps).
     // Pages with nothing behind them raise SIGBUS (recorded on 6.18: the time-namespace page 1
@@ -171,6 +172,29 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
   if (v.special === 'vdso') return doSpecialPage(mm, v, vpn, perms);
   if (v.file === null) return doAnonymousPage(mm, v, vpn, write, perms);
   return doFilePage(mm, v, vpn, write, perms);
+}
+
+/**
+ * A page of a device mapping: the driver's fault handler names the frame (Linux: __do_fault() →
+ * vma->vm_ops->fault()); a shared mapping maps it, a private one maps it read-only and copies it
+ * on the first write (do_cow_fault()). The driver keeps its frame; the PTE takes a reference.
+ */
+function doDevicePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
+  const f = v.vmOps!.fault(v.pgoff + (vpn - v.start / 4096));
+  if (f < 0) return FAULT_SIGBUS;
+  if (write && (v.flags & VM_SHARED) === 0) {
+    anonVmaPrepare(mm, v);
+    const nf = mm.frames.allocCopy(f);
+    if (nf < 0) return FAULT_OOM;
+    mm.setPte(vpn, makePte(nf, PTE_PRESENT | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG | KIND_ANON));
+    mm.frames.put(nf);
+    return FAULT_NONE;
+  }
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | KIND_FILE;
+  if (write) bits |= PTE_WRITE | PTE_DIRTY;
+  else if (sharedWritableAtRead(v)) bits |= PTE_WRITE;
+  mm.setPte(vpn, makePte(f, bits));
+  return FAULT_NONE;
 }
 
 /** A [vdso] page: the image's bytes, one frame per page for the whole system. */

@@ -14,6 +14,11 @@ import { writebackInode } from './writeback.js';
 
 /** Settle the inodes in `sys.unmappedInodes` that no VMA maps any more. */
 export function releaseInodes(sys: MmSystem): void {
+  if (sys.unmappedFiles.size !== 0) {
+    const files = [...sys.unmappedFiles];
+    sys.unmappedFiles.clear();
+    for (const f of files) f.unmapped!();
+  }
   if (sys.unmappedInodes.size === 0) return;
   const candidates = sys.unmappedInodes;
   for (const inode of candidates) {

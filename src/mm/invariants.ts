@@ -103,7 +103,11 @@ function checkPageTable(mm: AddressSpace): void {
         throw new InvariantError(`pte ${hex(a)}: writable private page not exclusive (ref ${frames.ref[f]})`);
       }
     }
-    if ((kind === KIND_FILE || kind === KIND_SHMEM) && v.file !== null && v.special === null) {
+    if (kind === KIND_FILE && v.vmOps !== null) {
+      // A device page is the frame the driver's fault handler names for it.
+      const want = v.vmOps.fault(v.pgoff + (vpn - v.start / 4096));
+      if (want !== f) throw new InvariantError(`pte ${hex(a)}: maps frame ${f}, the driver has ${want} for it`);
+    } else if ((kind === KIND_FILE || kind === KIND_SHMEM) && v.file !== null && v.special === null) {
       // The page cache and the page tables agree: a file page maps the cache's frame for its
       // index, and never a page wholly past EOF.
       const index = v.pgoff + (vpn - v.start / 4096);

@@ -17,7 +17,7 @@ import { mmPopulate } from './populate.js';
 import { getUnmappedArea } from './unmapped-area.js';
 import { mergeNewRange } from './vma-merge.js';
 import {
-  type MmFile, VMH_DROPPABLE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_GROWSDOWN,
+  type MmFile, type VmOperations, VMH_DROPPABLE, VM_ACCOUNT, VM_DONTDUMP, VM_DONTEXPAND, VM_GROWSDOWN,
   VM_HUGETLB, VM_LOCKED, VM_LOCKED_MASK, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE,
   VM_NOHUGEPAGE, VM_NORESERVE, VM_SHARED, VM_SPECIAL, VM_SYNC, VM_WIPEONFORK, VM_WRITE, type Vma,
   protToVmFlags,
@@ -163,6 +163,15 @@ export function mmapRegion(mm: AddressSpace, file: MmFile | null, addr: number, 
   };
   // The file system's mmap hook (ext4 refuses VM_SYNC on non-DAX files).
   if (file !== null && (vmFlags & VM_SYNC) !== 0 && file.refusesSync) return fail(-Errno.EOPNOTSUPP);
+  // A device's mmap hook (call_mmap()): it may refuse, add flags and install vm operations.
+  let vmOps: VmOperations | null = null;
+  if (file !== null && file.mmapHook !== undefined) {
+    const m = { start: addr, end, pgoff, flags: vmFlags, vmOps };
+    const r = file.mmapHook(m);
+    if (r < 0) return fail(r);
+    vmFlags = m.flags;
+    vmOps = m.vmOps;
+  }
   let shmem: MmFile | null = file;
   if (file !== null && file.inode.fs === 'hugetlbfs') {
     // hugetlbfs_file_mmap(): VM_HUGETLB|VM_DONTEXPAND, then the pool reservation.
@@ -187,6 +196,7 @@ export function mmapRegion(mm: AddressSpace, file: MmFile | null, addr: number, 
     flags: vmFlags, flagsHi: vmFlagsHi, pgoff, file: shmem, anonName: null, anonVma: null, middle: null,
   });
   if (file !== null && file.inode.fs === 'hugetlbfs') v.special = 'hugetlb';
+  if (vmOps !== null) v.vmOps = vmOps;
   if ((vmFlags & VM_LOCKED) !== 0) {
     // Linux 6.18 __mmap_complete(): !vma_supports_mlock() (special, hugetlb, droppable).
     if ((vmFlags & VM_SPECIAL) !== 0 || (vmFlags & VM_HUGETLB) !== 0 || (vmFlagsHi & VMH_DROPPABLE) !== 0) {

@@ -8,6 +8,9 @@
 import type { AddressSpace } from './address-space.js';
 import type { RaState } from './readahead.js';
 import { RangeNode } from '../tree/range-tree.js';
+import type { VmOperations } from '../memmap/vm-operations.js';
+
+export type { VmOperations };
 
 export const VM_NONE = 0;
 export const VM_READ = 1 << 0;
@@ -188,6 +191,13 @@ export interface MmFile {
   fopMmapSync: boolean;
   /** Read-ahead state (struct file_ra_state), made on the first page-cache miss. */
   ra?: RaState | null;
+  /**
+   * A device file's mmap hook (f_op->mmap): may refuse the mapping (negative errno), add VM_*
+   * flags and install vm operations.
+   */
+  mmapHook?(m: { start: number; end: number; pgoff: number; flags: number; vmOps: VmOperations | null }): number;
+  /** A VMA of this file went away (its last reference may have been a mapping). */
+  unmapped?(): void;
 }
 
 /**
@@ -200,6 +210,7 @@ export interface AnonVma {
 
 export type SpecialKind = 'vvar' | 'vvar_vclock' | 'vdso' | 'hugetlb' | null;
 
+
 export class Vma extends RangeNode {
   flags: number;
   flagsHi: number;
@@ -211,6 +222,8 @@ export class Vma extends RangeNode {
   /** Special mapping (vdso/vvar): cannot be split or expanded. */
   special: SpecialKind;
   anonName: string | null;
+  /** A device mapping's vm operations (set by the driver's mmap hook). */
+  vmOps: VmOperations | null;
 
   constructor(start: number, end: number, flags: number, flagsHi: number, pgoff: number, file: MmFile | null) {
     super(start, end);
@@ -222,6 +235,7 @@ export class Vma extends RangeNode {
     this.anonForked = false;
     this.special = null;
     this.anonName = null;
+    this.vmOps = null;
   }
 
   get pages(): number {
@@ -239,6 +253,7 @@ export class Vma extends RangeNode {
     v.anonForked = this.anonForked;
     v.special = this.special;
     v.anonName = this.anonName;
+    v.vmOps = this.vmOps;
     return v;
   }
 }
@@ -250,7 +265,7 @@ export class Vma extends RangeNode {
 export const VMA_MERGE_FIELDS = {
   start: 'ignore', end: 'ignore', pgoff: 'compare', flags: 'compare', flagsHi: 'compare',
   file: 'compare', anonVma: 'compare', anonForked: 'compare', special: 'compare', anonName: 'compare',
-  pages: 'ignore', isAnonymous: 'ignore', cloneRange: 'ignore',
+  vmOps: 'compare', pages: 'ignore', isAnonymous: 'ignore', cloneRange: 'ignore',
 } as const satisfies Record<Exclude<keyof Vma, keyof RangeNode> | 'start' | 'end', 'compare' | 'ignore'>;
 
 /** Linux: mm/mmap.c calc_vm_prot_bits() (no pkeys). */
