@@ -50,6 +50,13 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'scsi-only-abi-base',
+      comment: 'the simulated SCSI target (src/scsi) depends on nothing but src/abi and src/base (STYLE.md §1.1)',
+      severity: 'error',
+      from: { path: '^src/scsi/' },
+      to: { pathNot: '^src/(abi|base|scsi)/' },
+    },
+    {
       name: 'no-internal-in-src',
       comment: 'src/internal.ts is for tests and the inspector; no src/ module imports it',
       severity: 'error',

@@ -12,3 +12,4 @@ export type { HostMount, HostMountOptions } from './host-dir.js';
 export type { HostIoError } from './host-file.js';
 export { hostErrno } from './host-errno.js';
 export { devMajor, devMinor } from './host-identity.js';
+export { HostFileStore, type HostFileStoreOptions } from './disk-store.js';
