@@ -19,6 +19,7 @@
 //   --markdown        tables in Markdown
 //   --no-memory       skip the memory benchmarks (step 4)
 //   --no-files        skip the file benchmarks (step 5)
+//   --no-sg           skip the sg driver benchmarks (step 6)
 //
 // 4. Then bench/mem.mjs (goals G9-G22: faults, zaps, fork, translated loads/stores, bulk copies,
 //    frame allocation, JS heap per page / per VMA) runs in a fresh `node --expose-gc` process
@@ -29,6 +30,9 @@
 //    pwrite against mapped access, JS heap per faulted file page) runs the same way with its
 //    kernel anchors (bench/kernel_files.c, on /dev/shm and /tmp); its table follows and its JSON
 //    is stored as `files` (about 1 minute; see bench/README-files.md).
+// 6. Then bench/sg.mjs (goal S1: a 1 MiB READ(10) by mmap-ed IO at least 1.3x faster than by
+//    indirect IO; sg-dd of a 256 MiB simulated disk, cold through the CLI and warm in process);
+//    stored as `sg` (about 15 s; see bench/README-sg.md).
 //
 // Goals (perf.md §6): every operation ≤ 0.5x the kernel at every size (G1-G7), 1 MiB and
 // 1 GiB also ≤ 1.2x vmspace's own 4 KiB figure (G3), and vmspace(60k) ≤ 1.3x vmspace(36) (G8).
@@ -391,7 +395,28 @@ if (!flag('no-files')) {
   out(`# total ${machine.seconds.toFixed(1)} s`);
 }
 
+// ---- 6. the sg driver (bench/sg.mjs) ---------------------------------------------------------
+
+let sg = null;
+if (!flag('no-sg')) {
+  process.stderr.write('bench: sg driver benchmarks (bench/sg.mjs) ...\n');
+  const sgArgs = ['--expose-gc', path.join(here, 'sg.mjs'), '--json'];
+  if (QUICK) sgArgs.push('--quick');
+  const sr = spawnSync(process.execPath, sgArgs, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 300_000 });
+  if (sr.stderr) process.stderr.write(sr.stderr);
+  if (sr.status !== 0) {
+    out(`# sg benchmarks failed (status ${sr.status}${sr.signal ? ', ' + sr.signal : ''}); see stderr`);
+    sg = { failed: true, status: sr.status, signal: sr.signal };
+  } else {
+    sg = JSON.parse(sr.stdout);
+    const { renderSgTable } = await import(pathToFileURL(path.join(here, 'sg.mjs')).href);
+    renderSgTable(sg, { out, markdown: MARKDOWN });
+  }
+  machine.seconds = (Date.now() - started) / 1000;
+  out(`# total ${machine.seconds.toFixed(1)} s`);
+}
+
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', 'latest.json');
-writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm }, memory, files }, null, 1) + '\n');
+writeFileSync(file, JSON.stringify({ machine, kernelSkipped, results, verdicts, placementIssues, raw: { kernel, vmspace: vm }, memory, files, sg }, null, 1) + '\n');
 out(`# written: ${path.relative(process.cwd(), file)}`);

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/parse.js';
 import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
+import { parseDdOperands, parseSize, sgDd } from './sg-dd.js';
+import { type RbufMode, sgRbuf } from './sg-rbuf.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -147,6 +149,68 @@ export async function main(
     )
     .action(async (file: string, flags: RunFlags) => {
       status = await runCommand(file, flags, io);
+    });
+  program
+    .command('sg-dd')
+    .description(
+      'copy between simulated SCSI disks (sim:SIZE) and host files through the sg driver, like sg3_utils\' ' +
+        'sgm_dd (mmap=1: mmap-ed IO) and sg_dd (mmap=0: indirect IO)',
+    )
+    .argument('<operands...>', 'if=IN of=OUT [bs=512] [bpt=128] [count=N] [mmap=0|1] [dio=0|1] [verify=0|1]')
+    .action((operands: string[]) => {
+      let opts;
+      try {
+        opts = parseDdOperands(operands);
+      } catch (e) {
+        io.stderr.write(`vmspace sg-dd: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
+        return;
+      }
+      const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+      let shown = -1;
+      if (tty) {
+        opts.progress = (done, total) => {
+          const pct = Math.floor((done * 100) / total);
+          if (pct === shown) return;
+          shown = pct;
+          const bar = '='.repeat(Math.floor(pct / 2.5)).padEnd(40);
+          io.stderr.write(`\r[${bar}] ${String(pct).padStart(3)}%`);
+        };
+      }
+      const r = sgDd(opts);
+      if (tty && shown >= 0) io.stderr.write('\n');
+      (r.status === 0 ? io.stdout : io.stderr).write(r.lines.join('\n') + '\n');
+      status = r.status;
+    });
+  program
+    .command('sg-rbuf')
+    .description('READ BUFFER throughput of a simulated disk through the sg driver, like sg3_utils\' sg_rbuf')
+    .option('--mmap', 'mmap-ed IO only')
+    .option('--dio', 'direct IO only (the driver\'s allow_dio on)')
+    .option('--indirect', 'indirect IO only')
+    .option('--size <bytes>', 'bytes per READ BUFFER (default: the buffer capacity, 1 MiB)')
+    .option('--total <bytes>', 'bytes to read per mode (default 200M)')
+    .action((flags: { mmap?: boolean; dio?: boolean; indirect?: boolean; size?: string; total?: string }) => {
+      const modes: RbufMode[] = [];
+      if (flags.indirect) modes.push('indirect');
+      if (flags.mmap) modes.push('mmap');
+      if (flags.dio) modes.push('dio');
+      if (modes.length === 0) modes.push('indirect', 'mmap');
+      let size: number | undefined;
+      let total: number | undefined;
+      try {
+        size = flags.size === undefined ? undefined : parseSize(flags.size);
+        total = flags.total === undefined ? undefined : parseSize(flags.total);
+      } catch (e) {
+        io.stderr.write(`vmspace sg-rbuf: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
+        return;
+      }
+      for (const mode of modes) {
+        const r = sgRbuf({ mode, size, total });
+        (r.status === 0 ? io.stdout : io.stderr).write(r.line + '\n');
+        if (r.status !== 0) status = r.status;
+      }
     });
   try {
     await program.parseAsync(argv as string[]);

@@ -11,6 +11,7 @@ import type { UserAccess } from '../memmap/chardev.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import { VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../mm/vma.js';
 import { ACCESS_READ, ACCESS_WRITE, type Memory } from './memory.js';
+import { sglRead, sglWrite } from '../scsi/sglist.js';
 
 /** The top of user space (access_ok()). */
 const TASK_SIZE = 0x7ffffffff000n;
@@ -49,6 +50,12 @@ export function guestUserAccess(mem: Memory, mm: AddressSpace): UserAccess {
       }
       return true;
     },
+    readToList(addr, len, list, at) {
+      return listCopy(mem, mm, addr, len, list, at, false);
+    },
+    writeFromList(addr, len, list, at) {
+      return listCopy(mem, mm, addr, len, list, at, true);
+    },
     pin(addr, len, write) {
       if (!inUser(addr, len)) return -Errno.EFAULT;
       const base = Number(addr);
@@ -85,6 +92,37 @@ export function guestUserAccess(mem: Memory, mm: AddressSpace): UserAccess {
 }
 
 /**
+ * Copy between process memory [addr, addr+len) and a scatter-gather list: every page is faulted
+ * in first (translate), then the list's views are made and the bytes move page by page.
+ */
+function listCopy(
+  mem: Memory, mm: AddressSpace, addr: bigint, len: number, list: () => readonly Uint8Array[], at: number, toUser: boolean,
+): boolean {
+  if (!inUser(addr, len)) return false;
+  const base = Number(addr);
+  const offs: number[] = [];
+  let ok = true;
+  for (let done = 0; done < len;) {
+    const a = base + done;
+    const o = mem.translate(a, toUser ? ACCESS_WRITE : ACCESS_READ);
+    if (o < 0) { ok = false; break; }
+    offs.push(o);
+    done += Math.min(len - done, 4096 - (a % 4096));
+  }
+  const l = list();
+  const u8 = mm.frames.u8;
+  let done = 0;
+  for (const o of offs) {
+    const k = Math.min(len - done, 4096 - ((base + done) % 4096));
+    const page = u8.subarray(o, o + k);
+    if (toUser) sglRead(l, at + done, page);
+    else sglWrite(l, at + done, page);
+    done += k;
+  }
+  return ok;
+}
+
+/**
  * Host buffers as "user memory": each buffer registered gets a pseudo address (slot << 40), so a
  * typed call can hand the driver addresses and see its copies and EFAULTs exactly as a process
  * would. Address 0 is NULL; anything outside a registered buffer faults.
@@ -115,6 +153,20 @@ export class HostUserAccess implements UserAccess {
     const l = this.locate(addr, src.length);
     if (l === null) return false;
     l[0].set(src, l[1]);
+    return true;
+  }
+
+  readToList(addr: bigint, len: number, list: () => readonly Uint8Array[], at: number): boolean {
+    const l = this.locate(addr, len);
+    if (l === null) return false;
+    sglWrite(list(), at, l[0].subarray(l[1], l[1] + len));
+    return true;
+  }
+
+  writeFromList(addr: bigint, len: number, list: () => readonly Uint8Array[], at: number): boolean {
+    const l = this.locate(addr, len);
+    if (l === null) return false;
+    sglRead(list(), at, l[0].subarray(l[1], l[1] + len));
     return true;
   }
 

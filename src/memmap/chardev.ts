@@ -21,6 +21,14 @@ export interface UserAccess {
   /** Copy `src` to `addr`; false when any byte faults (EFAULT); bytes before the fault are written. */
   copyTo(addr: bigint, src: Uint8Array): boolean;
   /**
+   * Copy `len` bytes at `addr` into the scatter-gather list at byte `at` without an intermediate
+   * buffer; `list` makes the list's views after the pages are faulted in (the frame slab may grow
+   * on a fault). False on a fault (the bytes before it are copied).
+   */
+  readToList(addr: bigint, len: number, list: () => readonly Uint8Array[], at: number): boolean;
+  /** Copy `len` bytes of the list from byte `at` to `addr`; false on a fault. */
+  writeFromList(addr: bigint, len: number, list: () => readonly Uint8Array[], at: number): boolean;
+  /**
    * pin_user_pages(): the byte views of [addr, addr+len) in the frames that back it, faulted in
    * for writing when `write`; a negative errno when a page cannot be pinned — unmapped, or in a
    * VM_IO/VM_PFNMAP mapping (check_vma_flags(): EFAULT). `unpin` releases them.

@@ -9,7 +9,6 @@ import { Errno } from '../../abi/errno.js';
 import * as S from '../../abi/sg.js';
 import { VM_DONTDUMP, VM_DONTEXPAND, VM_IO, type VmOperations } from '../../mm/vma.js';
 import type { DeviceFile, DeviceMapping, DeviceOpenRequest, UserAccess } from '../../memmap/chardev.js';
-import { sglRead, sglWrite } from '../../scsi/sglist.js';
 import { scsiCmdAllowed } from './command-filter.js';
 import { ScatterHold } from './scatter-hold.js';
 import type { SgDevice } from './sg-device.js';
@@ -348,14 +347,11 @@ export class SgFd implements DeviceFile {
       return -Errno.EFAULT; // the copy-in reads from address 0
     }
     if ((dir === S.SG_DXFER_TO_DEV || dir === S.SG_DXFER_TO_FROM_DEV) && r.user.length !== 0) {
-      const data = r.data();
       let at = 0;
       for (const s of r.user) {
         const n = Math.min(s.len, r.len - at);
         if (n <= 0) break;
-        const b = user.copyFrom(s.base, n);
-        if (b === null) return -Errno.EFAULT;
-        sglWrite(data, at, b);
+        if (!user.readToList(s.base, n, () => r.data(), at)) return -Errno.EFAULT;
         at += n;
       }
     }
@@ -419,14 +415,11 @@ export class SgFd implements DeviceFile {
   private finishReq(r: SgRequest, user: UserAccess | null = null): number {
     let err = 0;
     if (user !== null && r.dir === 'in' && r.buffer !== 'direct' && r.user.length !== 0) {
-      const data = r.data();
       let at = 0;
       for (const s of r.user) {
         const n = Math.min(s.len, r.len - at);
         if (n <= 0) break;
-        const b = new Uint8Array(n);
-        sglRead(data, at, b);
-        if (!user.copyTo(s.base, b)) { err = -Errno.EFAULT; break; }
+        if (!user.writeFromList(s.base, n, () => r.data(), at)) { err = -Errno.EFAULT; break; }
         at += n;
       }
     }
