@@ -15,6 +15,7 @@ import { O_CLOEXEC } from '../src/abi/mman.js';
 import { ACCESS_READ, ACCESS_WRITE, faultToSignal } from '../src/kernel/memory.js';
 import type { System, Task } from '../src/kernel/system.js';
 import type { Access } from '../src/mm/fault.js';
+import { poll, scsiDisk, sgIo, sgReceive, sgSubmit } from './execute-devices.js';
 import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
 import type { Op } from './parse.js';
 import { EXEC_BUF_SIZE, MAX_PIDS, evalExpr, hex, hexBytes } from './values.js';
@@ -222,6 +223,18 @@ export class OpExecutor {
           : this.sysret(op, sys.pwrite64(realFd(a.fd), a.buf, a.len, a.offset));
       case 'unlink':
         return this.sysret(op, sys.unlinkat(op.path!, 0n));
+      case 'scsi_disk':
+        return scsiDisk(this.system, a);
+      case 'ioctl':
+        return this.sysret(op, sys.ioctl(realFd(a.fd), a.cmd, a.arg));
+      case 'sg_io':
+        return sgIo(op, a, task, realFd(a.fd));
+      case 'sg_submit':
+        return sgSubmit(op, a, task, realFd(a.fd));
+      case 'sg_receive':
+        return sgReceive(op, a, task, realFd(a.fd));
+      case 'poll':
+        return poll(a, task, realFd(a.fd));
       default:
         throw new Error(`no handler for op "${op.op}"`);
     }

@@ -22,6 +22,10 @@ export interface OpResult {
   status?: Record<string, ProcValue>;
   skip?: string;
   error?: string;
+  /** Device ops (vmspace's extension): the sg_io_hdr_t's outputs after SG_IO or read(). */
+  sg?: Record<string, string>;
+  /** poll: the returned events. */
+  revents?: string;
 }
 
 /** The oracle's member order; other members follow in insertion order. */

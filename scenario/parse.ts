@@ -199,6 +199,16 @@ const req = (name: string, type: FieldType, table?: NameTable): FieldSpec => ({ 
 const opt = (name: string, type: FieldType, def = 0n, table?: NameTable): FieldSpec =>
   ({ name, type, required: false, def, table });
 
+/**
+ * sg_io / sg_submit: an sg_io_hdr_t the runner lays out at `at` (the CDB at at+96, the sense
+ * buffer at at+128: the scenario provides 256 writable bytes there), then ioctl(SG_IO) or write().
+ */
+const SG_HDR_FIELDS: readonly FieldSpec[] = [
+  req('fd', 'fd'), req('at', 'u64'), req('cdb', 'data'), opt('dir', 'bits', 0xffffffffffffffffn, TABLES.sgDir),
+  opt('len', 'u64'), opt('buf', 'u64'), opt('flags', 'bits', 0n, TABLES.sgFlags), opt('pack_id', 'u64'),
+  opt('mx_sb_len', 'u64', 32n), opt('iovec_count', 'u64'), opt('interface_id', 'u64', 0x53n), opt('cmd_len', 'u64'),
+  opt('timeout', 'u64')];
+
 /** Fields per op, in the oracle's order (which is also the order operands are evaluated in). */
 const SPECS = {
   mmap: { yieldsRet: true, fields: [
@@ -239,6 +249,16 @@ const SPECS = {
   setrlimit: { yieldsRet: true, fields: [
     req('resource', 'bits', TABLES.resource), req('cur', 'u64'), req('max', 'u64')] },
   anon_name: { yieldsRet: true, fields: [req('addr', 'u64'), req('len', 'u64'), req('name', 'name')] },
+  // vmspace's device ops (docs/scenario-devices.md; the kernel oracle does not run them)
+  scsi_disk: { yieldsRet: true, fields: [
+    opt('blocks', 'u64', 16384n), opt('block_size', 'u64', 512n), opt('pattern', 'u64'), opt('allow_dio', 'u64')] },
+  ioctl: { yieldsRet: true, fields: [req('fd', 'fd'), req('cmd', 'bits', TABLES.ioctl), opt('arg', 'u64')] },
+  sg_io: { yieldsRet: true, fields: SG_HDR_FIELDS },
+  sg_submit: { yieldsRet: true, fields: SG_HDR_FIELDS },
+  sg_receive: { yieldsRet: true, fields: [
+    req('fd', 'fd'), req('at', 'u64'), opt('count', 'u64', 88n), opt('pack_id', 'u64')] },
+  poll: { yieldsRet: true, fields: [
+    req('fd', 'fd'), req('at', 'u64'), opt('events', 'bits', 0x5n, TABLES.pollEvents), opt('timeout', 'u64')] },
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof SPECS;
@@ -397,7 +417,8 @@ export class ScenarioParser implements RefContext {
     switch (opName) {
       case 'open': {
         const flags = args.flags[0].value;
-        if (out.path!.startsWith('/') && (flags & 0o3103n) !== 0n) {
+        // Device nodes (/dev/sgN: vmspace's device ops) open read-write like any program's.
+        if (out.path!.startsWith('/') && !out.path!.startsWith('/dev/') && (flags & 0o3103n) !== 0n) {
           throw new ValueError('absolute paths may only be opened read-only (write to files in the scratch dir)');
         }
         break;

@@ -7,6 +7,7 @@
  * same scenarios. Values are bigints taken modulo 2^64.
  */
 import { NAMES } from '../src/abi/mman.js';
+import { SG_NAMES } from '../src/abi/sg.js';
 
 export const U64_MASK = (1n << 64n) - 1n;
 /** The oracle executor's command buffer: the largest `data` operand, pread, and mincore vector. */
@@ -152,6 +153,10 @@ export const TABLES = {
   openFlags: { what: 'open flags', names: NAMES.openFlags, bitmask: true },
   resource: { what: 'rlimit resource', names: NAMES.resource, bitmask: false },
   msealFlags: { what: 'mseal flags', names: NAMES.msealFlags, bitmask: true },
+  ioctl: { what: 'ioctl command', names: SG_NAMES.ioctl, bitmask: false },
+  sgDir: { what: 'sg dxfer_direction', names: SG_NAMES.dir, bitmask: false },
+  sgFlags: { what: 'sg flags', names: SG_NAMES.flags, bitmask: true },
+  pollEvents: { what: 'poll events', names: SG_NAMES.poll, bitmask: true },
 } as const satisfies Record<string, NameTable>;
 
 /**
