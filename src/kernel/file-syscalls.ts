@@ -330,7 +330,7 @@ export class FileSyscalls {
     u64(fd, 'fd');
     const f = this.fd(fd);
     if (f === undefined || f.path) return -Errno.EBADF;
-    if (f.inode.chardev !== undefined || f.inode.fs === 'other') return -Errno.EINVAL;
+    if (f.inode.fs === 'chardev' || f.inode.fs === 'other') return -Errno.EINVAL; // no fsync method
     if (f.inode.fs === 'ext4') writebackInode(this.ctx.mm.sys, f.inode);
     return 0;
   }

@@ -83,6 +83,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if ((vma.flags & VM_LOCKED) !== 0) return -Errno.EINVAL;
       if (vma.file === null) return -Errno.EINVAL;
       if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -Errno.EACCES;
+      // vfs_fallocate(): only regular files and block devices can punch holes.
+      if (vma.file.inode.fs === 'chardev') return -Errno.ENODEV;
       // The file loses the range's data; every mapping of it refaults (private COW copies stay).
       punchHole(mm.sys, vma.file.inode, vma.pgoff + (start - vma.start) / 4096, (end - start) / 4096);
       mm.zapRange(start, end, false);

@@ -22,6 +22,10 @@ export function doMsync(mm: AddressSpace, start: number, end: number, flags: num
     }
     if ((flags & MS_INVALIDATE) !== 0 && (vma.flags & VM_LOCKED) !== 0) return -Errno.EBUSY;
     const fend = Math.min(end, vma.end);
+    // vfs_fsync_range(): a device file without an fsync method (sg) fails the call with EINVAL.
+    if ((flags & MS_SYNC) !== 0 && vma.file !== null && (vma.flags & VM_SHARED) !== 0 && vma.file.inode.fs === 'chardev') {
+      return -Errno.EINVAL;
+    }
     if ((flags & MS_SYNC) !== 0 && vma.file !== null && (vma.flags & VM_SHARED) !== 0 && vma.file.inode.fs === 'ext4') {
       // tmpfs and shmem have nothing to write back to: their pages stay dirty.
       // vfs_fsync_range(): the file range's dirty pages are written back and cleaned.

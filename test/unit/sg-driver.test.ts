@@ -233,14 +233,40 @@ describe('sg: mmap of the reserve (checklist 3, 4, 14)', () => {
     void dev;
   });
 
-  it('madvise(MADV_DONTFORK)... and mlock leave the VM_IO mapping unlocked', () => {
+});
+
+describe('sg: the generic mm on a VM_IO|VM_DONTEXPAND|VM_DONTDUMP mapping', () => {
+  it('madvise: DONTNEED refaults the same reserve bytes; FREE, DOFORK, DODUMP, WIPEONFORK, POPULATE are EINVAL; REMOVE is ENODEV', () => {
+    const { t } = world();
+    const fd = open(t);
+    const a = mapSg(t, fd, 32768);
+    t.mem.store8(a + 100, 0x77);
+    const madv = (adv: number): number => t.sys.madvise(b(a), 32768n, b(adv));
+    expect(madv(M.MADV_DONTNEED)).toBe(0);
+    expect(t.mem.load8(a + 100)).toBe(0x77);
+    expect(madv(M.MADV_FREE)).toBe(-Errno.EINVAL);
+    expect(madv(M.MADV_DOFORK)).toBe(-Errno.EINVAL);
+    expect(madv(M.MADV_DODUMP)).toBe(-Errno.EINVAL);
+    expect(madv(M.MADV_WIPEONFORK)).toBe(-Errno.EINVAL);
+    expect(madv(M.MADV_POPULATE_READ)).toBe(-Errno.EINVAL);
+    expect(madv(M.MADV_REMOVE)).toBe(-Errno.ENODEV);
+    expect(madv(M.MADV_DONTFORK)).toBe(0);
+    expect(madv(M.MADV_PAGEOUT)).toBe(0);
+    expect(t.mem.load8(a + 100)).toBe(0x77);
+  });
+
+  it('msync(MS_SYNC) is EINVAL (no fsync method), MS_ASYNC is 0; fsync(fd) is EINVAL; mlock leaves it unlocked', () => {
     const { t } = world();
     const fd = open(t);
     const a = mapSg(t, fd, 8192);
+    expect(t.sys.msync(b(a), 8192n, b(M.MS_SYNC))).toBe(-Errno.EINVAL);
+    expect(t.sys.msync(b(a), 8192n, b(M.MS_ASYNC))).toBe(0);
+    expect(t.sys.fsync(b(fd))).toBe(-Errno.EINVAL);
     expect(t.sys.mlock(b(a), 8192n)).toBe(0);
     const line = t.proc.maps().find((l) => l.includes('/dev/sg0'))!;
     const sm = t.proc.smaps().find((e) => e.line === line)!;
     expect(String(sm.fields.VmFlags)).not.toContain('lo');
+    expect(t.proc.status().VmLck).toBe(0);
   });
 });
 
