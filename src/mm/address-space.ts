@@ -291,6 +291,7 @@ export class AddressSpace {
    */
   removeVma(v: Vma): void {
     this.tree.remove(v);
+    v.vmOps?.close?.(v);
     this.freePageTables(v.start, v.end);
     this.vmStatAccount(v.flags, -v.pages);
     if ((v.flags & VM_LOCKED) !== 0) this.lockedVm -= v.pages;
@@ -329,6 +330,7 @@ export class AddressSpace {
     const upper = v.cloneRange(addr, v.end);
     this.tree.setRange(v, v.start, addr);
     this.tree.insert(upper);
+    upper.vmOps?.open?.(upper);
     return upper;
   }
 

@@ -57,6 +57,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     if ((src.flags & VM_ACCOUNT) !== 0) { parent.committedPages -= src.pages; mm.committedPages += src.pages; }
     const v = src.cloneRange(src.start, src.end);
     v.flags &= ~VM_LOCKED_MASK;
+    v.vmOps?.open?.(v);
     if ((src.flags & VM_WIPEONFORK) !== 0 || src.anonVma === null) {
       v.anonVma = null;
       v.anonForked = false;

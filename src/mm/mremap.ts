@@ -234,8 +234,13 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
     anonVma: vma.anonVma, middle: vma,
   });
   if (newVma !== vma && newVma.anonVma === vma.anonVma) newVma.anonForked = vma.anonForked;
-  // A special mapping (vdso) stays special where it lands (special_mapping_mremap()).
+  // A special mapping (vdso) stays special where it lands (special_mapping_mremap()); a device
+  // mapping keeps its driver's operations (copy_vma() copies vm_ops and calls ->open).
   if (vma.special !== null) newVma.special = vma.special;
+  if (vma.vmOps !== null && newVma !== vma && newVma.vmOps === null) {
+    newVma.vmOps = vma.vmOps;
+    newVma.vmOps.open?.(newVma);
+  }
   // The source may have been merged into the new VMA.
   if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
   moveResidency(mm, oldAddr, newAddr, Math.min(oldLen, newLen));
