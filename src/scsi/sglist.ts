@@ -50,48 +50,18 @@ export function sglSegments(
 
 /**
  * Copies `src` into the list starting at byte `offset` of the list (data-in: device to buffer).
- * Copies what fits; returns the bytes copied. Linux: lib/scatterlist.c sg_pcopy_from_buffer().
+ * Copies what fits; returns the bytes copied. Linux: sg_pcopy_from_buffer().
  */
 export function sglWrite(sgl: SgList, offset: number, src: Uint8Array): number {
-  if (offset < 0) return 0;
-  let skip = offset;
-  let done = 0;
-  const total = src.length;
-  for (let i = 0; i < sgl.length && done < total; i++) {
-    const seg = sgl[i];
-    const len = seg.length;
-    if (skip >= len) {
-      skip -= len;
-      continue;
-    }
-    const n = Math.min(len - skip, total - done);
-    seg.set(n === total && done === 0 ? src : src.subarray(done, done + n), skip);
-    done += n;
-    skip = 0;
-  }
-  return done;
+  return sglSegments(sgl, offset, src.length, (view, at) => {
+    view.set(view.length === src.length ? src : src.subarray(at, at + view.length));
+  });
 }
 
 /**
  * Copies bytes of the list starting at byte `offset` of the list into `dst` (data-out: buffer
- * to device). Copies what the list holds; returns the bytes copied. Linux: lib/scatterlist.c sg_pcopy_to_buffer().
+ * to device). Copies what the list holds; returns the bytes copied. Linux: sg_pcopy_to_buffer().
  */
 export function sglRead(sgl: SgList, offset: number, dst: Uint8Array): number {
-  if (offset < 0) return 0;
-  let skip = offset;
-  let done = 0;
-  const total = dst.length;
-  for (let i = 0; i < sgl.length && done < total; i++) {
-    const seg = sgl[i];
-    const len = seg.length;
-    if (skip >= len) {
-      skip -= len;
-      continue;
-    }
-    const n = Math.min(len - skip, total - done);
-    dst.set(skip === 0 && n === len ? seg : seg.subarray(skip, skip + n), done);
-    done += n;
-    skip = 0;
-  }
-  return done;
+  return sglSegments(sgl, offset, dst.length, (view, at) => dst.set(view, at));
 }

@@ -30,6 +30,21 @@ function checkSize(size: number): number {
 }
 
 /**
+ * Calls `fn(chunk index, offset within it, position in the transfer, bytes)` for each chunk the
+ * byte range [offset, offset + length) touches, in order.
+ */
+function eachChunk(offset: number, length: number, fn: (idx: number, within: number, pos: number, n: number) => void): void {
+  for (let pos = 0; pos < length;) {
+    const o = offset + pos;
+    const idx = Math.floor(o / STORE_CHUNK);
+    const within = o - idx * STORE_CHUNK;
+    const n = Math.min(STORE_CHUNK - within, length - pos);
+    fn(idx, within, pos, n);
+    pos += n;
+  }
+}
+
+/**
  * A sparse RAM medium: 1 MiB chunks allocated on their first write; bytes never written read as
  * zero, like scsi_debug's zero-filled store. A 4 GiB disk costs nothing until written.
  */
@@ -55,28 +70,15 @@ export class RamStore implements BlockStore {
   }
 
   read(offset: number, dst: Uint8Array): void {
-    const end = dst.length;
-    let pos = 0;
-    while (pos < end) {
-      const o = offset + pos;
-      const idx = Math.floor(o / STORE_CHUNK);
-      const within = o - idx * STORE_CHUNK;
-      const n = Math.min(STORE_CHUNK - within, end - pos);
+    eachChunk(offset, dst.length, (idx, within, pos, n) => {
       const chunk = this.chunks.get(idx);
       if (chunk !== undefined) dst.set(chunk.subarray(within, within + n), pos);
-      else this.fillUnwritten(n === end ? dst : dst.subarray(pos, pos + n), o);
-      pos += n;
-    }
+      else this.fillUnwritten(n === dst.length ? dst : dst.subarray(pos, pos + n), offset + pos);
+    });
   }
 
   write(offset: number, src: Uint8Array): void {
-    const end = src.length;
-    let pos = 0;
-    while (pos < end) {
-      const o = offset + pos;
-      const idx = Math.floor(o / STORE_CHUNK);
-      const within = o - idx * STORE_CHUNK;
-      const n = Math.min(STORE_CHUNK - within, end - pos);
+    eachChunk(offset, src.length, (idx, within, pos, n) => {
       let chunk = this.chunks.get(idx);
       if (chunk === undefined) {
         const base = idx * STORE_CHUNK;
@@ -84,9 +86,8 @@ export class RamStore implements BlockStore {
         this.initChunk(chunk, base);
         this.chunks.set(idx, chunk);
       }
-      chunk.set(n === end ? src : src.subarray(pos, pos + n), within);
-      pos += n;
-    }
+      chunk.set(n === src.length ? src : src.subarray(pos, pos + n), within);
+    });
   }
 
   /** What never-written bytes [offset, offset + dst.length) read as. */
