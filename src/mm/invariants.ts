@@ -11,6 +11,7 @@ import type { AddressSpace } from './address-space.js';
 import type { MmSystem } from './config.js';
 import { vmaPtePerms } from './fault.js';
 import { VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, type Vma } from './vma.js';
+import { rmapFiled } from './vma-tree.js';
 
 export class InvariantError extends Error {
   override name = 'InvariantError';
@@ -50,6 +51,7 @@ export function checkInvariants(mm: AddressSpace): void {
     if ((v.flags & VM_ACCOUNT) !== 0 && (v.flags & VM_SHARED) !== 0) throw new InvariantError(`${where(i, v)}: VM_ACCOUNT on a shared VMA`);
     if (v.anonForked && v.anonVma === null) throw new InvariantError(`${where(i, v)}: forked without anon_vma`);
     if (v.file !== null && v.file.inode.mappings?.get(v) !== mm) throw new InvariantError(`${where(i, v)}: missing from its file's reverse map`);
+    if (v.file !== null && !rmapFiled(v)) throw new InvariantError(`${where(i, v)}: not filed under its pages in the file's interval tree`);
     prevEnd = v.end;
     const n = v.pages;
     total += n;

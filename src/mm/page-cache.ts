@@ -8,6 +8,7 @@ import type { AddressSpace } from './address-space.js';
 import type { MmSystem } from './config.js';
 import { type RaGeometry, asyncReadahead, markerAt, mmapSyncReadahead, newRaState } from './readahead.js';
 import { type MmInode, VM_EXEC, VM_RAND_READ, VM_SEQ_READ, type Vma } from './vma.js';
+import { mappingsOver } from './vma-tree.js';
 
 /** The read-ahead geometry of `inode`'s file system (disk file systems use large folios). */
 export function raGeometry(sys: MmSystem, inode: MmInode): RaGeometry {
@@ -53,7 +54,8 @@ export function forEachMappingOf(
 ): void {
   const maps = inode.mappings;
   if (maps === undefined || maps.size === 0) return;
-  for (const [v, owner] of [...maps]) {
+  for (const v of mappingsOver(inode, first, last)) {
+    const owner = maps.get(v)!;
     const lo = Math.max(first, v.pgoff);
     const hi = Math.min(last, v.pgoff + v.pages);
     if (lo < hi) fn(owner, v, v.start + (lo - v.pgoff) * 4096, v.start + (hi - v.pgoff) * 4096);

@@ -1,14 +1,51 @@
 /**
  * An address space's VMA tree that also keeps each file's reverse map: every VMA mapping an inode
- * is in `inode.mappings` (with its address space) while it is in a tree, so truncation,
- * write-back and the lifetime checks visit the mappings of one file instead of every VMA of every
- * process. Linux: the i_mmap interval tree of struct address_space (vma_interval_tree_insert()
- * in vma_link(), removal in unlink_file_vma()). A VMA's file range is read at visit time (pgoff,
- * pages), so range changes need no bookkeeping; only linking and unlinking do.
+ * is in `inode.mappings` (with its address space) while it is in a tree, and in the inode's
+ * interval tree (`inode.rmap`) under the file pages it maps, so truncation, write-back and
+ * coherence find the VMAs over a page range in O(log n + k) and the lifetime checks visit the
+ * mappings of one file instead of every VMA of every process. Linux: the i_mmap interval tree
+ * of struct address_space (vma_interval_tree_insert() in vma_link(), removal in
+ * unlink_file_vma(), and the remove/insert pair around a VMA's range change in vma_prepare() /
+ * vma_complete()). Every change of a VMA's range or pgoff goes through setRange(), which re-keys it.
  */
+import IntervalTree from '@flatten-js/interval-tree';
 import { RangeTree } from '../tree/range-tree.js';
 import type { AddressSpace } from './address-space.js';
-import type { Vma } from './vma.js';
+import type { MmInode, Vma } from './vma.js';
+
+/** The key each file VMA is filed under in its inode's interval tree: [first page, last page]. */
+const rmapKeys = new WeakMap<Vma, [number, number]>();
+
+function link(v: Vma, owner: AddressSpace): void {
+  const inode = v.file!.inode;
+  (inode.mappings ??= new Map()).set(v, owner);
+  const key: [number, number] = [v.pgoff, v.pgoff + v.pages - 1];
+  rmapKeys.set(v, key);
+  (inode.rmap ??= new IntervalTree<Vma>()).insert(key, v);
+}
+
+function unlink(v: Vma): void {
+  const inode = v.file!.inode;
+  inode.mappings?.delete(v);
+  const key = rmapKeys.get(v);
+  if (key !== undefined) {
+    inode.rmap?.remove(key, v);
+    rmapKeys.delete(v);
+  }
+}
+
+/** The VMAs that map any of the file pages [first, last) of `inode` (vma_interval_tree_foreach()). */
+export function mappingsOver(inode: MmInode, first: number, last: number): Vma[] {
+  if (inode.rmap === undefined || last <= first) return [];
+  return inode.rmap.search([first, last - 1]);
+}
+
+/** Whether `v` is filed under the pages it maps (for the invariant checks). */
+export function rmapFiled(v: Vma): boolean {
+  const key = rmapKeys.get(v);
+  return key !== undefined && key[0] === v.pgoff && key[1] === v.pgoff + v.pages - 1 &&
+    v.file!.inode.rmap?.exist(key, v) === true;
+}
 
 export class VmaTree extends RangeTree<Vma> {
   constructor(private readonly owner: AddressSpace) {
@@ -17,22 +54,28 @@ export class VmaTree extends RangeTree<Vma> {
 
   override insert(v: Vma): void {
     super.insert(v);
-    if (v.file !== null) (v.file.inode.mappings ??= new Map()).set(v, this.owner);
+    if (v.file !== null) link(v, this.owner);
   }
 
   override remove(v: Vma): void {
     super.remove(v);
-    if (v.file !== null) v.file.inode.mappings?.delete(v);
+    if (v.file !== null) unlink(v);
+  }
+
+  override setRange(v: Vma, start: number, end: number): void {
+    if (v.file !== null) unlink(v);
+    super.setRange(v, start, end);
+    if (v.file !== null) link(v, this.owner);
   }
 
   override buildSorted(nodes: readonly Vma[]): void {
     super.buildSorted(nodes);
-    for (const v of nodes) if (v.file !== null) (v.file.inode.mappings ??= new Map()).set(v, this.owner);
+    for (const v of nodes) if (v.file !== null) link(v, this.owner);
   }
 
   override release(): void {
     this.forEach((v) => {
-      if (v.file !== null) v.file.inode.mappings?.delete(v);
+      if (v.file !== null) unlink(v);
     });
     super.release();
   }

@@ -7,6 +7,7 @@
  */
 import type { AddressSpace } from './address-space.js';
 import type { RaState } from './readahead.js';
+import type IntervalTree from '@flatten-js/interval-tree';
 import { RangeNode } from '../tree/range-tree.js';
 import type { VmOperations } from '../memmap/vm-operations.js';
 
@@ -150,6 +151,8 @@ export interface MmInode {
   raMarks?: Map<number, number>;
   /** The reverse map: every VMA in some address space's tree that maps this inode (vma-tree.ts). */
   mappings?: Map<Vma, AddressSpace>;
+  /** The same VMAs by the file pages they map (the i_mmap interval tree, vma-tree.ts). */
+  rmap?: IntervalTree<Vma>;
   /** Called when the inode dies (its file system frees the inode number). */
   onEvict?: () => void;
   /** Open file descriptions of the inode (the VFS counts them; an unlinked inode lives on them). */
