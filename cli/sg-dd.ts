@@ -11,7 +11,7 @@
  *           the driver's allow_dio then permits).
  * verify=1 reads both sides back and compares them. Reference: sg3_utils src/sgm_dd.c, sg_dd.c.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import * as S from '../src/abi/sg.js';
 import { strerror } from '../src/abi/errno.js';
 import { createSystem, type System } from '../src/kernel/system.js';
@@ -93,7 +93,9 @@ class Copier {
       if (cap[1] !== bs) throw new Error(`${operand}: block size ${cap[1]}, but bs=${bs}`);
       return { kind: 'sg', name: operand, fd, blocks: cap[0], map: 0 };
     }
-    const fd = openSync(operand, input ? 'r' : 'a+');
+    // An output file is written in place from offset 0 (O_RDWR|O_CREAT, no O_APPEND: positioned
+    // writes to an O_APPEND file would all go to its end), and read back by verify=1.
+    const fd = openSync(operand, input ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT, 0o666);
     const size = fstatSync(fd).size;
     return { kind: 'file', name: operand, fd, blocks: input ? Math.floor(size / bs) : Number.MAX_SAFE_INTEGER, map: 0 };
   }

@@ -61,7 +61,7 @@ export function guestUserAccess(mem: Memory, mm: AddressSpace): UserAccess {
       const base = Number(addr);
       const pages: [frame: number, off: number, n: number][] = [];
       const frames = mm.frames;
-      const release = (): void => { for (const [f] of pages) frames.put(f); };
+      const release = (): void => { for (const [f] of pages) frames.unpin(f); };
       for (let done = 0; done < len;) {
         const a = base + done;
         const v = mm.tree.find(a);
@@ -78,7 +78,7 @@ export function guestUserAccess(mem: Memory, mm: AddressSpace): UserAccess {
         }
         const k = Math.min(len - done, 4096 - (a % 4096));
         const f = Math.floor(o / 4096);
-        frames.get(f);
+        frames.pin(f);
         pages.push([f, o % 4096, k]);
         done += k;
       }

@@ -130,6 +130,27 @@ export class FramePool {
     this.ref[f]++;
   }
 
+  /**
+   * Pins per frame held by pin_user_pages() (direct I/O): each is also a reference. Sparse: pins
+   * are few and short-lived. Fork copies a pinned anonymous page for the child at once, so the
+   * pinned frame stays where the I/O will land (folio_maybe_dma_pinned()).
+   */
+  readonly pins = new Map<number, number>();
+
+  /** pin_user_pages(): a reference that marks the frame pinned. */
+  pin(f: number): void {
+    this.ref[f]++;
+    this.pins.set(f, (this.pins.get(f) ?? 0) + 1);
+  }
+
+  /** unpin_user_page(). */
+  unpin(f: number): void {
+    const n = (this.pins.get(f) ?? 0) - 1;
+    if (n > 0) this.pins.set(f, n);
+    else this.pins.delete(f);
+    this.put(f);
+  }
+
   /** Drop one reference; the frame is free when none is left. */
   put(f: number): void {
     if (f === ZERO_FRAME) return;

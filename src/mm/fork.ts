@@ -8,12 +8,39 @@
 import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
 import { releaseInodes } from './inode-release.js';
+import { KIND_ANON, PTE_FRAME_SHIFT, PTE_KIND, PTE_PRESENT, makePte, pteFrame } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma,
 } from './vma.js';
 
 /** Linux: include/linux/mm.h is_cow_mapping(). */
+/** The present anonymous PTEs of `v` whose frames are pinned for direct I/O: [vpn, pte]. */
+function pinnedAnonPtes(mm: AddressSpace, v: Vma): [number, number][] {
+  const out: [number, number][] = [];
+  mm.pt.forEachIn(v.start / 4096, v.end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && mm.frames.pins.has(pteFrame(pte))) out.push([vpn, pte]);
+  });
+  return out;
+}
+
+/**
+ * copy_present_page(): a pinned anonymous page is not shared copy-on-write — the parent keeps it
+ * (and its write permission, so the I/O lands where the parent will look) and the child gets a
+ * copy now. False when memory runs out.
+ */
+function copyPinnedPages(parent: AddressSpace, child: AddressSpace, pinned: [number, number][]): boolean {
+  for (const [vpn, pte] of pinned) {
+    parent.updatePte(vpn, pte);
+    const old = child.pt.get(vpn);
+    const nf = child.frames.allocCopy(pteFrame(pte));
+    if (nf < 0) return false;
+    child.setPte(vpn, makePte(nf, pte & ((1 << PTE_FRAME_SHIFT) - 1)), old);
+    child.frames.put(nf);
+  }
+  return true;
+}
+
 function isCowMapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
 }
@@ -69,8 +96,10 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     mm.vmStatAccount(v.flags, v.pages);
     if ((src.flags & VM_WIPEONFORK) !== 0 || !vmaNeedsCopy(src)) return;
     const frames = parent.frames;
+    const pinned = frames.pins.size !== 0 && isCowMapping(src.flags) ? pinnedAnonPtes(parent, src) : null;
     mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
       isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
+    if (pinned !== null && !copyPinnedPages(parent, mm, pinned)) { failed = true; return; }
     // copy_pmd_range(): the child gets a page-table page wherever the parent has one.
     // (Neighbouring VMAs mostly share a region: a region just added is not looked up again.)
     for (let r = Math.floor(src.start / 0x200000); r * 0x200000 < src.end; r++) {

@@ -101,7 +101,8 @@ function checkPageTable(mm: AddressSpace): void {
     if ((pte & PTE_WRITE) !== 0) {
       if ((v.flags & VM_WRITE) === 0) throw new InvariantError(`pte ${hex(a)}: writable in a VMA without VM_WRITE`);
       if (kind === KIND_ZERO) throw new InvariantError(`pte ${hex(a)}: the zero page mapped writable`);
-      if ((v.flags & VM_SHARED) === 0 && (kind !== KIND_ANON || frames.ref[f] !== 1)) {
+      // (A pin for direct I/O is a reference that does not share the page.)
+      if ((v.flags & VM_SHARED) === 0 && (kind !== KIND_ANON || frames.ref[f] - (frames.pins.get(f) ?? 0) !== 1)) {
         throw new InvariantError(`pte ${hex(a)}: writable private page not exclusive (ref ${frames.ref[f]})`);
       }
     }
@@ -149,7 +150,7 @@ export function checkFrames(sys: MmSystem): void {
   let inUse = 0;
   for (let f = 1; f < frames.highWater; f++) {
     if (frames.map[f] !== maps[f]) throw new InvariantError(`frame ${f}: map count ${frames.map[f]} != ${maps[f]} PTEs`);
-    const extra = frames.ref[f] - frames.map[f];
+    const extra = frames.ref[f] - frames.map[f] - (frames.pins.get(f) ?? 0);
     if (extra < 0 || extra > 1) throw new InvariantError(`frame ${f}: ref ${frames.ref[f]} with map count ${frames.map[f]}`);
     if (frames.ref[f] > 0) inUse++;
   }

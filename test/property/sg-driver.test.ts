@@ -34,8 +34,9 @@
  * and rounded up to 512, per open file description. A last test checks that the runs reached the
  * paths that matter (each errno of §1.6, every buffer kind, collection by another process, ...).
  *
- * Two known issues outside the driver, both from direct-I/O pins being plain frame references,
- * are pinned down by it.fails tests at the end (see KNOWN_PIN_INVARIANT).
+ * Two tests at the end pin down what direct-I/O pins mean outside the driver: a pinned page is
+ * not shared (checkInvariants() accepts it), and fork copies it for the child (found by these
+ * properties; fixed in src/mem/frames.ts pins and src/mm/fork.ts copyPinnedPages()).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -249,16 +250,6 @@ interface MDev {
 
 class Failure extends Error {}
 
-/**
- * Known issue (src/mm/invariants.ts vs src/kernel/user-access.ts pin()): a direct-I/O request
- * pins the process's pages by taking a frame reference, and checkInvariants() insists that a
- * writable private PTE's frame has exactly one reference — so while an async direct-I/O request
- * is outstanding, the submitter's checkInvariants() throws "writable private page not exclusive
- * (ref 2)". Linux allows this state (a pinned anonymous page stays PageAnonExclusive with a raised
- * refcount). The property tolerates exactly this error, for exactly such pages; the test
- * 'checkInvariants() with an outstanding direct-I/O request' below pins it down (it.fails).
- */
-const KNOWN_PIN_INVARIANT = /^pte 0x([0-9a-f]+): writable private page not exclusive \(ref \d+\)$/;
 
 function xorshift(seed: number, n: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -309,8 +300,6 @@ class World {
   slots = 0;
   private nextSlot = 0;
   private nextPackId = 1000;
-  /** Steps where checkInvariants() tripped over a page pinned for direct I/O (see KNOWN_PIN_INVARIANT). */
-  pinnedInvariantHits = 0;
 
   constructor(allowDio: boolean) {
     this.allowDio = allowDio;
@@ -1048,27 +1037,8 @@ class Runner extends World {
       this.eq(`${where}: sg${i} reserve bytes`, d.dev.stats.reserveBytes, live.reduce((a, o) => a + o.bufflen, 0));
       this.eq(`${where}: sg${i} commands`, d.dev.stats.commands, d.commands);
     }
-    for (const t of this.system.tasks()) {
-      try {
-        t.checkInvariants();
-      } catch (e) {
-        if (!this.pinnedPage(t, e)) throw e;
-        this.pinnedInvariantHits++;
-      }
-    }
+    for (const t of this.system.tasks()) t.checkInvariants();
     this.system.checkFrames();
-  }
-
-  /**
-   * Whether invariant error `e` of task t is the known one of KNOWN_PIN_INVARIANT: a writable
-   * private page of t that an outstanding direct-I/O request of t has pinned.
-   */
-  pinnedPage(t: Task, e: unknown): boolean {
-    const m = e instanceof Error ? KNOWN_PIN_INVARIANT.exec(e.message) : null;
-    if (m === null) return false;
-    const a = Number.parseInt(m[1], 16);
-    return this.ofds.some((o) => o.live && o.requests.some((r) => r.buffer === 'direct' && r.submitter.task === t &&
-      a + PG > r.directAddr && a < r.directAddr + r.len));
   }
 
   /** Every mapping byte for byte, and each medium against its shadow. */
@@ -1136,7 +1106,6 @@ function runOps(ops: Op[], allowDio: boolean): Runner {
     }
     step = ops.length;
     w.teardown();
-    if (w.pinnedInvariantHits > 0) cov('known pinned-page invariant error tolerated');
   } catch (e) {
     const where = step < 0 ? 'setup' : step < ops.length ? `step ${step}: ${opString(ops[step])}` : 'teardown';
     const msg = e instanceof Failure ? e.message : `${(e as Error).name}: ${(e as Error).message}\n${(e as Error).stack ?? ''}`;
@@ -1230,11 +1199,8 @@ describe('sg driver: random operation sequences against a model', () => {
     fc.assert(fc.property(seq, fc.boolean(), (ops, dio) => { runOps(ops, dio); }), { seed: 0x64617461, numRuns: 100 });
   });
 
-  // See KNOWN_PIN_INVARIANT: the smallest reproduction. Only that invariant error counts as the
-  // expected failure; anything else going wrong returns normally, which it.fails reports. Flip to
-  // `it` (and drop the tolerance in checkStructure) once checkInvariants() accepts pinned exclusive
-  // anonymous pages, or pins are counted apart from references.
-  it.fails('known issue: checkInvariants() with an outstanding direct-I/O request (allow_dio, async READ into an anonymous buffer)', () => {
+  // The smallest reproduction of the first finding: a pin is a reference, not a sharer.
+  it('checkInvariants() with an outstanding direct-I/O request (allow_dio, async READ into an anonymous buffer): a pin does not share the page', () => {
     const s = createSystem();
     s.addScsiDisk({ host: { allowDio: true } });
     const t = s.task(0)!;
@@ -1249,27 +1215,19 @@ describe('sg driver: random operation sequences against a model', () => {
       status: 0, maskedStatus: 0, msgStatus: 0, sbLenWr: 0, hostStatus: 0, driverStatus: 0, resid: 0, duration: 0, info: 0,
     };
     t.mem.write(area, encodeHdr(h));
-    if (fd !== 3 || t.sys.write(BigInt(fd), BigInt(area), 88n) !== 88) return;
-    try {
-      t.checkInvariants(); // today: "pte 0x…: writable private page not exclusive (ref 2)"
-    } catch (e) {
-      if (e instanceof Error && KNOWN_PIN_INVARIANT.test(e.message)) throw e;
-      return;
-    }
-    // Fixed: collecting the request unpins the page and everything still holds.
+    expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    t.checkInvariants();
+    s.checkFrames();
+    // Collecting the request unpins the page and everything still holds.
     if (t.sys.read(BigInt(fd), BigInt(area), 88n) !== 88) throw new Error('read() did not collect the request');
     t.checkInvariants();
     s.checkFrames();
   });
 
-  // A second consequence of pins being plain frame references (src/mm fork and COW): Linux's fork
-  // gives the child a copy of a page that may be pinned for DMA and leaves the pinned page with
-  // the parent (mm/memory.c copy_present_page(), folio_maybe_dma_pinned()), so the process that
-  // submitted a direct-I/O READ keeps receiving its data. Here fork shares the pinned page
-  // copy-on-write; the parent's next store to that page copies it, and the READ lands in the
-  // child's page instead. Only that outcome counts as the expected failure; flip to `it` once
-  // fork copies pinned pages for the child.
-  it.fails('known issue: fork while a direct-I/O READ is outstanding, then the parent writes the page: the data must reach the parent', () => {
+  // The second finding: Linux's fork gives the child a copy of a page that may be pinned for DMA
+  // and leaves the pinned page with the parent (mm/memory.c copy_present_page(),
+  // folio_maybe_dma_pinned()), so the process that submitted a direct-I/O READ receives its data.
+  it('fork while a direct-I/O READ is outstanding, then the parent writes the page: the data reaches the parent (copy_present_page())', () => {
     const s = createSystem();
     s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
     const t = s.task(0)!;
@@ -1284,15 +1242,15 @@ describe('sg driver: random operation sequences against a model', () => {
       status: 0, maskedStatus: 0, msgStatus: 0, sbLenWr: 0, hostStatus: 0, driverStatus: 0, resid: 0, duration: 0, info: 0,
     };
     t.mem.write(area, encodeHdr(h));
-    if (t.sys.write(BigInt(fd), BigInt(area), 88n) !== 88) return;
+    expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
     const c = t.fork();
-    if (typeof c === 'number') return;
+    if (typeof c === 'number') throw new Error('fork failed');
     t.mem.store8(buf + 1000, 7); // the parent touches its buffer past the transfer
-    if (t.sys.read(BigInt(fd), BigInt(area), 88n) !== 88) return;
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
     const data = patternBytes(0, 512);
     const parentHas = firstDiff(t.mem.read(buf, 512), data) < 0;
     const childHas = firstDiff(c.mem.read(buf, 512), data) < 0;
-    if (!parentHas && childHas) throw new Error('known: the direct-I/O READ landed in the child\'s copy of the page');
+    expect(childHas).toBe(false);
     expect(parentHas).toBe(true);
     expect(t.mem.load8(buf + 1000)).toBe(7);
     expect(c.mem.read(buf, 512)).toEqual(new Uint8Array(512).fill(1)); // the child's copy predates the READ

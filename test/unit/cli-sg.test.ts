@@ -201,19 +201,13 @@ describe('vmspace sg-dd: host files', () => {
     expect(sgIn.status).toBe(0);
   });
 
-  // Known CLI bug (not the driver): cli/sg-dd.ts opens a host output file with flags 'a+'
-  // (O_APPEND), and on Linux a positioned write to an O_APPEND file goes to the end of the file.
-  // So when the output file already exists with data, the copy is appended after the old
-  // contents instead of landing at offset 0 (sg_dd/sgm_dd open the output O_WRONLY|O_CREAT and
-  // write at the block offset), and verify=1 itself reports "MISMATCH at byte 0". Only that
-  // failure counts as the expected one; flip to `it` once the output is opened without O_APPEND.
-  it.fails('known issue: an existing host output file is written from offset 0 (today: appended, verify mismatch)', async () => {
+  // sg_dd/sgm_dd open the output O_WRONLY|O_CREAT and write at the block offset; an O_APPEND
+  // output (as once here) would get every positioned write at its end.
+  it('an existing host output file is written from offset 0, not appended to', async () => {
     const out = tmpFile(new Uint8Array(1 << 20).fill(0xff));
     const r = await run('sg-dd', 'if=sim:256k', `of=${out}`, 'verify=1');
-    if (r.status === 1 && r.err.includes('verify: MISMATCH at byte 0') && readFileSync(out).length === (1 << 20) + (256 << 10)) {
-      throw new Error('known: the copy was appended to the existing file');
-    }
     expect(r.status).toBe(0);
+    expect(readFileSync(out).length).toBe(1 << 20);
     const got = new Uint8Array(readFileSync(out));
     expect(Buffer.compare(got.subarray(0, 256 << 10), patternBytes(0, 256 << 10))).toBe(0);
   });
