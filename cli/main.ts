@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/parse.js';
 import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
+import { type ReplayFlags, replayCommand } from './replay.js';
 import { parseDdOperands, parseSize, sgDd } from './sg-dd.js';
 import { type RbufMode, sgRbuf } from './sg-rbuf.js';
 
@@ -210,6 +211,30 @@ export async function main(
         const r = sgRbuf({ mode, size, total });
         (r.status === 0 ? io.stdout : io.stderr).write(r.line + '\n');
         if (r.status !== 0) status = r.status;
+      }
+    });
+  program
+    .command('replay')
+    .description(
+      'replay a real program\'s strace log (strace -f -v -X raw -y) from its maps after execve, and report every ' +
+        'memory syscall whose answer differs from the kernel\'s',
+    )
+    .argument('<log>', 'the strace log (PREFIX.strace; PREFIX.maps, .smaps and .final-maps beside it are used)')
+    .option('--start-maps <file>', '/proc/<pid>/maps right after execve (default: PREFIX.maps)')
+    .option('--start-smaps <file>', '/proc/<pid>/smaps at the same moment (default: PREFIX.smaps, if present)')
+    .option('--kernel-final-maps <file>', 'the kernel\'s maps at exit, to compare (default: PREFIX.final-maps, if present)')
+    .option('--final-maps', 'print vmspace\'s final maps')
+    .option('--json', 'one JSON document instead of text')
+    .addHelpText('after', '\nCapture a log: tools/capture/vmspace-capture PREFIX program [args...] (ASLR off).\n' +
+      'Exit status: 0 no divergence, 1 divergences, 2 bad usage.')
+    .action((log: string, flags: ReplayFlags) => {
+      try {
+        const r = replayCommand(log, flags);
+        (r.status === 2 ? io.stderr : io.stdout).write(r.out);
+        status = r.status;
+      } catch (e) {
+        io.stderr.write(`vmspace replay: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
       }
     });
   try {

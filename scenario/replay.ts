@@ -1,0 +1,330 @@
+/**
+ * Replay of a real program's strace log on vmspace: the start state is the program's
+ * /proc/<pid>/maps (and smaps, for each VMA's flags) taken right after execve; every memory
+ * syscall of the log is made again in the simulated process, with the files it maps given the
+ * identity the log shows (the `-y` path, and st_dev/st_ino/st_size from `-v` fstat output);
+ * each answer is compared with what the kernel returned, and the final maps with the kernel's.
+ *
+ * Threads (clone with CLONE_VM) share their process's address space; fork-like clones fork it;
+ * a process that calls execve again runs a program vmspace has no start state for, and its later
+ * calls are left out (counted). Calls that do not touch memory are not compared; the descriptor
+ * calls (open, close, dup, memfd_create) are mirrored so that mmap finds the same files.
+ */
+import { errnoName } from '../src/abi/errno.js';
+import { NAMES } from '../src/abi/mman.js';
+import { DEFAULT_INIT } from '../src/kernel/default-init.js';
+import { createSystem, type System, type Task } from '../src/kernel/system.js';
+import { type StraceCall, type StraceRecord, argNumber, argPath, structField } from './strace.js';
+
+const CLONE_VM = 0x100n;
+const CLONE_VFORK = 0x4000n;
+const O_RDONLY = 0n;
+
+/** One syscall whose answer differed from the kernel's. */
+export interface Divergence {
+  line: number;
+  pid: number;
+  call: string;
+  kernel: string;
+  vmspace: string;
+}
+
+export interface ReplayResult {
+  /** Memory syscalls made again and compared. */
+  replayed: number;
+  divergences: Divergence[];
+  /** Calls of processes vmspace could not follow (after a second execve). */
+  untracked: number;
+  /** Memory calls vmspace does not implement (shmat, pkey_mprotect ...), by name. */
+  unsupported: Map<string, number>;
+  system: System;
+  /** The first process's task (its final state). */
+  main: Task;
+}
+
+export interface ReplayOptions {
+  /** /proc/<pid>/maps lines right after execve. */
+  startMaps: string[];
+  /** /proc/<pid>/smaps text from the same moment (VmFlags, Rss, Anonymous per VMA), if captured. */
+  startSmaps?: string;
+}
+
+/** smaps text → the init record's smaps entries (line, VmFlags, Rss, Anonymous). */
+export function parseSmapsText(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let cur: Record<string, unknown> | null = null;
+  for (const line of text.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      cur = { line };
+      out.push(cur);
+    } else if (cur !== null) {
+      const m = /^(\w+):\s+(.*?)\s*(kB)?$/.exec(line);
+      if (m === null) continue;
+      if (m[1] === 'VmFlags') cur.VmFlags = m[2];
+      else if (m[1] === 'Rss' || m[1] === 'Anonymous') cur[m[1]] = Number(m[2]);
+    }
+  }
+  return out;
+}
+
+/** A file's identity from the log: device, inode and size. */
+interface Identity {
+  major: number;
+  minor: number;
+  ino: number;
+  size: number;
+  /** st_mode (0 when the log did not show it). */
+  mode: number;
+}
+
+/** st_dev as strace prints it: `makedev(0xfe, 0)`, or the raw new_encode_dev() number. */
+function decodeDev(text: string): [number, number] | null {
+  const m = /^makedev\((0x[0-9a-f]+|\d+),\s*(0x[0-9a-f]+|\d+)\)$/.exec(text);
+  if (m !== null) return [Number(m[1]), Number(m[2])];
+  const n = argNumber(text);
+  if (n === null) return null;
+  const x = Number(n);
+  return [(x >> 8) & 0xfff, (x & 0xff) | ((x >> 12) & 0xfff00)];
+}
+
+/** Every file identity the log's fstat calls show, by `-y` path. */
+function identities(records: StraceRecord[]): Map<string, Identity> {
+  const ids = new Map<string, Identity>();
+  for (const r of records) {
+    if (r.type !== 'call' || r.errno !== null) continue;
+    if (r.name !== 'fstat' && r.name !== 'newfstatat' && r.name !== 'fstat64' && r.name !== 'stat') continue;
+    const path = argPath(r.args[0] ?? '');
+    const st = r.args.find((a) => a.startsWith('{'));
+    if (path === null || st === undefined) continue;
+    const dev = structField(st, 'st_dev');
+    const ino = structField(st, 'st_ino');
+    const size = structField(st, 'st_size');
+    const mode = structField(st, 'st_mode');
+    const d = dev === null ? null : decodeDev(dev);
+    if (d === null || ino === null) continue;
+    ids.set(path, {
+      major: d[0], minor: d[1], ino: Number(ino), size: size === null ? 2 ** 40 : Number(size),
+      mode: Number(argNumber(mode ?? '0', { S_IFREG: 0o100000, S_IFDIR: 0o40000, S_IFCHR: 0o20000 }) ?? 0n),
+    });
+  }
+  return ids;
+}
+
+const NUM = (s: string | undefined, names: Readonly<Record<string, number>> = {}): bigint =>
+  BigInt.asUintN(64, argNumber(s ?? '0', names) ?? 0n);
+
+class Replayer {
+  readonly system: System;
+  readonly main: Task;
+  private readonly tasks = new Map<number, Task>();
+  private readonly untrackedPids = new Set<number>();
+  private readonly ids: Map<string, Identity>;
+  readonly divergences: Divergence[] = [];
+  readonly unsupported = new Map<string, number>();
+  replayed = 0;
+  untracked = 0;
+  /** Calls seen so far (all kinds). */
+  private calls = 0;
+  private readonly firstPid: number;
+
+  constructor(private readonly records: StraceRecord[], opts: ReplayOptions) {
+    this.ids = identities(records);
+    const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
+    this.firstPid = firstCall?.pid ?? 0;
+    const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: opts.startMaps.filter((l) => l.trim() !== '') };
+    init.smaps = opts.startSmaps !== undefined ? parseSmapsText(opts.startSmaps) : [];
+    delete init.status;
+    // The break: what the program's first brk(NULL) saw (ELF loading put it past the bss).
+    const brk = records.find((r) => r.type === 'call' && r.name === 'brk' && r.pid === this.firstPid && r.ret !== null);
+    if (brk !== undefined && brk.type === 'call') init.start_brk = init.brk = '0x' + brk.ret!.toString(16);
+    this.system = createSystem({ init });
+    this.main = this.system.task(0)!;
+    this.tasks.set(this.firstPid, this.main);
+    // Files the start state maps keep the identity their maps lines give (init-record.ts).
+  }
+
+  private taskOf(pid: number): Task | undefined {
+    if (this.untrackedPids.has(pid)) return undefined;
+    return this.tasks.get(pid);
+  }
+
+  run(): void {
+    for (const r of this.records) {
+      if (r.type === 'event') {
+        if (r.kind === 'exit' || r.kind === 'killed') this.exited(r.pid);
+        continue;
+      }
+      this.calls++;
+      const t = this.taskOf(r.pid);
+      if (t === undefined) {
+        this.untracked++;
+        continue;
+      }
+      this.call(t, r);
+    }
+  }
+
+  private exited(pid: number): void {
+    const t = this.tasks.get(pid);
+    this.tasks.delete(pid);
+    // The process is gone when no thread of it is left (the main task stays for the final maps).
+    if (t !== undefined && t !== this.main && ![...this.tasks.values()].includes(t) && !t.exited) t.exit();
+  }
+
+  private compare(r: StraceCall, got: number): void {
+    this.replayed++;
+    const kernel = r.errno !== null ? r.errno : r.ret === null ? '?' : '0x' + BigInt.asUintN(64, r.ret).toString(16);
+    const mine = got < 0 && got >= -4095 ? errnoName(-got) : '0x' + got.toString(16);
+    if (kernel !== '?' && kernel !== mine) {
+      this.divergences.push({ line: r.line, pid: r.pid, call: `${r.name}(${r.args.join(', ')})`, kernel, vmspace: mine });
+    }
+  }
+
+  /** The log's descriptor number `fd` opened in `t` on `path` (openat, then dup3 to the same number). */
+  private mirrorOpen(t: Task, fd: number, path: string): void {
+    const id = this.ids.get(path);
+    // Directories are made on the way to the files under them; a file the log never fstat()s
+    // gets no device or inode number (its maps lines will say so).
+    if (id !== undefined && (id.mode & 0o170000) === 0o40000) return;
+    if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
+    const got = t.sys.openat(path, O_RDONLY, 0n);
+    if (got < 0) return;
+    if (got !== fd) {
+      t.sys.dup3(BigInt(got), BigInt(fd), 0n);
+      t.sys.close(BigInt(got));
+    }
+  }
+
+  private call(t: Task, r: StraceCall): void {
+    const a = r.args;
+    const sys = t.sys;
+    switch (r.name) {
+      case 'mmap':
+        return this.compare(r, sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5])));
+      case 'munmap':
+        return this.compare(r, sys.munmap(NUM(a[0]), NUM(a[1])));
+      case 'mprotect':
+        return this.compare(r, sys.mprotect(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot)));
+      case 'mremap':
+        return this.compare(r, sys.mremap(NUM(a[0]), NUM(a[1]), NUM(a[2]), NUM(a[3], NAMES.mremapFlags), NUM(a[4])));
+      case 'brk':
+        return this.compare(r, sys.brk(NUM(a[0])));
+      case 'madvise':
+        return this.compare(r, sys.madvise(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.advice)));
+      case 'msync':
+        return this.compare(r, sys.msync(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.msyncFlags)));
+      case 'mlock':
+        return this.compare(r, sys.mlock(NUM(a[0]), NUM(a[1])));
+      case 'mlock2':
+        return this.compare(r, sys.mlock2(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.mlockFlags)));
+      case 'munlock':
+        return this.compare(r, sys.munlock(NUM(a[0]), NUM(a[1])));
+      case 'mlockall':
+        return this.compare(r, sys.mlockall(NUM(a[0], NAMES.mlockallFlags)));
+      case 'munlockall':
+        return this.compare(r, sys.munlockall());
+      case 'mseal':
+        return this.compare(r, sys.mseal(NUM(a[0]), NUM(a[1]), NUM(a[2])));
+      case 'mincore': {
+        const len = NUM(a[1]);
+        const vec = new Uint8Array(Math.min(Number((len + 4095n) / 4096n), 1 << 20));
+        return this.compare(r, sys.mincore(NUM(a[0]), len, vec));
+      }
+      case 'shmat': case 'shmdt': case 'pkey_mprotect': case 'remap_file_pages': case 'process_madvise':
+        this.unsupported.set(r.name, (this.unsupported.get(r.name) ?? 0) + 1);
+        return;
+      case 'open': case 'openat': case 'openat2': case 'creat':
+        if (r.errno === null && r.ret !== null && r.retPath !== null) this.mirrorOpen(t, Number(r.ret), r.retPath);
+        return;
+      case 'memfd_create':
+        if (r.errno === null && r.ret !== null) {
+          const name = /^"(.*)"$/.exec(a[0] ?? '')?.[1] ?? 'memfd';
+          const got = sys.memfdCreate(name, NUM(a[1]));
+          if (got >= 0 && BigInt(got) !== r.ret) {
+            sys.dup3(BigInt(got), r.ret, 0n);
+            sys.close(BigInt(got));
+          }
+        }
+        return;
+      case 'close':
+        if (r.errno === null) sys.close(NUM(a[0]));
+        return;
+      case 'dup': case 'dup2': case 'dup3':
+        if (r.errno === null && r.ret !== null && BigInt(r.ret) !== NUM(a[0])) sys.dup3(NUM(a[0]), r.ret, 0n);
+        return;
+      case 'fcntl':
+        if (r.errno === null && r.ret !== null && /F_DUPFD/.test(a[1] ?? '')) sys.dup3(NUM(a[0]), r.ret, 0n);
+        return;
+      case 'ftruncate':
+        if (r.errno === null) sys.ftruncate(NUM(a[0]), NUM(a[1]));
+        return;
+      case 'clone': case 'clone3': case 'fork': case 'vfork':
+        return this.cloned(t, r);
+      case 'execve': case 'execveat':
+        // A new program: vmspace has no start state for it, so the process is followed no further
+        // (except the log's very first call, when strace started the program itself: the start
+        // maps describe the state after it).
+        if (r.errno === null && !(r.pid === this.firstPid && this.calls === 1)) this.untrackedPids.add(r.pid);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A new thread shares `t`; a new process is its fork. */
+  private cloned(t: Task, r: StraceCall): void {
+    if (r.errno !== null || r.ret === null || r.ret <= 0n) return;
+    const child = Number(r.ret);
+    let flags: bigint;
+    if (r.name === 'fork') flags = 0n;
+    else if (r.name === 'vfork') flags = CLONE_VM | CLONE_VFORK;
+    else {
+      const text = r.name === 'clone3' ? structField(r.args[0] ?? '', 'flags') ?? '0' : structField(r.args.join(', '), 'flags') ?? r.args[0] ?? '0';
+      flags = argNumber(text, CLONE_NAMES) ?? 0n;
+    }
+    if ((flags & CLONE_VM) !== 0n) {
+      this.tasks.set(child, t);
+      return;
+    }
+    const c = t.fork();
+    if (typeof c === 'number') return;
+    this.tasks.set(child, c);
+  }
+}
+
+/** clone flag names as strace prints them (the low byte is the exit signal). */
+const CLONE_NAMES: Record<string, number> = {
+  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000,
+  CLONE_PTRACE: 0x2000, CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000, CLONE_THREAD: 0x10000,
+  CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000, CLONE_SETTLS: 0x80000, CLONE_PARENT_SETTID: 0x100000,
+  CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000, CLONE_UNTRACED: 0x800000,
+  CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
+  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000,
+  CLONE_IO: 0x80000000, SIGCHLD: 17,
+};
+
+export function replayStrace(records: StraceRecord[], opts: ReplayOptions): ReplayResult {
+  const r = new Replayer(records, opts);
+  r.run();
+  return {
+    replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, unsupported: r.unsupported,
+    system: r.system, main: r.main,
+  };
+}
+
+/**
+ * Compare final maps: the kernel's lines and vmspace's, as a list of differences (empty when
+ * equal). The [stack] VMA's start is compared loosely: the kernel grows it on page faults, which
+ * a syscall log does not record.
+ */
+export function diffMaps(kernel: string[], mine: string[]): string[] {
+  const norm = (l: string): string => (l.endsWith('[stack]') ? l.replace(/^[0-9a-f]+-/, '*-') : l.trimEnd());
+  const k = kernel.filter((l) => l.trim() !== '').map(norm);
+  const m = mine.map(norm);
+  const out: string[] = [];
+  const ks = new Set(k);
+  const ms = new Set(m);
+  for (const l of k) if (!ms.has(l)) out.push(`- ${l}`);
+  for (const l of m) if (!ks.has(l)) out.push(`+ ${l}`);
+  return out;
+}

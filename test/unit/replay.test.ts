@@ -1,0 +1,116 @@
+/**
+ * strace replay: the parser on the shapes strace prints, and the replay of real programs recorded
+ * on the reference machine with tools/capture/vmspace-capture (test/replay/PROGRAM.strace, .maps
+ * and .smaps right after execve, .final-maps at exit_group): every memory syscall must get the
+ * kernel's answer and the final maps must equal the kernel's.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { replayCommand } from '../../cli/replay.js';
+import { diffMaps, replayStrace } from '../../scenario/replay.js';
+import { argNumber, parseStrace, splitArgs } from '../../scenario/strace.js';
+
+const DIR = new URL('../replay/', import.meta.url);
+const programs = readdirSync(DIR).filter((f) => f.endsWith('.strace')).map((f) => f.slice(0, -'.strace'.length)).sort();
+const read = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
+
+describe('strace log parsing', () => {
+  it('pid prefixes, timestamps, durations, results and errno', () => {
+    const recs = parseStrace([
+      '[pid  4242] 12:00:00.000001 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7fc0000 <0.000012>',
+      '4243  1700000000.123456 munmap(0x1000, 4096) = -1 EINVAL (Invalid argument)',
+      'openat(AT_FDCWD</tmp>, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3</etc/ld.so.cache>',
+      'exit_group(0)                           = ?',
+      '+++ exited with 0 +++',
+    ].join('\n'));
+    expect(recs).toHaveLength(5);
+    expect(recs[0]).toMatchObject({ type: 'call', pid: 4242, name: 'mmap', ret: 0x7ffff7fc0000n, errno: null });
+    expect(recs[1]).toMatchObject({ pid: 4243, name: 'munmap', ret: -1n, errno: 'EINVAL' });
+    expect(recs[2]).toMatchObject({ pid: 0, name: 'openat', ret: 3n, retPath: '/etc/ld.so.cache' });
+    expect(recs[3]).toMatchObject({ name: 'exit_group', ret: null });
+    expect(recs[4]).toMatchObject({ type: 'event', kind: 'exit' });
+  });
+
+  it('stitches <unfinished ...> and <... resumed> across interleaved threads', () => {
+    const recs = parseStrace([
+      '100 mmap(NULL, 4096, 0x3, 0x22, -1, 0 <unfinished ...>',
+      '101 munmap(0x7000, 4096 <unfinished ...>',
+      '100 <... mmap resumed>) = 0x7ffff7ff0000',
+      '101 <... munmap resumed>) = 0',
+    ].join('\n'));
+    expect(recs.map((r) => r.type === 'call' && [r.pid, r.name, r.args, r.ret])).toEqual([
+      [100, 'mmap', ['NULL', '4096', '0x3', '0x22', '-1', '0'], 0x7ffff7ff0000n],
+      [101, 'munmap', ['0x7000', '4096'], 0n],
+    ]);
+  });
+
+  it('splits arguments at top-level commas only, and reads numbers, names and descriptors', () => {
+    expect(splitArgs('3</a,b>, "x, y", {st_dev=1, st_ino=2}, [1, 2]')).toEqual(['3</a,b>', '"x, y"', '{st_dev=1, st_ino=2}', '[1, 2]']);
+    expect(argNumber('PROT_READ|PROT_EXEC', { PROT_READ: 1, PROT_EXEC: 4 })).toBe(5n);
+    expect(argNumber('MAP_PRIVATE|0x40000', { MAP_PRIVATE: 2 })).toBe(0x40002n);
+    expect(argNumber('3</usr/lib/libc.so.6>')).toBe(3n);
+    expect(argNumber('NULL')).toBe(0n);
+    expect(argNumber('0644')).toBe(0o644n);
+    expect(argNumber('WHAT')).toBeNull();
+  });
+});
+
+describe('replay of real programs (recorded on Linux 6.18, ASLR off)', () => {
+  it('has at least five programs', () => {
+    expect(programs.length).toBeGreaterThanOrEqual(5);
+  });
+
+  for (const p of programs) {
+    it(`${p}: every memory syscall gets the kernel's answer; the final maps equal the kernel's`, () => {
+      const r = replayStrace(parseStrace(read(`${p}.strace`)), { startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`) });
+      expect(r.replayed).toBeGreaterThan(10);
+      expect(r.divergences).toEqual([]);
+      expect(diffMaps(read(`${p}.final-maps`).split('\n'), r.main.proc.maps())).toEqual([]);
+      for (const t of r.system.tasks()) t.checkInvariants();
+      r.system.checkFrames();
+    });
+  }
+});
+
+describe('replay of a decoded log (strace without -X raw)', () => {
+  it('flag names, makedev() devices and S_IF* modes are read as the raw form', () => {
+    const log = [
+      '6770  execve("/usr/bin/ls", ["ls"], [/* 20 vars */]) = 0',
+      '6770  brk(NULL)                         = 0x55555557a000',
+      '6770  mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7fc0000',
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_MESSAGES", O_RDONLY|O_CLOEXEC) = 3</usr/lib/locale/C.utf8/LC_MESSAGES>',
+      '6770  newfstatat(3</usr/lib/locale/C.utf8/LC_MESSAGES>, "", {st_dev=makedev(0xfe, 0), st_ino=329638, st_mode=S_IFDIR|0755, st_size=4096}, AT_EMPTY_PATH) = 0',
+      '6770  close(3</usr/lib/locale/C.utf8/LC_MESSAGES>) = 0',
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES", O_RDONLY|O_CLOEXEC) = 3</usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES>',
+      '6770  newfstatat(3</usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES>, "", {st_dev=makedev(0xfe, 0), st_ino=329639, st_mode=S_IFREG|0644, st_size=48}, AT_EMPTY_PATH) = 0',
+      '6770  mmap(NULL, 48, PROT_READ, MAP_PRIVATE, 3</usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES>, 0) = 0x7ffff7fbf000',
+      '6770  mprotect(0x7ffff7fc0000, 4096, PROT_READ) = 0',
+      '6770  madvise(0x7ffff7fc1000, 4096, MADV_DONTNEED) = 0',
+      '6770  munmap(0x7ffff7fbf000, 48)        = 0',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') });
+    expect(r.replayed).toBe(6);
+    expect(r.divergences).toEqual([]);
+  });
+});
+
+describe('vmspace replay (the command)', () => {
+  it('reports a divergence, counts it in the last line and exits 1', () => {
+    const log = read('ls.strace').replace('= 0x7ffff7fc0000', '= 0x7ffff7fb0000');
+    const recs = parseStrace(log);
+    const r = replayStrace(recs, { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') });
+    expect(r.divergences).toHaveLength(1);
+    expect(r.divergences[0]).toMatchObject({ kernel: '0x7ffff7fb0000', vmspace: '0x7ffff7fc0000' });
+  });
+
+  it('the text report and the exit status over a recorded log', () => {
+    const rep = replayCommand(new URL('ls.strace', DIR).pathname, {});
+    expect(rep.status).toBe(0);
+    expect(rep.out.trim().split('\n').pop()).toMatch(/^\d+ syscalls replayed, 0 divergences \(final maps equal the kernel's\)$/);
+    const json = JSON.parse(replayCommand(new URL('gcc.strace', DIR).pathname, { json: true }).out);
+    expect(json.divergences).toEqual([]);
+    expect(json.untracked).toBeGreaterThan(0); // cc1 and as run after execve: not followed
+    expect(json.finalMaps.equal).toBe(true);
+    expect(replayCommand('/nonexistent.strace', {}).status).toBe(2);
+  });
+});

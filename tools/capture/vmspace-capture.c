@@ -1,0 +1,134 @@
+/*
+ * vmspace-capture: record a real program's memory syscalls and its address space right after
+ * execve, for `vmspace replay`.
+ *
+ *   vmspace-capture OUT-PREFIX program [args...]
+ *
+ * writes OUT-PREFIX.maps and OUT-PREFIX.smaps (/proc/<pid>/maps and smaps taken when execve has
+ * returned, before the program's first instruction), OUT-PREFIX.strace (`strace -f -v -X raw -y
+ * -tt` of everything after it: -v prints each fstat's st_dev and st_ino, which give mapped files
+ * their identity) and OUT-PREFIX.final-maps (/proc/<pid>/maps when the program calls exit_group:
+ * strace holds that call for a moment, -e inject=exit_group:delay_enter, while the maps are read).
+ * Address-space randomization is off for the program (personality ADDR_NO_RANDOMIZE, as
+ * `setarch -R` does), so the replay's start state and placement are reproducible.
+ *
+ * How: the child asks to be traced and stops at execve (PTRACE_TRACEME); the parent copies its
+ * maps, then detaches leaving it stopped (SIGSTOP), starts strace attached to it (-p), waits
+ * until strace is its tracer, and lets it run (SIGCONT).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "r");
+  if (!in) return -1;
+  FILE *out = fopen(to, "w");
+  if (!out) { fclose(in); return -1; }
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+  fclose(in);
+  return fclose(out);
+}
+
+static int traced_by_other(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int tracer = 0;
+  while (fgets(line, sizeof line, f)) if (sscanf(line, "TracerPid: %d", &tracer) == 1) break;
+  fclose(f);
+  return tracer != 0 && tracer != getpid();
+}
+
+/** Whether some thread of `pid` is stopped at the entry of exit_group (231). */
+static int exit_group_held(pid_t pid) {
+  char dir[64], path[384], buf[64];
+  snprintf(dir, sizeof dir, "/proc/%d/task", pid);
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  struct dirent *e;
+  int held = 0;
+  while (!held && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "%s/%s/syscall", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    if (fgets(buf, sizeof buf, f) && strncmp(buf, "231 ", 4) == 0) held = 1;
+    fclose(f);
+  }
+  closedir(d);
+  return held;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s OUT-PREFIX program [args...]\n", argv[0]);
+    return 2;
+  }
+  const char *prefix = argv[1];
+  pid_t child = fork();
+  if (child < 0) { perror("fork"); return 1; }
+  if (child == 0) {
+    personality(ADDR_NO_RANDOMIZE);
+    if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) { perror("PTRACE_TRACEME"); _exit(127); }
+    execvp(argv[2], argv + 2);
+    perror(argv[2]);
+    _exit(127);
+  }
+  int st;
+  if (waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) { fprintf(stderr, "the program did not stop at execve\n"); return 1; }
+  char maps[64], out[4096];
+  snprintf(maps, sizeof maps, "/proc/%d/maps", child);
+  snprintf(out, sizeof out, "%s.maps", prefix);
+  if (copy_file(maps, out) != 0) { perror(out); return 1; }
+  snprintf(maps, sizeof maps, "/proc/%d/smaps", child);
+  snprintf(out, sizeof out, "%s.smaps", prefix);
+  if (copy_file(maps, out) != 0) { perror(out); return 1; }
+  // Leave it stopped: strace attaches to a stopped process and we continue it after.
+  if (ptrace(PTRACE_DETACH, child, 0, SIGSTOP) < 0) { perror("PTRACE_DETACH"); return 1; }
+  char pidarg[32], log[4096];
+  snprintf(pidarg, sizeof pidarg, "%d", child);
+  snprintf(log, sizeof log, "%s.strace", prefix);
+  pid_t tracer = fork();
+  if (tracer == 0) {
+    execlp("strace", "strace", "-f", "-v", "-X", "raw", "-y", "-tt", "-e", "inject=exit_group:delay_enter=300000",
+           "-o", log, "-p", pidarg, (char *)NULL);
+    perror("strace");
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !traced_by_other(child); i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (!traced_by_other(child)) { fprintf(stderr, "strace did not attach\n"); kill(child, SIGKILL); return 1; }
+  kill(child, SIGCONT);
+  // Watch every thread for exit_group (syscall 231) held at entry, and copy the maps then.
+  snprintf(out, sizeof out, "%s.final-maps", prefix);
+  snprintf(maps, sizeof maps, "/proc/%d/maps", child);
+  int have_final = 0;
+  for (;;) {
+    pid_t w = waitpid(tracer, &st, WNOHANG);
+    if (w == tracer) break;
+    if (!have_final && exit_group_held(child)) have_final = copy_file(maps, out) == 0;
+    struct timespec ts = {0, 200 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (!have_final) fprintf(stderr, "vmspace-capture: the final maps were not caught (no exit_group?)\n");
+  // The program was our child: reap it for its exit status.
+  int cst = 0;
+  waitpid(child, &cst, 0);
+  return WIFEXITED(cst) ? WEXITSTATUS(cst) : 1;
+}
