@@ -17,6 +17,7 @@ import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/parse.js';
 import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
 import { type ReplayFlags, replayCommand } from './replay.js';
+import { type StateFlags, diffCommand, stateCommand } from './state.js';
 import { parseDdOperands, parseSize, sgDd } from './sg-dd.js';
 import { type RbufMode, sgRbuf } from './sg-rbuf.js';
 
@@ -234,6 +235,43 @@ export async function main(
         status = r.status;
       } catch (e) {
         io.stderr.write(`vmspace replay: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
+      }
+    });
+  for (const what of ['maps', 'smaps', 'status', 'pmap'] as const) {
+    const cmd = program
+      .command(what)
+      .description(`the ${what === 'pmap' ? 'pmap (procps-ng) listing' : `/proc/<pid>/${what}`} of a process at the end of a scenario, or of a replayed strace log (FILE.strace)`)
+      .argument('<file>', 'a scenario (JSON lines) or PREFIX.strace')
+      .option('--pid <n>', 'the process (scenario pid label; default 0)')
+      .option('--json', 'JSON instead of the kernel\'s text');
+    if (what === 'pmap') {
+      cmd.option('-x, --extended', 'pmap -x').option('-X', 'pmap -X').option('--XX', 'pmap -XX (every smaps field)');
+    }
+    cmd.action((file: string, flags: StateFlags & { extended?: boolean; X?: boolean; XX?: boolean }) => {
+      try {
+        const format = flags.XX ? 'XX' : flags.X ? 'X' : flags.extended ? 'x' : 'default';
+        io.stdout.write(stateCommand(what, file, { ...flags, format }));
+      } catch (e) {
+        io.stderr.write(`vmspace ${what}: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
+      }
+    });
+  }
+  program
+    .command('diff')
+    .description('run a scenario and compare its output with a recorded one (e.g. the kernel oracle\'s .expected.jsonl)')
+    .argument('<scenario>', 'the scenario (JSON lines)')
+    .argument('<expected>', 'the recorded output')
+    .option('--rss <mode>', 'how RSS-like /proc values are compared: loose, user or strict', 'loose')
+    .option('--json', 'the divergences as JSON')
+    .action((scenario: string, expected: string, flags: { json?: boolean; rss?: 'loose' | 'user' | 'strict' }) => {
+      try {
+        const r = diffCommand(scenario, expected, flags);
+        io.stdout.write(r.out);
+        status = r.diverged ? 1 : 0;
+      } catch (e) {
+        io.stderr.write(`vmspace diff: ${e instanceof Error ? e.message : String(e)}\n`);
         status = 2;
       }
     });
