@@ -30,3 +30,5 @@ export type { BlockStore } from './scsi/store.js';
 export type { CharDevice, DeviceFile, DeviceMapping, DeviceOpenRequest, UserAccess } from './memmap/chardev.js';
 export type { VmOperations } from './memmap/vm-operations.js';
 export * as sg from './abi/sg.js';
+export { ErrnoError, checkedSyscalls } from './kernel/errors.js';
+export type { CheckedSyscalls } from './kernel/errors.js';

@@ -19,6 +19,7 @@ import { FileSystem } from '../fs/namespace.js';
 import { fput } from '../fs/open-file.js';
 import { type InitRecord, applySysctl, buildFromInit } from './init-record.js';
 import { Syscalls } from './syscalls.js';
+import { type CheckedSyscalls, checkedSyscalls } from './errors.js';
 import { FastSyscalls } from './fast.js';
 import { Memory } from './memory.js';
 import { vdsoImage } from './vdso-image.js';
@@ -32,6 +33,8 @@ export interface Task {
   readonly mm: AddressSpace;
   readonly fds: FdTable;
   readonly sys: RawSyscalls;
+  /** The same calls in Node's style: a failure throws ErrnoError (code, errno, syscall). */
+  readonly syscalls: CheckedSyscalls;
   /** The VMA calls with number arguments, no BigInt: the emulator's fast path. */
   readonly fast: FastSyscalls;
   readonly proc: ProcView;
@@ -64,6 +67,7 @@ export interface System {
 
 class TaskImpl implements Task {
   readonly sys: RawSyscalls;
+  readonly syscalls: CheckedSyscalls;
   readonly fast: FastSyscalls;
   readonly proc: ProcView;
   exited = false;
@@ -75,6 +79,7 @@ class TaskImpl implements Task {
   ) {
     const ctx = { mm, fds, fs, mem: (): Memory => this.mem };
     this.sys = new Syscalls(ctx);
+    this.syscalls = checkedSyscalls(this.sys);
     this.fast = new FastSyscalls(ctx);
     this.proc = {
       maps: () => renderMaps(snapshot(mm)),
