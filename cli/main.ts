@@ -8,6 +8,7 @@
  * result); 2 a bad scenario (`FILE:LINE: message` on stderr, nothing ran) or bad usage; 1 an
  * invariant broke or the simulator threw (a vmspace bug).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -159,7 +160,8 @@ export async function main(
         'sgm_dd (mmap=1: mmap-ed IO) and sg_dd (mmap=0: indirect IO)',
     )
     .argument('<operands...>', 'if=IN of=OUT [bs=512] [bpt=128] [count=N] [mmap=0|1] [dio=0|1] [verify=0|1]')
-    .action((operands: string[]) => {
+    .option('--json', 'the result as one JSON document')
+    .action((operands: string[], flags: { json?: boolean }) => {
       let opts;
       try {
         opts = parseDdOperands(operands);
@@ -168,7 +170,7 @@ export async function main(
         status = 2;
         return;
       }
-      const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+      const tty = (io.stderr as { isTTY?: boolean }).isTTY === true && !flags.json;
       let shown = -1;
       if (tty) {
         opts.progress = (done, total) => {
@@ -181,7 +183,12 @@ export async function main(
       }
       const r = sgDd(opts);
       if (tty && shown >= 0) io.stderr.write('\n');
-      (r.status === 0 ? io.stdout : io.stderr).write(r.lines.join('\n') + '\n');
+      if (flags.json) {
+        const { status: st, lines, ...rest } = r;
+        io.stdout.write(JSON.stringify({ status: st, ...rest, mbps: r.seconds > 0 ? r.bytes / 1e6 / r.seconds : null, lines }) + '\n');
+      } else {
+        (r.status === 0 ? io.stdout : io.stderr).write(r.lines.join('\n') + '\n');
+      }
       status = r.status;
     });
   program
@@ -192,7 +199,8 @@ export async function main(
     .option('--indirect', 'indirect IO only')
     .option('--size <bytes>', 'bytes per READ BUFFER (default: the buffer capacity, 1 MiB)')
     .option('--total <bytes>', 'bytes to read per mode (default 200M)')
-    .action((flags: { mmap?: boolean; dio?: boolean; indirect?: boolean; size?: string; total?: string }) => {
+    .option('--json', 'the results as JSON lines, one per mode')
+    .action((flags: { mmap?: boolean; dio?: boolean; indirect?: boolean; size?: string; total?: string; json?: boolean }) => {
       const modes: RbufMode[] = [];
       if (flags.indirect) modes.push('indirect');
       if (flags.mmap) modes.push('mmap');
@@ -210,7 +218,8 @@ export async function main(
       }
       for (const mode of modes) {
         const r = sgRbuf({ mode, size, total });
-        (r.status === 0 ? io.stdout : io.stderr).write(r.line + '\n');
+        if (flags.json) io.stdout.write(JSON.stringify({ mode, ...r, mbps: r.seconds > 0 ? r.bytes / 1e6 / r.seconds : null }) + '\n');
+        else (r.status === 0 ? io.stdout : io.stderr).write(r.line + '\n');
         if (r.status !== 0) status = r.status;
       }
     });
@@ -274,6 +283,23 @@ export async function main(
         io.stderr.write(`vmspace diff: ${e instanceof Error ? e.message : String(e)}\n`);
         status = 2;
       }
+    });
+  program
+    .command('fuzz')
+    .description('seeded random scenarios run on the live kernel (the kernel oracle) and on vmspace, divergences shrunk ' +
+      '(scripts/fuzz.mjs of a source checkout; needs Linux and gcc)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', 'passed to scripts/fuzz.mjs (--seed S --seeds K --ops N --files --memory ...; --help for all)')
+    .action((args: string[]) => {
+      const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'fuzz.mjs');
+      if (!existsSync(script)) {
+        io.stderr.write('vmspace fuzz: needs a source checkout (scripts/fuzz.mjs and tools/kernel-oracle)\n');
+        status = 2;
+        return;
+      }
+      const r = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
+      status = r.status ?? 1;
     });
   try {
     await program.parseAsync(argv as string[]);
