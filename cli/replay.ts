@@ -6,13 +6,17 @@
  *                                [--final-maps] [--json]
  *
  * Beside PREFIX.strace, PREFIX.maps, PREFIX.smaps and PREFIX.final-maps (what
- * tools/capture/vmspace-capture writes) are used when present. The last line says
+ * tools/capture/vmspace-capture writes) are used when present; without maps, a log that starts
+ * with the program's execve (`setarch -R strace -f -v -X raw -y -o LOG program`) gets the start
+ * state inferred from the program's ELF file (scenario/elf-start.ts). The last line says
  * `N syscalls replayed, M divergences`; the kernel's final maps, when given, count as one more
  * divergence if they differ. Exit status 0 only when M is 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { devMajor, devMinor } from '../adapters/node/host-identity.js';
+import { type ElfHost, inferStart } from '../scenario/elf-start.js';
 import { diffMaps, replayStrace } from '../scenario/replay.js';
-import { parseStrace } from '../scenario/strace.js';
+import { type StraceRecord, parseStrace } from '../scenario/strace.js';
 
 export interface ReplayFlags {
   startMaps?: string;
@@ -33,18 +37,62 @@ function beside(log: string, ext: string): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
-export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
+/** The host's files for ELF inference: headers by positional read, identity by stat. */
+const hostElf: ElfHost = {
+  read(p) {
+    const fd = openSync(p, 'r');
+    try {
+      const b = new Uint8Array(1 << 16);
+      return b.subarray(0, readSync(fd, b, 0, b.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  },
+  identity(p) {
+    const real = realpathSync(p);
+    const st = statSync(real, { bigint: true });
+    return { path: real, major: devMajor(st.dev), minor: devMinor(st.dev), ino: Number(st.ino) };
+  },
+};
+
+/**
+ * The start state: the maps (and smaps) files when there are any; else, for a log that begins
+ * with the program's own execve (strace started it), the state inferred from its ELF file.
+ */
+function startState(log: string, records: StraceRecord[], flags: ReplayFlags): { maps: string[]; smaps?: string; inferred: string | null } | string {
   const mapsPath = flags.startMaps ?? beside(log, 'maps');
-  if (mapsPath === undefined) {
-    return { status: 2, out: `vmspace replay: no start maps (give --start-maps, or put ${log.replace(/\.strace$/, '')}.maps beside the log)\n` };
+  if (mapsPath !== undefined) {
+    const smapsPath = flags.startSmaps ?? beside(log, 'smaps');
+    return {
+      maps: readFileSync(mapsPath, 'utf8').split('\n'),
+      smaps: smapsPath === undefined ? undefined : readFileSync(smapsPath, 'utf8'),
+      inferred: null,
+    };
   }
-  const smapsPath = flags.startSmaps ?? beside(log, 'smaps');
+  const first = records.find((r) => r.type === 'call');
+  if (first?.type === 'call' && first.name === 'execve' && first.errno === null) {
+    const path = /^"(.*)"$/.exec(first.args[0] ?? '')?.[1];
+    if (path !== undefined) {
+      const s = inferStart(path, hostElf);
+      return { maps: s.maps, smaps: s.smaps, inferred: path };
+    }
+  }
+  return `vmspace replay: no start maps (give --start-maps, put ${log.replace(/\.strace$/, '')}.maps beside the log, ` +
+    'or capture the log from the execve on, e.g. setarch -R strace -f -v -X raw -y -o LOG program)\n';
+}
+
+export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const finalPath = flags.kernelFinalMaps ?? beside(log, 'final-maps');
-  const records = parseStrace(readFileSync(log, 'utf8'));
-  const r = replayStrace(records, {
-    startMaps: readFileSync(mapsPath, 'utf8').split('\n'),
-    startSmaps: smapsPath === undefined ? undefined : readFileSync(smapsPath, 'utf8'),
-  });
+  let text: string;
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch (e) {
+    return { status: 2, out: `vmspace replay: ${e instanceof Error ? e.message : String(e)}\n` };
+  }
+  const records = parseStrace(text);
+  const start = startState(log, records, flags);
+  if (typeof start === 'string') return { status: 2, out: start };
+  const r = replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps });
   const finalMaps = r.main.proc.maps();
   const diff = finalPath === undefined ? null : diffMaps(readFileSync(finalPath, 'utf8').split('\n'), finalMaps);
   const m = r.divergences.length + (diff !== null && diff.length > 0 ? 1 : 0);
@@ -64,6 +112,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const notes: string[] = [];
   if (r.untracked > 0) notes.push(`${r.untracked} calls of processes after a new execve not followed`);
   for (const [name, n] of r.unsupported) notes.push(`${n} ${name} not replayed`);
+  if (start.inferred !== null) notes.push(`start state inferred from ${start.inferred}`);
   if (diff !== null && diff.length === 0) notes.push('final maps equal the kernel\'s');
   out += `${r.replayed} syscalls replayed, ${m} divergences${notes.length ? ` (${notes.join('; ')})` : ''}\n`;
   return { status: m === 0 ? 0 : 1, out };

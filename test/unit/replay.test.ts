@@ -6,7 +6,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { existsSync, realpathSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { replayCommand } from '../../cli/replay.js';
+import { devMajor, devMinor } from '../../adapters/node/host-identity.js';
+import { inferStart } from '../../scenario/elf-start.js';
 import { diffMaps, replayStrace } from '../../scenario/replay.js';
 import { argNumber, parseStrace, splitArgs } from '../../scenario/strace.js';
 
@@ -113,4 +116,36 @@ describe('vmspace replay (the command)', () => {
     expect(json.finalMaps.equal).toBe(true);
     expect(replayCommand('/nonexistent.strace', {}).status).toBe(2);
   });
+});
+
+describe('the start state inferred from the ELF file', () => {
+  const host = {
+    read(p: string): Uint8Array {
+      const fd = openSync(p, 'r');
+      const b = new Uint8Array(1 << 16);
+      const n = readSync(fd, b, 0, b.length, 0);
+      closeSync(fd);
+      return b.subarray(0, n);
+    },
+    identity(p: string) {
+      const real = realpathSync(p);
+      const st = statSync(real, { bigint: true });
+      return { path: real, major: devMajor(st.dev), minor: devMinor(st.dev), ino: Number(st.ino) };
+    },
+  };
+  // Only where this machine still has the recorded program, the same file (device and inode).
+  for (const p of programs) {
+    const maps = read(`${p}.maps`).trim().split('\n');
+    const exe = maps[0].slice(73);
+    const m = /^\S+ \S+ \S+ (\S+):(\S+) (\d+)/.exec(maps[0])!;
+    let same = false;
+    try {
+      same = existsSync(exe) && host.identity(exe).ino === Number(m[3]);
+    } catch {
+      same = false;
+    }
+    it.skipIf(!same)(`${p}: load_elf_binary()'s maps, as the kernel's after execve`, () => {
+      expect(inferStart(exe, host).maps).toEqual(maps);
+    });
+  }
 });
