@@ -235,7 +235,8 @@ export async function main(
     .option('--kernel-final-maps <file>', 'the kernel\'s maps at exit, to compare (default: PREFIX.final-maps, if present)')
     .option('--final-maps', 'print vmspace\'s final maps')
     .option('--json', 'one JSON document instead of text')
-    .addHelpText('after', '\nCapture a log: tools/capture/vmspace-capture PREFIX program [args...] (ASLR off).\n' +
+    .addHelpText('after', '\nCapture a log: node scripts/capture.mjs PREFIX program [args...] (ASLR off), or\n' +
+      'setarch -R strace -f -v -X raw -y -o PREFIX.strace program (the start state is then inferred).\n' +
       'Exit status: 0 no divergence, 1 divergences, 2 bad usage.')
     .action((log: string, flags: ReplayFlags) => {
       try {
