@@ -59,7 +59,7 @@ const hostElf: ElfHost = {
  * The start state: the maps (and smaps) files when there are any; else, for a log that begins
  * with the program's own execve (strace started it), the state inferred from its ELF file.
  */
-function startState(log: string, records: StraceRecord[], flags: ReplayFlags): { maps: string[]; smaps?: string; inferred: string | null } | string {
+export function startState(log: string, records: StraceRecord[], flags: ReplayFlags): { maps: string[]; smaps?: string; inferred: string | null } | string {
   const mapsPath = flags.startMaps ?? beside(log, 'maps');
   if (mapsPath !== undefined) {
     const smapsPath = flags.startSmaps ?? beside(log, 'smaps');

@@ -9,6 +9,7 @@ import { parseScenario } from '../scenario/parse.js';
 import { replayStrace } from '../scenario/replay.js';
 import { runScenario, runScenarioText } from '../scenario/run.js';
 import { parseStrace } from '../scenario/strace.js';
+import { startState } from './replay.js';
 import type { Task } from '../src/kernel/system.js';
 import { type PmapFormat, renderPmap } from '../src/proc/pmap.js';
 import type { SmapsRecord } from '../src/proc/smaps.js';
@@ -24,12 +25,10 @@ export interface StateFlags {
 export function stateOf(file: string, flags: StateFlags): Task {
   const text = readFileSync(file, 'utf8');
   if (file.endsWith('.strace')) {
-    const base = file.slice(0, -'.strace'.length);
-    const maps = flags.startMaps ?? `${base}.maps`;
-    const smaps = flags.startSmaps ?? `${base}.smaps`;
-    let smapsText: string | undefined;
-    try { smapsText = readFileSync(smaps, 'utf8'); } catch { smapsText = undefined; }
-    return replayStrace(parseStrace(text), { startMaps: readFileSync(maps, 'utf8').split('\n'), startSmaps: smapsText }).main;
+    const records = parseStrace(text);
+    const start = startState(file, records, flags);
+    if (typeof start === 'string') throw new Error(start.replace(/^vmspace replay: /, '').trimEnd());
+    return replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps }).main;
   }
   const run = runScenario(parseScenario(text));
   const pid = flags.pid === undefined ? 0 : Number(flags.pid);
