@@ -38,7 +38,7 @@ function beside(log: string, ext: string): string | undefined {
 }
 
 /** The host's files for ELF inference: headers by positional read, identity by stat. */
-const hostElf: ElfHost = {
+export const hostElf: ElfHost = {
   read(p) {
     const fd = openSync(p, 'r');
     try {

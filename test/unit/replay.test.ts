@@ -6,9 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { existsSync, realpathSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { replayCommand } from '../../cli/replay.js';
-import { devMajor, devMinor } from '../../adapters/node/host-identity.js';
+import { existsSync } from 'node:fs';
+import { hostElf, replayCommand } from '../../cli/replay.js';
 import { inferStart } from '../../scenario/elf-start.js';
 import { diffMaps, replayStrace } from '../../scenario/replay.js';
 import { argNumber, parseStrace, splitArgs } from '../../scenario/strace.js';
@@ -119,20 +118,7 @@ describe('vmspace replay (the command)', () => {
 });
 
 describe('the start state inferred from the ELF file', () => {
-  const host = {
-    read(p: string): Uint8Array {
-      const fd = openSync(p, 'r');
-      const b = new Uint8Array(1 << 16);
-      const n = readSync(fd, b, 0, b.length, 0);
-      closeSync(fd);
-      return b.subarray(0, n);
-    },
-    identity(p: string) {
-      const real = realpathSync(p);
-      const st = statSync(real, { bigint: true });
-      return { path: real, major: devMajor(st.dev), minor: devMinor(st.dev), ino: Number(st.ino) };
-    },
-  };
+  const host = hostElf;
   // Only where this machine still has the recorded program, the same file (device and inode).
   for (const p of programs) {
     const maps = read(`${p}.maps`).trim().split('\n');
