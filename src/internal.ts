@@ -10,3 +10,4 @@ export { Vma, vmFlagsString } from './mm/vma.js';
 export { renderMaps, mapsLine } from './proc/maps.js';
 export { renderSmaps, renderSmapsRollup } from './proc/smaps.js';
 export { renderStatus } from './proc/status.js';
+export { pageStates, type PageKind, type PageState } from './mm/page-states.js';

@@ -1,0 +1,60 @@
+/**
+ * The core in Chromium: core-smoke-entry.ts bundled by Vite (no Node polyfills) runs in the page
+ * and must print the same maps lines as in Node.
+ */
+import { build } from 'vite';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launch, suiteTitle } from './chromium.js';
+import { run } from './core-smoke-entry.js';
+
+const suite = CHROMIUM ? describe : describe.skip;
+
+/** The entry as one IIFE script defining `vmspaceSmoke`. */
+async function bundle(): Promise<string> {
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      write: false,
+      minify: false,
+      target: 'es2022',
+      lib: { entry: new URL('./core-smoke-entry.ts', import.meta.url).pathname, formats: ['iife'], name: 'vmspaceSmoke' },
+    },
+  });
+  const outputs = Array.isArray(out) ? out : [out];
+  for (const o of outputs) {
+    if ('output' in o) {
+      const chunk = o.output.find((c) => c.type === 'chunk');
+      if (chunk && chunk.type === 'chunk') return chunk.code;
+    }
+  }
+  throw new Error('vite produced no chunk');
+}
+
+suite(suiteTitle('the core in chromium'), () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('maps, splits, faults and forks exactly as in Node', async () => {
+    const code = await bundle();
+    expect(code).not.toMatch(/\bfrom\s*["']node:|require\(["']node:/);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.setContent('<!doctype html><title>core</title>');
+    await page.addScriptTag({ content: code });
+    const inBrowser = await page.evaluate(() => (globalThis as unknown as { vmspaceSmoke: { run(): string[] } }).vmspaceSmoke.run());
+    const inNode = run();
+    expect(errors).toEqual([]);
+    expect(inBrowser).toEqual(inNode);
+    expect(inNode.some((l) => / r--p .*\n?$/.test(l))).toBe(true);
+    expect(inNode).toContain('byte 90 child 1 mmap(len 0) -22');
+    await page.close();
+  });
+});
