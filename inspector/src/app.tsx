@@ -92,6 +92,7 @@ export function App() {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (t.closest('input, textarea, select')) return;
+      if (e.key === ' ' && t.closest('button')) return; // the focused button takes its own space
       if (e.key === 'ArrowRight') setStep(step + 1);
       else if (e.key === 'ArrowLeft') setStep(step - 1);
       else if (e.key === 'Home') setStep(0);
