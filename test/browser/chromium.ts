@@ -23,6 +23,7 @@ function findChromium(): string | undefined {
 }
 
 export const CHROMIUM = findChromium();
+if (!CHROMIUM) console.warn('browser tests skipped: no chromium binary (apt-get install chromium, or set CHROMIUM_PATH)');
 
 /** The describe title, saying why a suite skipped when it does. */
 export function suiteTitle(name: string): string {

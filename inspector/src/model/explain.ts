@@ -18,9 +18,9 @@ export interface Explanation {
 const ERRNO: Readonly<Record<string, readonly string[]>> = {
   'mmap EINVAL': [
     'len 0, or an offset that is not page-aligned: do_mmap(), ksys_mmap_pgoff()',
-    'neither MAP_SHARED nor MAP_PRIVATE (or both through MAP_SHARED_VALIDATE misuse): do_mmap()',
+    'a map type that is none of MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_DROPPABLE (e.g. 0): do_mmap()',
     'MAP_FIXED with an address that is not page-aligned: __get_unmapped_area()',
-    'a flag combination the mapping type refuses (MAP_GROWSDOWN on a shared file, MAP_DROPPABLE with a file): do_mmap()',
+    'a combination the mapping type refuses (MAP_GROWSDOWN with shared memory or a file; MAP_DROPPABLE with a file, MAP_LOCKED, MAP_HUGETLB or MAP_GROWSDOWN): do_mmap()',
   ],
   'mmap ENOMEM': [
     'no free range large enough below mmap_base, or a hint/MAP_FIXED range outside the address space: vm_unmapped_area(), __get_unmapped_area()',

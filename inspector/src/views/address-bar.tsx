@@ -34,7 +34,6 @@ const PERM_H = 10;
 const FONT = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 
 interface Hover {
-  x: number;
   text: string;
 }
 
@@ -91,18 +90,21 @@ export function AddressBar({ rows, selected, onSelect, svgRef, resetKey }: Addre
 
   const pieceAtPx = (px: number): AxisPiece | undefined => (pieces.length ? pieces[pieceAt(pieces, x.invert(px))] : undefined);
 
+  /** The pointer's x in the SVG (offsetX is relative to whichever child element is under it). */
+  const pointerX = (e: MouseEvent): number => e.clientX - (svg.current?.getBoundingClientRect().left ?? 0);
+
   const onMove = (e: MouseEvent) => {
-    const px = e.offsetX;
+    const px = pointerX(e);
     const p = pieceAtPx(px);
     if (!p) return setHover(undefined);
     const at = addressAt(p, x.invert(px));
     const text = p.row
       ? `${p.row.line}    (${sizeLabel(p.row.end - p.row.start)}, Rss ${p.row.rssKb} kB; page ${addrHex(at)})`
       : `unmapped ${addrHex(p.start)}-${addrHex(p.end)} (${sizeLabel(p.end - p.start)})`;
-    setHover({ x: px, text });
+    setHover({ text });
   };
   const onClick = (e: MouseEvent) => {
-    const p = pieceAtPx(e.offsetX);
+    const p = pieceAtPx(pointerX(e));
     if (p?.row) onSelect(p.row);
   };
 
@@ -139,12 +141,8 @@ export function AddressBar({ rows, selected, onSelect, svgRef, resetKey }: Addre
           <rect x="0" y="0" width={width} height={HEIGHT} fill="#ffffff" />
           {shapes}
         </svg>
-        {hover && (
-          <div class="bar-tip" data-testid="bar-tip" style={{ left: `${Math.min(hover.x, width - 20)}px` }}>
-            {hover.text}
-          </div>
-        )}
       </div>
+      <div class="bar-status" data-testid="bar-hover">{hover ? hover.text : 'hover over the bar for the maps line'}</div>
       <div class="legend">
         {ROLES.map((r) => (
           <span key={r} title={ROLE_TITLE[r]}><i class="swatch" style={{ background: ROLE_COLOR[r] }} />{r}</span>
@@ -217,10 +215,11 @@ function drawPieces(pieces: readonly AxisPiece[], x: ScaleLinear<number, number>
       </g>,
     );
     // Start addresses above the bar, where there is room for them.
-    if (a >= lastLabelEnd + 6 && w > 20) {
+    const at = Math.max(0, a);
+    if (at >= lastLabelEnd + 6 && w > 20) {
       const label = addrHex(r.start);
-      out.push(<text key={`a${r.index}`} x={Math.max(0, a)} y={12} fill="#555555" font-size="9">{label}</text>);
-      lastLabelEnd = a + label.length * 5.6;
+      out.push(<text key={`a${r.index}`} x={at} y={12} fill="#555555" font-size="9">{label}</text>);
+      lastLabelEnd = at + label.length * 5.6;
     }
   }
   flush();
