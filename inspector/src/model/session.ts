@@ -45,8 +45,10 @@ export class Session {
   private pos = 0;
   /** Set when an op broke an invariant or crashed: the run cannot go past that op. */
   failure: ScenarioRunError | undefined;
-  /** The diff of the last op run by goTo() (undefined at step 0). */
+  /** The diff of the op that led to the current step (undefined at step 0). */
   lastDiff: StepDiff | undefined;
+  /** The step lastDiff belongs to (0: none). */
+  private diffStep = 0;
 
   /** Throws ScenarioError for a bad scenario, as the runner does: nothing runs. */
   constructor(readonly text: string) {
@@ -79,6 +81,7 @@ export class Session {
     this.pos = 0;
     this.failure = undefined;
     this.lastDiff = undefined;
+    this.diffStep = 0;
   }
 
   /** Runs op `pos`; false when it failed (an invariant broke or the engine threw). */
@@ -104,8 +107,9 @@ export class Session {
    */
   goTo(k: number): void {
     const target = Math.max(0, Math.min(this.lastStep, Math.floor(k)));
-    if (target === this.pos && (target > 0 || this.lastDiff === undefined)) return;
-    if (target < this.pos || this.failure) this.reset();
+    if (target === this.pos && this.diffStep === target && !this.failure) return;
+    // Back, or at the step without its diff (the walk that got here failed later): re-run.
+    if (target <= this.pos || this.failure) this.reset();
     while (this.pos < target - 1) if (!this.runOne()) return;
     if (this.pos === target - 1) this.runTraced();
   }
@@ -127,6 +131,7 @@ export class Session {
     for (const label of alive) {
       if (!this.system.task(label)) processes.push(`process ${label} exited: its address space was released`);
     }
+    this.diffStep = this.pos;
     this.lastDiff = {
       pid: op.pid,
       vmas: diffVmas(beforeRows, afterRows),
