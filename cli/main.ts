@@ -234,6 +234,7 @@ export async function main(
     .option('--start-smaps <file>', '/proc/<pid>/smaps at the same moment (default: PREFIX.smaps, if present)')
     .option('--kernel-final-maps <file>', 'the kernel\'s maps at exit, to compare (default: PREFIX.final-maps, if present)')
     .option('--final-maps', 'print vmspace\'s final maps')
+    .option('--scenario', 'print the replay as a scenario (JSON lines, the kernel\'s results as "expect"), e.g. for the inspector')
     .option('--json', 'one JSON document instead of text')
     .addHelpText('after', '\nCapture a log: node scripts/capture.mjs PREFIX program [args...] (ASLR off), or\n' +
       'setarch -R strace -f -v -X raw -y -o PREFIX.strace program (the start state is then inferred).\n' +

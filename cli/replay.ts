@@ -15,10 +15,12 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { devMajor, devMinor } from '../adapters/node/host-identity.js';
 import { type ElfHost, inferStart } from '../scenario/elf-start.js';
-import { diffMaps, replayStrace } from '../scenario/replay.js';
+import { diffMaps, replayStrace, replayToScenario } from '../scenario/replay.js';
 import { type StraceRecord, parseStrace } from '../scenario/strace.js';
 
 export interface ReplayFlags {
+  /** Print the replay as a scenario (JSON lines) instead of comparing. */
+  scenario?: boolean;
   startMaps?: string;
   startSmaps?: string;
   kernelFinalMaps?: string;
@@ -92,6 +94,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const records = parseStrace(text);
   const start = startState(log, records, flags);
   if (typeof start === 'string') return { status: 2, out: start };
+  if (flags.scenario) return { status: 0, out: replayToScenario(records, { startMaps: start.maps, startSmaps: start.smaps }) };
   const r = replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps });
   const finalMaps = r.main.proc.maps();
   const diff = finalPath === undefined ? null : diffMaps(readFileSync(finalPath, 'utf8').split('\n'), finalMaps);

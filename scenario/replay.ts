@@ -123,9 +123,17 @@ class Replayer {
   readonly unsupported = new Map<string, number>();
   replayed = 0;
   untracked = 0;
+  /** The replay as scenario ops (replayToScenario()), or null when not wanted. */
+  ops: Record<string, unknown>[] | null = null;
+  /** Scenario pid labels of the processes (threads share their process's). */
+  private readonly labels = new Map<Task, number>();
+  /** Per process label: descriptor → the path it was opened on (for dup as a new open). */
+  private readonly fdPaths = new Map<number, Map<number, string>>();
   /** Calls seen so far (all kinds). */
   private calls = 0;
   private readonly firstPid: number;
+  /** The start state as the scenario's init record. */
+  readonly init: Record<string, unknown>;
 
   constructor(private readonly records: StraceRecord[], opts: ReplayOptions) {
     this.ids = identities(records);
@@ -133,6 +141,7 @@ class Replayer {
     this.firstPid = firstCall?.pid ?? 0;
     const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: opts.startMaps.filter((l) => l.trim() !== '') };
     init.smaps = opts.startSmaps !== undefined ? parseSmapsText(opts.startSmaps) : [];
+    init.oracle = 'vmspace replay: the start state of an strace log (its maps after execve)';
     delete init.status;
     // The break: what the program's first brk(NULL) saw (ELF loading put it past the bss).
     const brk = records.find((r) => r.type === 'call' && r.name === 'brk' && r.pid === this.firstPid && r.ret !== null);
@@ -140,6 +149,8 @@ class Replayer {
     this.system = createSystem({ init });
     this.main = this.system.task(0)!;
     this.tasks.set(this.firstPid, this.main);
+    this.labels.set(this.main, 0);
+    this.init = init;
     // Files the start state maps keep the identity their maps lines give (init-record.ts).
   }
 
@@ -168,7 +179,28 @@ class Replayer {
     const t = this.tasks.get(pid);
     this.tasks.delete(pid);
     // The process is gone when no thread of it is left (the main task stays for the final maps).
-    if (t !== undefined && t !== this.main && ![...this.tasks.values()].includes(t) && !t.exited) t.exit();
+    if (t !== undefined && t !== this.main && ![...this.tasks.values()].includes(t) && !t.exited) {
+      this.emit(t, { op: 'exit' });
+      t.exit();
+    }
+  }
+
+  /** Record `op` (a scenario op of task t) when the replay is being written as a scenario. */
+  private emit(t: Task, op: Record<string, unknown>): void {
+    if (this.ops === null) return;
+    const pid = this.labels.get(t) ?? 0;
+    this.ops.push(pid === 0 ? op : { ...op, pid });
+  }
+
+  /** A memory call as a scenario op, expecting the kernel's result. */
+  private emitCall(t: Task, r: StraceCall, op: string, fields: Record<string, bigint>): void {
+    if (this.ops === null) return;
+    const o: Record<string, unknown> = { op };
+    for (const [k, v] of Object.entries(fields)) o[k] = '0x' + v.toString(16);
+    if (r.errno !== null) o.expect = { errno: r.errno };
+    else if (r.ret !== null) o.expect = { ret: '0x' + BigInt.asUintN(64, r.ret).toString(16) };
+    o.note = `strace line ${r.line}: ${r.name}(${r.args.join(', ')})`;
+    this.emit(t, o);
   }
 
   private compare(r: StraceCall, got: number): void {
@@ -186,6 +218,16 @@ class Replayer {
     // Directories are made on the way to the files under them; a file the log never fstat()s
     // gets no device or inode number (its maps lines will say so).
     if (id !== undefined && (id.mode & 0o170000) === 0o40000) return;
+    if (this.ops !== null && path.startsWith('/')) {
+      const label = this.labels.get(t) ?? 0;
+      if (!this.fdPaths.has(label)) this.fdPaths.set(label, new Map());
+      this.fdPaths.get(label)!.set(fd, path);
+      const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+      this.emit(t, {
+        op: 'open', path, flags: 'O_RDONLY', fd,
+        ...(id !== undefined ? { dev: `${hex2(id.major)}:${hex2(id.minor)}`, ino: '0x' + id.ino.toString(16), size: '0x' + id.size.toString(16) } : {}),
+      });
+    }
     if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
     const got = t.sys.openat(path, O_RDONLY, 0n);
     if (got < 0) return;
@@ -200,24 +242,33 @@ class Replayer {
     const sys = t.sys;
     switch (r.name) {
       case 'mmap':
+        this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });
         return this.compare(r, sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5])));
       case 'munmap':
+        this.emitCall(t, r, 'munmap', { addr: NUM(a[0]), len: NUM(a[1]) });
         return this.compare(r, sys.munmap(NUM(a[0]), NUM(a[1])));
       case 'mprotect':
+        this.emitCall(t, r, 'mprotect', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot) });
         return this.compare(r, sys.mprotect(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot)));
       case 'mremap':
+        this.emitCall(t, r, 'mremap', { old_addr: NUM(a[0]), old_len: NUM(a[1]), new_len: NUM(a[2]), flags: NUM(a[3], NAMES.mremapFlags), new_addr: NUM(a[4]) });
         return this.compare(r, sys.mremap(NUM(a[0]), NUM(a[1]), NUM(a[2]), NUM(a[3], NAMES.mremapFlags), NUM(a[4])));
       case 'brk':
+        this.emitCall(t, r, 'brk', { addr: NUM(a[0]) });
         return this.compare(r, sys.brk(NUM(a[0])));
       case 'madvise':
+        this.emitCall(t, r, 'madvise', { addr: NUM(a[0]), len: NUM(a[1]), advice: NUM(a[2], NAMES.advice) });
         return this.compare(r, sys.madvise(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.advice)));
       case 'msync':
+        this.emitCall(t, r, 'msync', { addr: NUM(a[0]), len: NUM(a[1]), flags: NUM(a[2], NAMES.msyncFlags) });
         return this.compare(r, sys.msync(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.msyncFlags)));
       case 'mlock':
+        this.emitCall(t, r, 'mlock', { addr: NUM(a[0]), len: NUM(a[1]) });
         return this.compare(r, sys.mlock(NUM(a[0]), NUM(a[1])));
       case 'mlock2':
         return this.compare(r, sys.mlock2(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.mlockFlags)));
       case 'munlock':
+        this.emitCall(t, r, 'munlock', { addr: NUM(a[0]), len: NUM(a[1]) });
         return this.compare(r, sys.munlock(NUM(a[0]), NUM(a[1])));
       case 'mlockall':
         return this.compare(r, sys.mlockall(NUM(a[0], NAMES.mlockallFlags)));
@@ -247,10 +298,18 @@ class Replayer {
         }
         return;
       case 'close':
-        if (r.errno === null) sys.close(NUM(a[0]));
+        if (r.errno === null) {
+          sys.close(NUM(a[0]));
+          if (this.fdPaths.get(this.labels.get(t) ?? 0)?.delete(Number(NUM(a[0])))) this.emit(t, { op: 'close', fd: Number(NUM(a[0])) });
+        }
         return;
       case 'dup': case 'dup2': case 'dup3':
-        if (r.errno === null && r.ret !== null && BigInt(r.ret) !== NUM(a[0])) sys.dup3(NUM(a[0]), r.ret, 0n);
+        if (r.errno === null && r.ret !== null && BigInt(r.ret) !== NUM(a[0])) {
+          sys.dup3(NUM(a[0]), r.ret, 0n);
+          // The scenario format has no dup: a second open of the same file stands in for it.
+          const path = this.fdPaths.get(this.labels.get(t) ?? 0)?.get(Number(NUM(a[0])));
+          if (path !== undefined) this.mirrorOpenOp(t, Number(r.ret), path);
+        }
         return;
       case 'fcntl':
         if (r.errno === null && r.ret !== null && /F_DUPFD/.test(a[1] ?? '')) sys.dup3(NUM(a[0]), r.ret, 0n);
@@ -289,6 +348,23 @@ class Replayer {
     const c = t.fork();
     if (typeof c === 'number') return;
     this.tasks.set(child, c);
+    const label = this.labels.size;
+    this.labels.set(c, label);
+    this.fdPaths.set(label, new Map(this.fdPaths.get(this.labels.get(t) ?? 0) ?? []));
+    this.emit(t, { op: 'fork', child: label });
+  }
+
+  /** An open op for `path` at descriptor `fd` (no replay action: the dup already did it). */
+  private mirrorOpenOp(t: Task, fd: number, path: string): void {
+    if (this.ops === null) return;
+    const id = this.ids.get(path);
+    const label = this.labels.get(t) ?? 0;
+    this.fdPaths.get(label)?.set(fd, path);
+    const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+    this.emit(t, {
+      op: 'open', path, flags: 'O_RDONLY', fd,
+      ...(id !== undefined ? { dev: `${hex2(id.major)}:${hex2(id.minor)}`, ino: '0x' + id.ino.toString(16), size: '0x' + id.size.toString(16) } : {}),
+    });
   }
 }
 
@@ -327,4 +403,18 @@ export function diffMaps(kernel: string[], mine: string[]): string[] {
   for (const l of k) if (!ms.has(l)) out.push(`- ${l}`);
   for (const l of m) if (!ks.has(l)) out.push(`+ ${l}`);
   return out;
+}
+
+/**
+ * The replay written as a scenario (spec/scenario.md): the start state as the init line, then
+ * one op per replayed call — the memory calls with the kernel's result as "expect" and the
+ * strace line as "note", the opens of mapped files with their identity, forks and exits — so the
+ * runner, the oracle's checker and the inspector can step through a real program.
+ */
+export function replayToScenario(records: StraceRecord[], opts: ReplayOptions): string {
+  const r = new Replayer(records, opts);
+  r.ops = [];
+  r.run();
+  const init = { op: 'init', ...r.init };
+  return [init, ...r.ops].map((o) => JSON.stringify(o)).join('\n') + '\n';
 }

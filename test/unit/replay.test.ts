@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { hostElf, replayCommand } from '../../cli/replay.js';
 import { inferStart } from '../../scenario/elf-start.js';
-import { diffMaps, replayStrace } from '../../scenario/replay.js';
+import { diffMaps, replayStrace, replayToScenario } from '../../scenario/replay.js';
+import { runScenarioText } from '../../scenario/run.js';
 import { argNumber, parseStrace, splitArgs } from '../../scenario/strace.js';
 
 const DIR = new URL('../replay/', import.meta.url);
@@ -132,6 +133,22 @@ describe('the start state inferred from the ELF file', () => {
     }
     it.skipIf(!same)(`${p}: load_elf_binary()'s maps, as the kernel's after execve`, () => {
       expect(inferStart(exe, host).maps).toEqual(maps);
+    });
+  }
+});
+
+describe('a replay written as a scenario', () => {
+  for (const p of ['ls', 'node', 'bash', 'gcc']) {
+    it(`${p}: the runner gives every op the kernel's result it expects`, () => {
+      const text = replayToScenario(parseStrace(read(`${p}.strace`)), { startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`) });
+      const ops = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as { op: string; expect?: Record<string, string> });
+      const out = runScenarioText(text).trim().split('\n').slice(1).map((l) => JSON.parse(l) as Record<string, string>);
+      expect(out).toHaveLength(ops.length);
+      const checked = ops.filter((o) => o.expect !== undefined).length;
+      expect(checked).toBeGreaterThan(10);
+      ops.forEach((o, i) => {
+        for (const [k, v] of Object.entries(o.expect ?? {})) expect(out[i][k], `op ${i} ${o.op}`).toBe(v);
+      });
     });
   }
 });
