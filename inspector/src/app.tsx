@@ -50,12 +50,21 @@ export function App() {
   const [speed, setSpeed] = useState(2);
   const svgRef = useRef<SVGSVGElement | null>(null);
   const session = loaded.session;
+  /**
+   * The session and step as of the last change, for event handlers and timers: a key pressed
+   * between a load and the next render must already move the new session, not the one its
+   * handler's render saw.
+   */
+  const live = useRef({ session, step });
 
   /** Moves the session, then shows where it got to (a failing op stops the walk there). */
   const setStep = (k: number) => {
-    session.goTo(k);
-    const reached = session.failure ? session.failure.op.index + 1 : session.step;
-    setStepState(Math.max(0, Math.min(k, reached)));
+    const s = live.current.session;
+    s.goTo(k);
+    const reached = s.failure ? s.failure.op.index + 1 : s.step;
+    const shown = Math.max(0, Math.min(k, reached));
+    live.current.step = shown;
+    setStepState(shown);
   };
 
   useEffect(() => setStep(start.step), []);
@@ -63,6 +72,7 @@ export function App() {
   const load = (name: string, text: string) => {
     try {
       const s = new Session(text);
+      live.current = { session: s, step: 0 };
       setLoaded({ name, session: s });
       setError(undefined);
       setPinned(undefined);
@@ -79,31 +89,33 @@ export function App() {
   useEffect(() => {
     if (!playing) return;
     const id = setInterval(() => {
-      if (session.step >= session.lastStep || session.failure) {
+      const s = live.current.session;
+      if (s.step >= s.lastStep || s.failure) {
         setPlaying(false);
         return;
       }
-      setStep(session.step + 1);
+      setStep(s.step + 1);
     }, 1000 / speed);
     return () => clearInterval(id);
-  }, [playing, speed, session]);
+  }, [playing, speed]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (t.closest('input, textarea, select')) return;
       if (e.key === ' ' && t.closest('button')) return; // the focused button takes its own space
-      if (e.key === 'ArrowRight') setStep(step + 1);
-      else if (e.key === 'ArrowLeft') setStep(step - 1);
+      const { session: s, step: k } = live.current;
+      if (e.key === 'ArrowRight') setStep(k + 1);
+      else if (e.key === 'ArrowLeft') setStep(k - 1);
       else if (e.key === 'Home') setStep(0);
-      else if (e.key === 'End') setStep(session.lastStep);
+      else if (e.key === 'End') setStep(s.lastStep);
       else if (e.key === ' ') setPlaying((p) => !p);
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   useEffect(() => {
     if (EXAMPLES.some((e) => e.name === loaded.name)) history.replaceState(null, '', `#example=${loaded.name}&step=${step}`);

@@ -66,7 +66,7 @@ export class Session {
     return this.pos;
   }
 
-  /** The last step that can be reached (every op, or up to a failed one). */
+  /** The last step: every op run (a failing op stops a walk before it; see failure). */
   get lastStep(): number {
     return this.ops.length;
   }

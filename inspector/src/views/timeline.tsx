@@ -28,7 +28,7 @@ export function Transport(p: TransportProps) {
         {p.playing ? '❚❚' : '▶▶'}
       </button>
       <button type="button" title="step forward (→)" data-testid="step-forward" onClick={() => p.onStep(p.step + 1)} disabled={p.step >= p.last}>▶</button>
-      <button type="button" title="last step (End)" onClick={() => p.onStep(p.last)} disabled={p.step >= p.last}>▶|</button>
+      <button type="button" title="last step (End)" data-testid="step-last" onClick={() => p.onStep(p.last)} disabled={p.step >= p.last}>▶|</button>
       <input
         type="range"
         min={0}
