@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/parse.js';
 import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
 import { type ReplayFlags, replayCommand } from './replay.js';
+import { serve } from './serve.js';
 import { type StateFlags, diffCommand, stateCommand } from './state.js';
 import { parseDdOperands, parseSize, sgDd } from './sg-dd.js';
 import { type RbufMode, sgRbuf } from './sg-rbuf.js';
@@ -302,6 +303,19 @@ export async function main(
       }
       const r = spawnSync(process.execPath, [script, ...args], { stdio: 'inherit' });
       status = r.status ?? 1;
+    });
+  program
+    .command('serve')
+    .description('the web inspector on a local port, optionally over a scenario or a replayed strace log')
+    .argument('[file]', 'a scenario (JSON lines) or PREFIX.strace to open')
+    .option('--port <n>', 'the port (default 5173; 0 for any free one)', '5173')
+    .action(async (file: string | undefined, flags: { port: string }) => {
+      try {
+        await serve(file, Number(flags.port), (s) => io.stdout.write(s));
+      } catch (e) {
+        io.stderr.write(`vmspace serve: ${e instanceof Error ? e.message : String(e)}\n`);
+        status = 2;
+      }
     });
   try {
     await program.parseAsync(argv as string[]);

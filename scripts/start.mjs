@@ -210,3 +210,28 @@ system.checkFrames();
 
 console.log(`\nEvery step above checked the address space's invariants. Run scenarios (spec/scenario.md) with`);
 console.log(`  echo '{"op":"mmap","len":"0x3000","prot":"PROT_READ|PROT_WRITE","flags":"MAP_PRIVATE|MAP_ANONYMOUS"}' | bin/vmspace run -`);
+
+// ---- 6. the inspector over a real program's startup ------------------------------------------
+
+const HTML = join(ROOT, 'inspector', 'dist', 'index.html');
+if (!existsSync(HTML)) {
+  console.log(dim('\nbuilding the inspector (npm run build:inspector) ...'));
+  if (!sh('npm', ['run', 'build:inspector', '--silent'])) {
+    console.error('npm start: building the inspector failed (see above)');
+    process.exit(1);
+  }
+}
+const page = '#example=replay-ls';
+console.log(`\n${bold(`${++step}. The inspector: ls's startup, replayed from its strace log, step by step`)}`);
+if (process.stdout.isTTY && !process.env.CI && !process.argv.includes('--no-serve')) {
+  const { serve } = await import(pathToFileURL(join(ROOT, 'dist', 'cli', 'serve.js')).href);
+  const say = (line) => {
+    const url = line.match(/http:\/\/\S+/)?.[0] ?? '';
+    console.log(`   Open ${bold(url + page)} in a browser (Ctrl-C to stop).`);
+  };
+  // The usual port, or any free one when it is taken.
+  await serve(undefined, Number(process.env.PORT ?? 5173), say).catch(() => serve(undefined, 0, say));
+} else {
+  console.log(`   Open ${bold(pathToFileURL(HTML).href + page)} in a browser (one self-contained file),`);
+  console.log(`   or serve it: ${dim('bin/vmspace serve')}`);
+}

@@ -34,6 +34,11 @@ interface Loaded {
 /** `#example=NAME&step=K`: a bundled example at a step (for links and for the browser tests). */
 function fromHash(): { loaded: Loaded; step: number } {
   const h = new URLSearchParams(location.hash.slice(1));
+  // `vmspace serve FILE` puts the scenario it serves into the page before this script runs.
+  const served = (globalThis as { __VMSPACE_SCENARIO__?: { name: string; text: string } }).__VMSPACE_SCENARIO__;
+  if (served !== undefined && !h.has('example')) {
+    return { loaded: { name: served.name, session: new Session(served.text) }, step: Number(h.get('step') ?? 0) || 0 };
+  }
   const ex = EXAMPLES.find((e) => e.name === h.get('example')) ?? EXAMPLES[0];
   return { loaded: { name: ex.name, session: new Session(ex.text) }, step: Number(h.get('step') ?? 0) || 0 };
 }
