@@ -44,7 +44,7 @@ function usage(msg) {
   process.stderr.write(
     'usage: node scripts/fuzz.mjs [--seed S] [--seeds K] [--ops N] [--files] [--memory] [--oracle-only]\n' +
       '                           [--noisy-rss] [--rss loose|user|strict] [--no-shrink] [--shrink-all] [--stop] [--twice]\n' +
-      '                           [--shrink-max K] [--ignore KEYS] [--save DIR] [--print-seed S]\n',
+      '                           [--shrink-max K] [--ignore KEYS] [--save DIR] [--print-seed S] [--json]\n',
   );
   process.exit(2);
 }
@@ -78,6 +78,7 @@ const opt = {
         if (!['loose', 'user', 'strict'].includes(opt.rss)) usage('--rss needs loose, user or strict');
         break;
       case '--stop': opt.stop = true; break;
+      case '--json': opt.json = true; break;
       case '--save': opt.save = a[++i] ?? usage('--save needs a directory'); break;
       case '--print-seed': opt.printSeed = num(i++); break;
       case '-h': case '--help': usage(); break;
@@ -499,6 +500,13 @@ for (let i = 0; i < opt.seeds; i++) {
 if (tty) process.stderr.write('\n');
 
 const secs = ((Date.now() - t0) / 1000).toFixed(1);
+if (opt.json) {
+  process.stdout.write(JSON.stringify({
+    ops: totalOps, divergences, harnessErrors, unstableRuns, seconds: Number(secs), divergentSeeds,
+    bySignature: Object.fromEntries(bySignature),
+  }) + '\n');
+  process.exit(divergences || harnessErrors || unstableRuns ? 1 : 0);
+}
 process.stdout.write(
   `fuzz: ${totalOps} ops, ${divergences} divergences` +
     (harnessErrors ? `, ${harnessErrors} scenarios refused by the oracle (generator bug)` : '') +
