@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -50,4 +51,20 @@ export async function launch(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** `entry` bundled by Vite (no Node polyfills) as one IIFE script defining global `name`. */
+export async function bundleScript(entry: string, name: string): Promise<string> {
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: { write: false, minify: false, target: 'es2022', lib: { entry, formats: ['iife'], name } },
+  });
+  for (const o of Array.isArray(out) ? out : [out]) {
+    if ('output' in o) {
+      const chunk = o.output.find((c) => c.type === 'chunk');
+      if (chunk && chunk.type === 'chunk') return chunk.code;
+    }
+  }
+  throw new Error('vite produced no chunk');
 }

@@ -8,9 +8,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, suiteTitle } from './chromium.js';
+import { CHROMIUM, bundleScript, launch, suiteTitle } from './chromium.js';
 import type { Case } from './conformance-entry.js';
 
 const suite = CHROMIUM ? describe : describe.skip;
@@ -27,23 +26,7 @@ function scenarios(dir: string): string[] {
   return out;
 }
 
-async function bundle(): Promise<string> {
-  const out = await build({
-    configFile: false,
-    logLevel: 'silent',
-    build: {
-      write: false, minify: false, target: 'es2022',
-      lib: { entry: fileURLToPath(new URL('./conformance-entry.ts', import.meta.url)), formats: ['iife'], name: 'vmspaceConformance' },
-    },
-  });
-  for (const o of Array.isArray(out) ? out : [out]) {
-    if ('output' in o) {
-      const chunk = o.output.find((c) => c.type === 'chunk');
-      if (chunk && chunk.type === 'chunk') return chunk.code;
-    }
-  }
-  throw new Error('vite produced no chunk');
-}
+const bundle = (): Promise<string> => bundleScript(fileURLToPath(new URL('./conformance-entry.ts', import.meta.url)), 'vmspaceConformance');
 
 suite(suiteTitle('the conformance corpus in chromium'), () => {
   let browser: Browser;

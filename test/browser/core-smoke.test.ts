@@ -2,35 +2,14 @@
  * The core in Chromium: core-smoke-entry.ts bundled by Vite (no Node polyfills) runs in the page
  * and must print the same maps lines as in Node.
  */
-import { build } from 'vite';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launch, suiteTitle } from './chromium.js';
+import { CHROMIUM, bundleScript, launch, suiteTitle } from './chromium.js';
 import { run } from './core-smoke-entry.js';
 
 const suite = CHROMIUM ? describe : describe.skip;
 
-/** The entry as one IIFE script defining `vmspaceSmoke`. */
-async function bundle(): Promise<string> {
-  const out = await build({
-    configFile: false,
-    logLevel: 'silent',
-    build: {
-      write: false,
-      minify: false,
-      target: 'es2022',
-      lib: { entry: new URL('./core-smoke-entry.ts', import.meta.url).pathname, formats: ['iife'], name: 'vmspaceSmoke' },
-    },
-  });
-  const outputs = Array.isArray(out) ? out : [out];
-  for (const o of outputs) {
-    if ('output' in o) {
-      const chunk = o.output.find((c) => c.type === 'chunk');
-      if (chunk && chunk.type === 'chunk') return chunk.code;
-    }
-  }
-  throw new Error('vite produced no chunk');
-}
+const bundle = (): Promise<string> => bundleScript(new URL('./core-smoke-entry.ts', import.meta.url).pathname, 'vmspaceSmoke');
 
 suite(suiteTitle('the core in chromium'), () => {
   let browser: Browser;
