@@ -34,7 +34,7 @@
 // cold-slab loop retry such an access once and count it (`slabGrowRetries`, printed when not 0),
 // so the benchmark also runs on those builds; warm loops never grow the slab.
 
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -325,7 +325,11 @@ function forkSection(vm, rounds, { skip1g = false } = {}) {
 let copyRoot = null;
 let copies = 0;
 async function privateVmspace() {
-  copyRoot ??= mkdtempSync(path.join(os.tmpdir(), 'vmspace-bench-mem-'));
+  if (copyRoot === null) {
+    copyRoot = mkdtempSync(path.join(os.tmpdir(), 'vmspace-bench-mem-'));
+    // The copies import vmspace's dependencies (the interval tree) by bare name.
+    symlinkSync(path.join(here, '../node_modules'), path.join(copyRoot, 'node_modules'), 'dir');
+  }
   const dir = path.join(copyRoot, String(copies++));
   cpSync(dist, dir, { recursive: true, filter: (src) => !/\.(d\.ts|map)$/.test(src) });
   return import(pathToFileURL(path.join(dir, 'index.js')).href);

@@ -22,7 +22,8 @@ export class OpenFile implements MmFile {
   append: boolean;
   /** O_NONBLOCK. */
   nonblock: boolean;
-  readonly mmapable: boolean;
+  /** Has an mmap method (set again when a device's driver has one). */
+  mmapable: boolean;
   readonly refusesSync: boolean;
   readonly fopMmapSync: boolean;
   /** An O_PATH descriptor: a location only, no I/O. */
@@ -52,7 +53,7 @@ export class OpenFile implements MmFile {
   /** Attach the device's operations (chrdev_open()); the file is mmap-able if the driver says so. */
   attachDevice(dev: DeviceFile): void {
     this.dev = dev;
-    if (dev.mmap !== undefined && !this.path) (this as { mmapable: boolean }).mmapable = true;
+    if (dev.mmap !== undefined && !this.path) this.mmapable = true;
   }
 
   mmapHook(m: { start: number; end: number; pgoff: number; flags: number; vmOps: VmOperations | null }): number {
