@@ -316,8 +316,9 @@ export class AddressSpace {
     if (last - first <= this.ptePages.size) {
       for (let r = first; r < last; r++) if (this.ptePages.has(r) && unused(r)) this.ptePages.delete(r);
     } else {
-      // A huge range (a 1 GiB munmap spans 512 regions): walk the few regions that have tables.
-      for (const r of [...this.ptePages]) if (r >= first && r < last && unused(r)) this.ptePages.delete(r);
+      // A huge range (a 1 GiB munmap spans 512 regions): walk the few regions that have tables
+      // (deleting the current element of a Set during for-of is well defined).
+      for (const r of this.ptePages) if (r >= first && r < last && unused(r)) this.ptePages.delete(r);
     }
   }
 
