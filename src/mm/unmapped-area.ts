@@ -104,21 +104,38 @@ export function archGetUnmappedArea(mm: AddressSpace, addr0: number, len: number
  */
 function thpGetUnmappedArea(mm: AddressSpace, addr: number, len: number, pgoff: number, flags: number, compat: boolean): number {
   if (compat) return 0;
-  // The kernel computes with loff_t (signed 64-bit, wrapping) against unsigned lengths; the
-  // exact semantics matter for offsets near 2^63, so they are reproduced in bigint.
-  const PMD = BigInt(PMD_SIZE);
-  const off = BigInt.asIntN(64, BigInt(pgoff) * 4096n);
-  const offEnd = BigInt.asIntN(64, off + BigInt(len));
-  const offAlign = BigInt.asIntN(64, ((off - 1n) | (PMD - 1n)) + 1n);
-  if (offEnd <= offAlign || BigInt.asUintN(64, offEnd - offAlign) < PMD) return 0;
   const lenPad = len + PMD_SIZE;
-  if (BigInt.asUintN(64, off + BigInt(lenPad)) < BigInt.asUintN(64, off)) return 0;
+  const off = pgoff * 4096;
+  if (off + lenPad < 2 ** 53) {
+    // Every value is a non-negative integer below 2^53: the kernel's 64-bit arithmetic cannot
+    // wrap, and doubles compute it exactly (an anonymous mapping, pgoff 0, always lands here).
+    const offAlign = off === 0 ? 0 : Math.ceil(off / PMD_SIZE) * PMD_SIZE;
+    const offEnd = off + len;
+    if (offEnd <= offAlign || offEnd - offAlign < PMD_SIZE) return 0;
+  } else if (!thpOffsetAlignable(pgoff, len)) {
+    return 0;
+  }
   const ret = archGetUnmappedArea(mm, addr, lenPad, flags);
   if (ret < 0) return 0;
   if (ret === addr) return addr;
   const offSub = mod((pgoff % 512) * 4096 - ret, PMD_SIZE);
   if (mm.topdown && offSub === 0) return ret + PMD_SIZE;
   return ret + offSub;
+}
+
+/**
+ * __thp_get_unmapped_area()'s offset checks in the kernel's arithmetic: loff_t (signed 64-bit,
+ * wrapping) against unsigned lengths. The exact semantics matter for offsets near 2^63, so
+ * they are reproduced in bigint.
+ */
+function thpOffsetAlignable(pgoff: number, len: number): boolean {
+  const PMD = BigInt(PMD_SIZE);
+  const off = BigInt.asIntN(64, BigInt(pgoff) * 4096n);
+  const offEnd = BigInt.asIntN(64, off + BigInt(len));
+  const offAlign = BigInt.asIntN(64, ((off - 1n) | (PMD - 1n)) + 1n);
+  if (offEnd <= offAlign || BigInt.asUintN(64, offEnd - offAlign) < PMD) return false;
+  const lenPad = len + PMD_SIZE;
+  return BigInt.asUintN(64, off + BigInt(lenPad)) >= BigInt.asUintN(64, off);
 }
 
 export interface PlacementRequest {

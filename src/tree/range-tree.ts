@@ -72,6 +72,17 @@ const CG = 1;
 const CM = 2;
 const CP = 6;
 const CB = 7;
+/**
+ * Subtree max gaps are stored clamped to this (64 GiB). Why: a layout's few huge gaps (below the
+ * program, between the heap and the mmap area) are the largest in the tree, so without the
+ * clamp every mmap or brk that nibbles at one changes the max of every ancestor and walks to
+ * the root. Clamped, a gap that stays huge changes nothing above it and the walk stops at once.
+ * The searches stay exact: they prune with min(len, GAP_CLAMP), which never discards a subtree
+ * holding a gap >= len, and test each node's own (unclamped) gap; a request over 64 GiB only
+ * explores the subtrees that hold huge gaps, of which an address space has a handful.
+ */
+const GAP_CLAMP = 2 ** 36;
+
 /** Ids must stay below 2^26 so that (id << 3) | 7 fits an int32; Linux caps VMAs at 65530. */
 const MAX_IDS = 1 << 26;
 
@@ -119,6 +130,34 @@ export class RangeTree<T extends RangeNode> {
   private head = 0;
   private tail = 0;
   private count = 0;
+  /**
+   * The lookup cursor: the last gap-and-node neighbourhood a lookup found, like the maple state
+   * a Linux vma_iterator keeps across the steps of one syscall. For every addr in
+   * [curLo, curHi), findNext(addr) is node `curId` (0: none), whose predecessor is `curPred`
+   * (0: none, -1: not known yet); curLo is the predecessor's end (0 if none), curHi curId's
+   * end (+Infinity if none). An mmap asks about the same neighbourhood five times (placement,
+   * its guard-gap check, munmap of the target, the merge's next and prev) and then inserts
+   * there: with the cursor that is one descent, not six, which is most of what a 60k-VMA tree
+   * costs over a small one. Every mutation resets it (curHi = -1) or re-seeds it.
+   */
+  private curLo = 0;
+  private curHi = -1;
+  private curId = 0;
+  private curPred = 0;
+  /**
+   * The last top-down gap search, remembered: for the query (gsLen, gsLow, gsHigh) the highest
+   * fitting gap was node gsNode's (0: nothing remembered). An emulator's mmaps repeat one
+   * query, and in a large layout its answer lies far from the nodes a search must pass (the
+   * lowest mapping, with the stack's and the vsyscall page's huge but too-high gaps on the
+   * other side of the tree): three descents' worth at 60k VMAs. The answer stays the answer
+   * while no gap above it grows: inserts only shrink or split gaps, so no new gap can fit;
+   * remove() and setRange() forget it when they grow a gap above the node (or remove it), and
+   * gapTopDown() checks that the node's own gap still fits before reusing it.
+   */
+  private gsLen = 0;
+  private gsLow = 0;
+  private gsHigh = 0;
+  private gsNode = 0;
   /** When true, mutations check their preconditions and throw on violation. */
   debug: boolean;
 
@@ -177,6 +216,15 @@ export class RangeTree<T extends RangeNode> {
    * start >= addr (Linux find_vma_prev()'s `pprev` when addr is not inside a node).
    */
   findPrevStart(addr: number): T | undefined {
+    if (addr >= this.curLo && addr < this.curHi) {
+      // In the cursor's gap or inside its node: the node itself if it starts below addr,
+      // else its predecessor.
+      const id = this.curId;
+      if (id !== 0 && this.c64[id << 2] < addr) return this.objs[id] as T;
+      let p = this.curPred;
+      if (p < 0) p = this.curPred = id === 0 ? this.tail : this.predecessor(id);
+      return p === 0 ? undefined : (this.objs[p] as T);
+    }
     const h32 = this.h32;
     const c64 = this.c64;
     let x = this.root;
@@ -215,23 +263,38 @@ export class RangeTree<T extends RangeNode> {
     const h32 = this.h32;
     const c64 = this.c64;
     const c32 = this.c32;
-    // Descend on the hot records only: for non-overlapping ranges, n lies before x iff
-    // start < x.end.
-    let x = this.root;
     let parent = 0;
     let pred = 0;
     let succ = 0;
     let goLeft = false;
-    while (x !== 0) {
-      parent = x;
-      if (start < h64[x << 1]) {
-        succ = x;
-        x = h32[(x << 2) | HL];
+    if (start >= this.curLo && start < this.curHi) {
+      // The cursor knows n's neighbours: n goes where a descent would put it, as the left
+      // child of its successor if that has none, else as the right child of its predecessor
+      // (the rightmost node of the successor's left subtree, so it has no right child).
+      succ = this.curId;
+      pred = this.curPred;
+      if (pred < 0) pred = succ === 0 ? this.tail : this.predecessor(succ);
+      if (succ !== 0 && h32[(succ << 2) | HL] === 0) {
+        parent = succ;
         goLeft = true;
       } else {
-        pred = x;
-        x = h32[(x << 2) | HR];
-        goLeft = false;
+        parent = pred;
+      }
+    } else {
+      // Descend on the hot records only: for non-overlapping ranges, n lies before x iff
+      // start < x.end.
+      let x = this.root;
+      while (x !== 0) {
+        parent = x;
+        if (start < h64[x << 1]) {
+          succ = x;
+          x = h32[(x << 2) | HL];
+          goLeft = true;
+        } else {
+          pred = x;
+          x = h32[(x << 2) | HR];
+          goLeft = false;
+        }
       }
     }
     if (this.debug) this.checkInsert(id, start, end, succ);
@@ -241,7 +304,7 @@ export class RangeTree<T extends RangeNode> {
     h32[(id << 2) | HR] = 0;
     c64[id << 2] = start;
     c64[(id << 2) | CG] = gap;
-    c64[(id << 2) | CM] = gap;
+    c64[(id << 2) | CM] = gap < GAP_CLAMP ? gap : GAP_CLAMP;
     c32[(id << 3) | CP] = parent;
     c32[(id << 3) | CB] = 0;
     this.objs[id] = n;
@@ -261,6 +324,11 @@ export class RangeTree<T extends RangeNode> {
       this.gapShrank(succ);
     }
     this.insertRetrace(id);
+    // Rotations keep the order: n is now the cursor's node, between pred and succ.
+    this.curLo = pred === 0 ? 0 : h64[pred << 1];
+    this.curHi = end;
+    this.curId = id;
+    this.curPred = pred;
   }
 
   /**
@@ -270,6 +338,8 @@ export class RangeTree<T extends RangeNode> {
    */
   buildSorted(nodes: readonly T[]): void {
     if (this.count !== 0 || this.highWater !== 1) throw new Error('range-tree: buildSorted needs an empty tree');
+    this.curHi = -1;
+    this.gsNode = 0;
     const n = nodes.length;
     if (n === 0) return;
     if (n + 1 >= MAX_IDS) throw new Error('range-tree: too many nodes');
@@ -318,6 +388,7 @@ export class RangeTree<T extends RangeNode> {
   remove(n: T): void {
     const id = n.rtId;
     if (this.debug) this.checkMember(n);
+    this.curHi = -1;
     const h64 = this.h64;
     const h32 = this.h32;
     const c64 = this.c64;
@@ -326,6 +397,8 @@ export class RangeTree<T extends RangeNode> {
     const right = h32[(id << 2) | HR];
     const parent = c32[(id << 3) | CP];
     const succ = this.successor(id);
+    const gx = this.gsNode;
+    if (gx !== 0 && (gx === id || (succ !== 0 && succ !== gx && c64[succ << 2] > c64[gx << 2]))) this.gsNode = 0;
     if (succ !== 0) {
       // succ's gap absorbs n and n's own gap: succ.start - pred.end.
       c64[(succ << 2) | CG] += c64[(id << 2) | CG] + (h64[id << 1] - c64[id << 2]);
@@ -372,7 +445,8 @@ export class RangeTree<T extends RangeNode> {
       if (c !== 0) {
         c32[(c << 3) | CP] = parent;
         // An AVL node with one child has a leaf child; if it is succ its gap changed.
-        c64[(c << 2) | CM] = c64[(c << 2) | CG];
+        const cg = c64[(c << 2) | CG];
+        c64[(c << 2) | CM] = cg < GAP_CLAMP ? cg : GAP_CLAMP;
         if (c === succ) pending = 0;
       }
       fix = parent;
@@ -399,12 +473,17 @@ export class RangeTree<T extends RangeNode> {
    */
   setRange(n: T, start: number, end: number): void {
     if (this.debug) this.checkSetRange(n, start, end);
+    this.curHi = -1;
     const id = n.rtId;
     const c64 = this.c64;
     const oldStart = c64[id << 2];
     const oldEnd = this.h64[id << 1];
     n.start = start;
     n.end = end;
+    const gx = this.gsNode;
+    // A gap growing above the remembered search answer makes it stale (n's own gap grows when
+    // its start rises, its successor's when its end falls).
+    if (gx !== 0 && gx !== id && start > oldStart && start > c64[gx << 2]) this.gsNode = 0;
     if (start !== oldStart) {
       c64[id << 2] = start;
       c64[(id << 2) | CG] += start - oldStart;
@@ -415,6 +494,7 @@ export class RangeTree<T extends RangeNode> {
       this.h64[id << 1] = end;
       const s = this.successor(id);
       if (s !== 0) {
+        if (end < oldEnd && this.gsNode !== 0 && s !== this.gsNode && c64[s << 2] > c64[this.gsNode << 2]) this.gsNode = 0;
         c64[(s << 2) | CG] -= end - oldEnd;
         if (end < oldEnd) this.gapGrew(s, s);
         else this.gapShrank(s);
@@ -440,12 +520,32 @@ export class RangeTree<T extends RangeNode> {
     const lowLimit = low + len;
     const tail = this.tail;
     // The highest gap, which does not precede any node.
-    if ((tail === 0 ? 0 : this.h64[tail << 1]) <= highLimit) return high;
+    const tailEnd = tail === 0 ? 0 : this.h64[tail << 1];
+    if (tailEnd <= highLimit) {
+      this.curLo = tailEnd;
+      this.curHi = Infinity;
+      this.curId = 0;
+      this.curPred = tail;
+      return high;
+    }
     const h32 = this.h32;
     const c64 = this.c64;
     const c32 = this.c32;
+    const gx = this.gsNode;
+    if (gx !== 0 && len === this.gsLen && low === this.gsLow && high === this.gsHigh) {
+      const start = c64[gx << 2];
+      const g = c64[(gx << 2) | CG];
+      if (start >= lowLimit && g >= len && start - g <= highLimit) {
+        this.curLo = start - g;
+        this.curHi = this.h64[gx << 1];
+        this.curId = gx;
+        this.curPred = -1;
+        return start < high ? start : high;
+      }
+    }
+    const prune = len < GAP_CLAMP ? len : GAP_CLAMP;
     let n = this.root;
-    if (n === 0 || c64[(n << 2) | CM] < len) return -1;
+    if (n === 0 || c64[(n << 2) | CM] < prune) return -1;
     let descend = true;
     for (;;) {
       const start = c64[n << 2];
@@ -454,17 +554,28 @@ export class RangeTree<T extends RangeNode> {
         // Visit the right subtree if it looks promising: its gaps all start at or above
         // n's gap start, so none can qualify if n's gap starts above highLimit.
         const r = h32[(n << 2) | HR];
-        if (r !== 0 && c64[(r << 2) | CM] >= len && start - g <= highLimit) {
+        if (r !== 0 && c64[(r << 2) | CM] >= prune && start - g <= highLimit) {
           n = r;
           continue;
         }
       }
       // Check the current node's gap [start - g, start).
       if (start < lowLimit) return -1; // every remaining gap ends even lower
-      if (g >= len && start - g <= highLimit) return start < high ? start : high;
+      if (g >= len && start - g <= highLimit) {
+        // The node above the gap becomes the cursor (its predecessor is found on demand).
+        this.curLo = start - g;
+        this.curHi = this.h64[n << 1];
+        this.curId = n;
+        this.curPred = -1;
+        this.gsLen = len;
+        this.gsLow = low;
+        this.gsHigh = high;
+        this.gsNode = n;
+        return start < high ? start : high;
+      }
       // Visit the left subtree if it looks promising.
       const l = h32[(n << 2) | HL];
-      if (l !== 0 && c64[(l << 2) | CM] >= len) {
+      if (l !== 0 && c64[(l << 2) | CM] >= prune) {
         n = l;
         descend = true;
         continue;
@@ -492,15 +603,16 @@ export class RangeTree<T extends RangeNode> {
     const h32 = this.h32;
     const c64 = this.c64;
     const c32 = this.c32;
+    const prune = len < GAP_CLAMP ? len : GAP_CLAMP;
     let n = this.root;
-    if (n !== 0 && c64[(n << 2) | CM] >= len) {
+    if (n !== 0 && c64[(n << 2) | CM] >= prune) {
       let descend = true;
       for (;;) {
         const start = c64[n << 2];
         if (descend) {
           // Visit the left subtree if it looks promising: its gaps all end below n's start.
           const l = h32[(n << 2) | HL];
-          if (l !== 0 && c64[(l << 2) | CM] >= len && start >= lowLimit) {
+          if (l !== 0 && c64[(l << 2) | CM] >= prune && start >= lowLimit) {
             n = l;
             continue;
           }
@@ -510,7 +622,7 @@ export class RangeTree<T extends RangeNode> {
         if (gs > highLimit) return -1; // every remaining gap starts even higher
         if (g >= len && start >= lowLimit) return gs > low ? gs : low;
         const r = h32[(n << 2) | HR];
-        if (r !== 0 && c64[(r << 2) | CM] >= len) {
+        if (r !== 0 && c64[(r << 2) | CM] >= prune) {
           n = r;
           descend = true;
           continue;
@@ -552,6 +664,8 @@ export class RangeTree<T extends RangeNode> {
       if (o !== null) o.rtId = 0;
     }
     this.objs = [null];
+    this.curHi = -1;
+    this.gsNode = 0;
     this.highWater = 1;
     this.freeList = 0;
     this.root = 0;
@@ -626,18 +740,27 @@ export class RangeTree<T extends RangeNode> {
 
   /** Linux find_vma() on ids: the first node with end > addr, or 0. Hot records only. */
   private findNextId(addr: number): number {
+    if (addr >= this.curLo && addr < this.curHi) return this.curId;
     const h64 = this.h64;
     const h32 = this.h32;
     let x = this.root;
     let best = 0;
+    // The last node passed on the right is the greatest node with end <= addr: best's
+    // predecessor. The neighbourhood becomes the cursor.
+    let lo = 0;
     while (x !== 0) {
       if (h64[x << 1] > addr) {
         best = x;
         x = h32[(x << 2) | HL];
       } else {
+        lo = x;
         x = h32[(x << 2) | HR];
       }
     }
+    this.curLo = lo === 0 ? 0 : h64[lo << 1];
+    this.curHi = best === 0 ? Infinity : h64[best << 1];
+    this.curId = best;
+    this.curPred = lo;
     return best;
   }
 
@@ -753,6 +876,7 @@ export class RangeTree<T extends RangeNode> {
     const h32 = this.h32;
     const c64 = this.c64;
     let m = c64[(x << 2) | CG];
+    if (m > GAP_CLAMP) m = GAP_CLAMP;
     const l = h32[(x << 2) | HL];
     const r = h32[(x << 2) | HR];
     if (l !== 0 && c64[(l << 2) | CM] > m) m = c64[(l << 2) | CM];
@@ -767,6 +891,7 @@ export class RangeTree<T extends RangeNode> {
     const h32 = this.h32;
     const c64 = this.c64;
     let m = c64[(x << 2) | CG];
+    if (m > GAP_CLAMP) m = GAP_CLAMP;
     const l = h32[(x << 2) | HL];
     const r = h32[(x << 2) | HR];
     if (l !== 0 && c64[(l << 2) | CM] > m) m = c64[(l << 2) | CM];
@@ -792,7 +917,8 @@ export class RangeTree<T extends RangeNode> {
   private gapGrew(x: number, from: number): void {
     const c64 = this.c64;
     const c32 = this.c32;
-    const g = c64[(from << 2) | CG];
+    let g = c64[(from << 2) | CG];
+    if (g > GAP_CLAMP) g = GAP_CLAMP;
     while (x !== 0 && c64[(x << 2) | CM] < g) {
       c64[(x << 2) | CM] = g;
       x = c32[(x << 3) | CP];

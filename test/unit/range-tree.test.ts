@@ -414,8 +414,8 @@ describe('RangeTree: fast-check properties', () => {
     | { k: 'ins'; s: number; len: number }
     | { k: 'del'; i: number }
     | { k: 'set'; i: number; a: number; b: number }
-    | { k: 'gap'; len: number; low: number; high: number };
-  const unit = 0x1000;
+    | { k: 'gap'; len: number; low: number; high: number }
+    | { k: 'look'; a: number };
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ k: fc.constant('ins' as const), s: fc.nat(80), len: fc.integer({ min: 1, max: 10 }) }),
     fc.record({ k: fc.constant('del' as const), i: fc.nat() }),
@@ -426,12 +426,20 @@ describe('RangeTree: fast-check properties', () => {
       low: fc.integer({ min: -2, max: 100 }),
       high: fc.integer({ min: -2, max: 110 }),
     }),
+    // Lookups between mutations: they move the tree's lookup cursor, which the next insert,
+    // lookup or gap search may reuse (or must not, after a mutation).
+    fc.record({ k: fc.constant('look' as const), a: fc.integer({ min: -1, max: 101 }) }),
   );
 
-  it('every operation sequence agrees with the model', () => {
+  // Units of 8 GiB make most gaps larger than the tree's 64 GiB max-gap clamp.
+  it.each([
+    [true, 0x1000],
+    [false, 0x1000],
+    [true, 2 ** 33],
+  ])('every operation sequence agrees with the model (debug %s, unit %d)', (debug, unit) => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
-        const t = new RangeTree<R>({ debug: true });
+        const t = new RangeTree<R>({ debug });
         const m = new Model();
         let id = 0;
         for (const op of ops) {
@@ -458,11 +466,19 @@ describe('RangeTree: fast-check properties', () => {
               const e = s + 1 + (op.b % (hi - s));
               t.setRange(m.a[i], s * unit, e * unit);
             }
+          } else if (op.k === 'look') {
+            const a = op.a * unit + (op.a & 1 ? unit / 2 : 0);
+            if (t.findNext(a) !== m.findNext(a)) return false;
+            if (t.findPrevStart(a) !== m.findPrevStart(a)) return false;
+            if (t.find(a) !== m.find(a)) return false;
+            if (t.findPrevStart(a + unit) !== m.findPrevStart(a + unit)) return false;
           } else {
             const len = op.len * unit;
             const low = op.low * unit;
             const high = op.high === 110 ? Infinity : op.high * unit;
-            if (t.gapTopDown(len, low, high) !== m.gapTopDown(len, low, high)) return false;
+            const td = t.gapTopDown(len, low, high);
+            if (td !== m.gapTopDown(len, low, high)) return false;
+            if (td >= 0 && (t.findNext(td) !== m.findNext(td) || t.findPrevStart(td - len) !== m.findPrevStart(td - len))) return false;
             if (t.gapBottomUp(len, low, high) !== m.gapBottomUp(len, low, high)) return false;
           }
           t.checkValid();
