@@ -140,7 +140,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
     else if (name.startsWith('[anon:')) v.anonName = name.slice(6, -1);
     const anonKb = sm && typeof sm.Anonymous === 'number' ? sm.Anonymous : 0;
     const rssKb = sm && typeof sm.Rss === 'number' ? sm.Rss : 0;
-    if (anonKb > 0) v.anonVma = { id: mm.sys.newAnonVmaId() };
+    if (anonKb > 0) v.anonVma = mm.sys.newAnonVmaId();
     mm.insertVma(v);
     if ((flags & 0x2000) !== 0) mm.lockedVm += v.pages;
     if ((flags & 0x100000) !== 0) mm.charge(v.pages);

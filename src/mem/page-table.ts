@@ -220,12 +220,11 @@ export class PageTable {
   }
 
   /**
-   * Call fn(leaf, base, lo, hi) for every existing leaf overlapping [first, last): entries
-   * leaf[lo..hi) are the pages base+lo .. base+hi. Empty subtrees are skipped whole.
+   * The first existing leaf holding a page in [vpn, last), or undefined; its first page number
+   * is left in `walkBase[0]`. The range walks below are loops over this (no callback, so no
+   * closure and no boxed page number per call: fork walks once per VMA, exit once per process).
    */
-  forEachLeafIn(first: number, last: number, fn: (leaf: Int32Array, base: number, lo: number, hi: number) => void): void {
-    if (this.size === 0 || first >= last) return;
-    let vpn = first;
+  private nextLeaf(vpn: number, last: number): Leaf | undefined {
     while (vpn < last) {
       const l2 = this.root[Math.floor(vpn / L2_SPAN)];
       if (l2 === EMPTY_L2) { vpn = (Math.floor(vpn / L2_SPAN) + 1) * L2_SPAN; continue; }
@@ -233,8 +232,7 @@ export class PageTable {
       const l3 = l2[(vpn >>> 18) & 511];
       const l3Stop = Math.min(last, l3Base + L3_SPAN);
       if (l3 !== EMPTY_L3) {
-        // The table's non-empty leaves from its bitmap, lowest first. A leaf emptied (and
-        // dropped) by fn clears its own bit, so the word is re-read after each call.
+        // The table's non-empty leaves from its bitmap, lowest first.
         const bits = l3[L3_BITS];
         let i3 = (vpn - l3Base) >>> 9;
         const end3 = Math.ceil((l3Stop - l3Base) / LEAF);
@@ -243,12 +241,31 @@ export class PageTable {
           if (w === 0) { i3 = (i3 | 31) + 1; continue; }
           i3 = (i3 & ~31) + (31 - Math.clz32(w & -w));
           if (i3 >= end3) break;
-          const base = l3Base + i3 * LEAF;
-          fn(l3[i3], base, Math.max(vpn, base) - base, Math.min(l3Stop, base + LEAF) - base);
-          i3++;
+          this.walkBase[0] = l3Base + i3 * LEAF;
+          return l3[i3];
         }
       }
       vpn = l3Stop;
+    }
+    return undefined;
+  }
+
+  /** The first page of the leaf nextLeaf() returned last. */
+  private readonly walkBase = new Float64Array(1);
+
+  /**
+   * Call fn(leaf, base, lo, hi) for every existing leaf overlapping [first, last): entries
+   * leaf[lo..hi) are the pages base+lo .. base+hi. Empty subtrees are skipped whole. fn may
+   * empty (and so drop) the leaf it is given.
+   */
+  forEachLeafIn(first: number, last: number, fn: (leaf: Int32Array, base: number, lo: number, hi: number) => void): void {
+    if (this.size === 0 || first >= last) return;
+    for (let leaf = this.nextLeaf(first, last); leaf !== undefined;) {
+      const base = this.walkBase[0];
+      const lo = first > base ? first - base : 0;
+      const hi = last < base + LEAF ? last - base : LEAF;
+      fn(leaf, base, lo, hi);
+      leaf = this.nextLeaf(base + LEAF, last);
     }
   }
 
@@ -266,15 +283,19 @@ export class PageTable {
   copyFrom(src: PageTable, first: number, last: number, cow: boolean, shared: boolean, ref: Int32Array, map: Int32Array): void {
     const counts = this.copied;
     counts.fill(0);
-    if (src.size === 0) return;
+    if (src.size === 0 || first >= last) return;
     const clearChild = PTE_YOUNG | (shared ? PTE_DIRTY : 0);
-    src.forEachLeafIn(first, last, (sl, base, lo, hi) => {
+    for (let sl = src.nextLeaf(first, last); sl !== undefined;) {
+      const base = src.walkBase[0];
+      const lo = first > base ? first - base : 0;
+      const hi = last < base + LEAF ? last - base : LEAF;
       const dl = this.leafFor(base);
       const added = copyLeaf(sl, dl, lo, hi, cow, clearChild, ref, map, counts);
       dl[COUNT] += added;
       this.size += added;
       if (dl[COUNT] === 0) this.dropLeaf(base);
-    });
+      sl = src.nextLeaf(base + LEAF, last);
+    }
   }
 
   /**
@@ -282,8 +303,12 @@ export class PageTable {
    * it is gone); guard markers are kept when `keepGuards`. Leaf by leaf, no walk per page.
    */
   clearRange(first: number, last: number, keepGuards: boolean, fn: (pte: number) => void): number {
+    if (this.size === 0 || first >= last) return 0;
     let removed = 0;
-    this.forEachLeafIn(first, last, (leaf, base, lo, hi) => {
+    for (let leaf = this.nextLeaf(first, last); leaf !== undefined;) {
+      const base = this.walkBase[0];
+      const lo = first > base ? first - base : 0;
+      const hi = last < base + LEAF ? last - base : LEAF;
       let n = 0;
       for (let i = lo; i < hi; i++) {
         const pte = leaf[i];
@@ -292,12 +317,14 @@ export class PageTable {
         n++;
         if ((pte & PTE_PRESENT) !== 0) fn(pte);
       }
-      if (n === 0) return;
-      removed += n;
-      this.size -= n;
-      leaf[COUNT] -= n;
-      if (leaf[COUNT] === 0) this.dropLeaf(base);
-    });
+      if (n !== 0) {
+        removed += n;
+        this.size -= n;
+        leaf[COUNT] -= n;
+        if (leaf[COUNT] === 0) this.dropLeaf(base);
+      }
+      leaf = this.nextLeaf(base + LEAF, last);
+    }
     return removed;
   }
 

@@ -293,10 +293,20 @@ export class AddressSpace {
     this.tree.remove(v);
     v.vmOps?.close?.(v);
     this.freePageTables(v.start, v.end);
+    this.zapRange(v.start, v.end);
+    this.releaseVma(v);
+  }
+
+  /**
+   * What removing a VMA gives back besides its tree slot and pages: its counters, lock and
+   * commit charge, and its file (Linux: the accounting of vms_complete_munmap_vmas() and
+   * remove_vma()'s fput). exit calls this for every VMA after zapping everything and closing
+   * it; removeVma() for one.
+   */
+  releaseVma(v: Vma): void {
     this.vmStatAccount(v.flags, -v.pages);
     if ((v.flags & VM_LOCKED) !== 0) this.lockedVm -= v.pages;
     if ((v.flags & VM_ACCOUNT) !== 0) this.unacct(v.pages);
-    this.zapRange(v.start, v.end);
     if (v.file !== null) {
       const inode = v.file.inode;
       if (inode.anonShared !== undefined || inode.deleted || inode.backing !== undefined) this.sys.unmappedInodes.add(inode);

@@ -32,6 +32,6 @@ export function anonVmaPrepare(mm: AddressSpace, v: Vma): void {
     v.anonVma = prev.anonVma;
     return;
   }
-  v.anonVma = { id: mm.sys.newAnonVmaId() };
+  v.anonVma = mm.sys.newAnonVmaId();
 }
 

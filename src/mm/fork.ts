@@ -8,10 +8,10 @@
 import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
 import { releaseInodes } from './inode-release.js';
-import { KIND_ANON, PTE_FRAME_SHIFT, PTE_KIND, PTE_PRESENT, makePte, pteFrame } from '../mem/page-table.js';
+import { KIND_ANON, PTE_FRAME_SHIFT, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteFrame } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
-  VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma,
+  VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma, freeVmasOfExitedMm,
 } from './vma.js';
 
 /** Linux: include/linux/mm.h is_cow_mapping(). */
@@ -76,7 +76,9 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
   let wrprotected = false;
   let lastRegion = -1;
   let failed = false;
-  const copies: Vma[] = [];
+  // Sized once (fork runs right after a GC in the benchmarks, where fresh heap pages are dear).
+  const copies: Vma[] = new Array<Vma>(parent.tree.size);
+  let nCopies = 0;
   parent.tree.forEach((src) => {
     if (failed || (src.flags & VM_DONTCOPY) !== 0) return;
     if ((src.flags & VM_ACCOUNT) !== 0 && !parent.vmEnoughMemory(src.pages)) { failed = true; return; }
@@ -89,10 +91,10 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
       v.anonVma = null;
       v.anonForked = false;
     } else {
-      v.anonVma = { id: mm.sys.newAnonVmaId() };
+      v.anonVma = mm.sys.newAnonVmaId();
       v.anonForked = true;
     }
-    copies.push(v);
+    copies[nCopies++] = v;
     mm.vmStatAccount(v.flags, v.pages);
     if ((src.flags & VM_WIPEONFORK) !== 0 || !vmaNeedsCopy(src)) return;
     const frames = parent.frames;
@@ -115,6 +117,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     if (c[3] !== 0) wrprotected = true;
   });
   // The VMAs are linked in one O(n) build (Linux: __mt_dup() of the whole maple tree).
+  copies.length = nCopies;
   mm.tree.buildSorted(copies);
   if (wrprotected) parent.flushTlb();
   if (failed) {
@@ -127,13 +130,24 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
   return mm;
 }
 
-/** Tear an address space down (Linux: exit_mmap()): every VMA, every page, every charge. */
+/**
+ * Tear an address space down (Linux: exit_mmap()): every page at once (unmap_vmas() over the
+ * whole range, then free_pgtables()), then each VMA's close and charges (remove_vma()), then the
+ * tree as a whole: no VMA is unlinked one by one with its rebalancing.
+ */
 export function exitMm(mm: AddressSpace): void {
   mm.updateHiwaterVm();
-  mm.ptePages.clear(); // every page table goes: no per-VMA bookkeeping
-  for (const v of mm.vmas()) mm.removeVma(v);
-  mm.pt.forEach((vpn) => mm.pt.clear(vpn)); // guard markers outside any VMA cannot exist; be thorough
-  mm.tree.release(); // its record arrays serve the next child's tree
+  mm.zapRange(0, PT_PAGES * 4096);
+  mm.ptePages.clear();
+  const dead: Vma[] = new Array<Vma>(mm.tree.size);
+  let n = 0;
+  mm.tree.forEach((v) => {
+    v.vmOps?.close?.(v);
+    mm.releaseVma(v);
+    dead[n++] = v;
+  });
+  mm.tree.release(); // unlinks the file VMAs from their inodes; its arrays serve the next child's tree
+  freeVmasOfExitedMm(dead);
   mm.tlbs.clear();
   mm.sys.mms.delete(mm);
   releaseInodes(mm.sys);

@@ -70,7 +70,12 @@ export class VmaTree extends RangeTree<Vma> {
 
   override buildSorted(nodes: readonly Vma[]): void {
     super.buildSorted(nodes);
-    for (const v of nodes) if (v.file !== null) link(v, this.owner);
+    // An indexed loop: this runs once per fork, often before it is optimised, and an
+    // unoptimised for-of allocates a result object per element.
+    for (let i = 0; i < nodes.length; i++) {
+      const v = nodes[i];
+      if (v.file !== null) link(v, this.owner);
+    }
   }
 
   override release(): void {

@@ -356,9 +356,9 @@ export class RangeTree<T extends RangeNode> {
       c64[id << 2] = x.start;
       c64[(id << 2) | CG] = x.start - prevEnd;
       prevEnd = x.end;
-      this.objs.push(x);
       x.rtId = id;
     }
+    this.objs = ([null] as (T | null)[]).concat(nodes); // id i+1 is nodes[i]: one allocation
     this.highWater = n + 1;
     this.count = n;
     this.head = 1;

@@ -549,3 +549,33 @@ describe('MADV_DONTFORK and MADV_WIPEONFORK', () => {
     checkAll(system);
   });
 });
+
+describe('exit recycles VMA objects (the vm_area_cachep stand-in)', () => {
+  it('children forked after others exited see exactly the parent\'s layout and contents, and the dead ones leave nothing behind', () => {
+    const system = createSystem();
+    const p = system.task(0);
+    const a = mmap(p, 8);
+    for (let i = 0; i < 8; i++) p.mem.store32(a + i * PG, 0x1000 + i);
+    for (let i = 1; i < 8; i += 2) expect(p.fast.mprotect(a + i * PG, PG, M.PROT_READ)).toBe(0);
+    const shared = mmap(p, 2, RW, SHARED);
+    p.mem.store32(shared, 7);
+    const maps = p.proc.maps();
+    for (let round = 0; round < 4; round++) {
+      const c = fork(p);
+      expect(c.proc.maps()).toEqual(maps);
+      for (let i = 0; i < 8; i++) expect(c.mem.load32(a + i * PG)).toBe(0x1000 + i);
+      c.mem.store32(a, 0xdead); // COW: the parent keeps its value
+      c.mem.store32(shared, round); // shared: the parent sees it
+      checkAll(system);
+      c.exit();
+      expect(p.mem.load32(a)).toBe(0x1000);
+      expect(p.mem.load32(shared)).toBe(round);
+      // A new mapping in the parent after the exit gets a fresh, correct VMA too.
+      const b = mmap(p, 1, M.PROT_READ);
+      expect(p.proc.maps().length).toBe(maps.length + 1);
+      expect(p.fast.munmap(b, PG)).toBe(0);
+      expect(p.proc.maps()).toEqual(maps);
+      checkAll(system);
+    }
+  });
+});
