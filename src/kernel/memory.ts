@@ -29,6 +29,8 @@ import {
 } from '../mm/fault.js';
 
 const SLOTS = 256;
+/** Page-table leaves (2 MiB regions) cached for TLB refills. */
+const LEAF_SLOTS = 64;
 const TWO_32 = 4294967296;
 const TWO_64 = 18446744073709551616;
 /** Addresses at or above this are not user addresses: faults, whatever the access. */
@@ -80,6 +82,10 @@ export class Memory implements TlbHolder {
   private readonly wOff = new Int32Array(SLOTS);
   private readonly xTag = new Float64Array(SLOTS).fill(-1);
   private readonly xOff = new Int32Array(SLOTS);
+  /** The leaf cache of refill(): region numbers, their leaves, and the table's leafGen then. */
+  private readonly leafTag = new Float64Array(LEAF_SLOTS).fill(-1);
+  private readonly leafRef: Int32Array[] = new Array<Int32Array>(LEAF_SLOTS).fill(new Int32Array(0));
+  private leafGen = -1;
   private readonly frames: FramePool;
   private readonly onGrow = (): void => {
     this.dv = this.frames.dv;
@@ -103,6 +109,7 @@ export class Memory implements TlbHolder {
   }
 
   flush(): void {
+    this.leafTag.fill(-1);
     this.rTag.fill(-1);
     this.wTag.fill(-1);
     this.xTag.fill(-1);
@@ -162,7 +169,25 @@ export class Memory implements TlbHolder {
     const off = addr & 4095;
     if (off > lastOff) return -1;
     const base = addr - off;
-    const pte = this.mm.pt.get(base / 4096);
+    // The page-table leaf from a small cache of leaves by 2 MiB region (like the paging-structure
+    // caches of an x86 MMU): a refill then reads one PTE instead of walking four levels.
+    const pt = this.mm.pt;
+    const region = Math.floor(addr / 2097152);
+    const ls = region & (LEAF_SLOTS - 1);
+    let leaf: Int32Array | undefined;
+    if (this.leafTag[ls] === region && this.leafGen === pt.leafGen) {
+      leaf = this.leafRef[ls];
+    } else {
+      leaf = pt.leafIfAny(base / 4096);
+      if (leaf === undefined) return -1;
+      if (this.leafGen !== pt.leafGen) {
+        this.leafTag.fill(-1);
+        this.leafGen = pt.leafGen;
+      }
+      this.leafTag[ls] = region;
+      this.leafRef[ls] = leaf;
+    }
+    const pte = leaf[(addr >>> 12) & 511];
     if ((pte & need) !== need) return -1;
     const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
     const s = (addr >>> 12) & 255;

@@ -141,6 +141,11 @@ export class PageTable {
   private readonly root: L2[] = new Array<L2>(256).fill(EMPTY_L2);
   /** Entries (present PTEs and markers). */
   size = 0;
+  /**
+   * Counts leaves dropped: a cache of leaves (Memory's refill) is valid while this is unchanged
+   * (a dropped leaf goes back to the pool and may serve another region or table).
+   */
+  leafGen = 0;
   /** Leaves (2 MiB page-table pages) allocated, for VmPTE. */
   leaves = 0;
 
@@ -200,6 +205,7 @@ export class PageTable {
       l3[i3] = EMPTY_LEAF;
       l3[L3_BITS][i3 >>> 5] &= ~(1 << (i3 & 31));
       this.leaves--;
+      this.leafGen++;
       freeLeaf(leaf);
     }
   }
@@ -336,6 +342,7 @@ export class PageTable {
       l3[i3] = EMPTY_LEAF;
       l3[L3_BITS][i3 >>> 5] &= ~(1 << (i3 & 31));
       this.leaves--;
+      this.leafGen++;
       freeLeaf(leaf); // empty: every entry and the count are 0
     }
   }

@@ -563,6 +563,23 @@ describe('Memory: bad and non-user addresses', () => {
 });
 
 describe('Memory: the software TLB follows the mm', () => {
+  it('a page-table leaf dropped without a TLB flush (guard markers removed) is never read for its old region again', () => {
+    // Refill caches page-table leaves by 2 MiB region. Removing the only guard marker of a
+    // region frees its leaf (no present page, so no TLB flush); the next fault elsewhere takes
+    // that very leaf from the pool. A load in the first region must see its own (empty) table.
+    const { system, t, m } = env();
+    const MB2 = 0x200000;
+    const raw = mmap(t, 3 * 512);
+    const a = Math.ceil(raw / MB2) * MB2; // two whole regions inside the mapping
+    expect(t.sys.madvise(BigInt(a), BigInt(PG), BigInt(M.MADV_GUARD_INSTALL))).toBe(0);
+    expectFault(() => m.load32(a), 'SIGSEGV', 'SEGV_MAPERR', a, 'read'); // refill looked at a's leaf
+    expect(t.sys.madvise(BigInt(a), BigInt(PG), BigInt(M.MADV_GUARD_REMOVE))).toBe(0);
+    m.store32(a + MB2 + 8, 0x12345678); // the next region's first page, in a recycled leaf
+    expect(m.load32(a + 8)).toBe(0); // a fresh zero-filled page, not the other region's
+    expect(m.load32(a + MB2 + 8)).toBe(0x12345678);
+    checkAll(system);
+  });
+
   it('munmap (fast and bigint facades) → loads and stores of cached pages fault SEGV_MAPERR', () => {
     for (const via of ['fast', 'sys'] as const) {
       const { system, t, m } = env();
