@@ -671,11 +671,22 @@ describe('Memory: the software TLB follows the mm', () => {
           for (let j = 0; j <= i; j += 131) {
             expect(m.load16(a + j * PG)).toBe(j);
             expect(m.load8(a + j * PG + 2)).toBe(0x5a);
+            // Whole-page copies go through cached frame views: never one cut from the old slab.
+            const page = new Uint8Array(PG);
+            m.readInto(a + j * PG, page);
+            expect([page[0], page[1], page[2], page[3]]).toEqual([j & 255, j >> 8, 0x5a, 0]);
           }
         }
       }
       expect(frames.capacity).toBeGreaterThan(cap0);
       for (let i = 0; i < n; i++) expect(m.load16(a + i * PG), `page ${i}`).toBe(i);
+      // Pages whose frame views were cached before the slab moved, changed after it moved.
+      for (let j = 0; j < n; j += 131) {
+        m.store8(a + j * PG + 3, 0xee);
+        const page = new Uint8Array(PG);
+        m.readInto(a + j * PG, page);
+        expect(page[3], `page ${j}`).toBe(0xee);
+      }
       checkAll(system);
     }
   });
