@@ -290,6 +290,17 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
     if (write) markFolioDirty(mm.frames, inode, index);
     return FAULT_NONE;
   }
+  if (mapWholeFolio(mm, v, vpn, inode, index, bits)) {
+    if (write) {
+      const fo = folioOf(inode, index)!;
+      for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
+        mm.frames.flags[inode.pages.get(i)!] = FRAME_DIRTY;
+        if (inode.fs === 'ext4') (inode.blocks ??= new Set()).add(i);
+      }
+      markFolioDirty(mm.frames, inode, index);
+    }
+    return FAULT_NONE;
+  }
   mm.setPte(vpn, makePte(f, bits));
   // do_shared_fault() → fault_dirty_shared_page(): the page itself is dirty now; page_mkwrite
   // gave a hole its block.
@@ -299,6 +310,32 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
     if (inode.fs === 'ext4') (inode.blocks ??= new Set()).add(index);
   }
   return FAULT_NONE;
+}
+
+/**
+ * finish_fault() (6.18, "try to map the entire file folio"): the faulting page's large folio is
+ * mapped whole, every PTE with the fault's bits, when it lies inside the VMA and one page table,
+ * ends no later than the file's last page, and none of its PTEs is set; otherwise only the page
+ * is (recorded: fileio/residency/folio-whole-at-eof maps both pages of an order-1 folio that
+ * fault-around leaves alone). False when it does not apply.
+ */
+function mapWholeFolio(mm: AddressSpace, v: Vma, vpn: number, inode: MmInode, index: number, bits: number): boolean {
+  const fo = folioOf(inode, index);
+  if (fo === undefined || fo[1] < 2) return false;
+  const n = fo[1];
+  const idx = index - fo[0];
+  const vmaOff = vpn - v.start / 4096;
+  const pteOff = vpn % 512;
+  if (vmaOff < idx || vmaOff + (n - idx) > v.pages || pteOff < idx || pteOff + (n - idx) > 512) return false;
+  if (Math.ceil(inode.size / 4096) < fo[0] + n) return false;
+  const p0 = vpn - idx;
+  for (let k = 0; k < n; k++) if (mm.pt.get(p0 + k) !== 0 || !inode.cached.has(fo[0] + k)) return false;
+  for (let k = 0; k < n; k++) {
+    const f = inodeFrame(mm, inode, fo[0] + k);
+    if (f < 0) return false;
+  }
+  for (let k = 0; k < n; k++) mm.setPte(p0 + k, makePte(inode.pages.get(fo[0] + k)!, bits));
+  return true;
 }
 
 /**
@@ -362,14 +399,36 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
     // filemap_map_pmd(): a 2 MiB folio is mapped whole by the new PMD.
     if (fo !== undefined && fo[1] === 512 && mapPmdFolio(mm, v, vpn, inode, first, PTE_PRESENT | perms | wr | PTE_YOUNG | kind)) return;
   }
+  const bits = PTE_PRESENT | perms | wr | PTE_YOUNG | kind;
+  const vmaFirst = v.start / 4096;
   for (let i = from; i < to; i++) {
     const p = vpn - pteOff + i;
-    const index = v.pgoff + (p - v.start / 4096);
+    const index = v.pgoff + (p - vmaFirst);
     // next_uptodate_folio() passes over PG_readahead folios: the fault on them reads ahead.
-    if (index >= eofPages || !inode.cached.has(index) || mm.pt.get(p) !== 0 || (marks && markerAt(inode, index))) continue;
+    if (index >= eofPages || !inode.cached.has(index) || (marks && markerAt(inode, index))) continue;
+    const fo = folioOf(inode, index);
+    if (fo !== undefined) {
+      // filemap_map_folio_range() (6.18, "map entire large folio faultaround"): a large folio
+      // the window reaches is mapped whole when it lies inside the VMA and one page table and
+      // ends before the file's last page (recorded: an order-1 folio at file page 0 is mapped
+      // whole by a window that starts at page 1).
+      const p0 = p - (index - fo[0]);
+      if (p0 >= vmaFirst && p0 + fo[1] <= vmaFirst + v.pages && Math.floor(p0 / 512) === Math.floor((p0 + fo[1] - 1) / 512) &&
+          eofPages - 1 >= fo[0] + fo[1]) {
+        for (let k = 0; k < fo[1]; k++) {
+          if (mm.pt.get(p0 + k) !== 0 || !inode.cached.has(fo[0] + k)) continue;
+          const f = inodeFrame(mm, inode, fo[0] + k);
+          if (f < 0) return;
+          mm.setPte(p0 + k, makePte(f, bits));
+        }
+        i += fo[0] + fo[1] - 1 - index; // past the folio
+        continue;
+      }
+    }
+    if (mm.pt.get(p) !== 0) continue;
     const f = inodeFrame(mm, inode, index);
     if (f < 0) return;
-    mm.setPte(p, makePte(f, PTE_PRESENT | perms | wr | PTE_YOUNG | kind));
+    mm.setPte(p, makePte(f, bits));
   }
 }
 
