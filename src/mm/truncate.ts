@@ -115,9 +115,35 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
 
-/** Remove pages [first, first+n) of the file's data (a hole: they read zero again). */
+/**
+ * Remove pages [first, first+n) of the file's data (a hole: they read zero again). A large folio
+ * that reaches past either end of the hole is split, unless it is dirty: then its buffers cannot
+ * be released, the split fails, and the folio stays cached whole, its pages in the hole zeroed,
+ * unmapped everywhere (truncate_inode_partial_folio(); recorded: fileio/residency/
+ * punch-dirty-folio-*: Rss 0 after the punch, and a later fault maps the whole folio again).
+ */
 export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: number): void {
   unmapMappingRange(inode, first, n, false);
-  dropPages(sys, inode, first, n);
+  const end = first + n;
+  let lo = first;
+  let hi = end;
+  for (const edge of [first, end - 1]) {
+    const fo = folioOf(inode, edge);
+    if (fo === undefined || (fo[0] >= first && fo[0] + fo[1] <= end)) continue; // inside: it goes
+    if (!folioDirty(sys.frames, inode, fo[0], fo[1])) {
+      inode.folios!.delete(fo[0]); // split: its pages in the hole go below
+      continue;
+    }
+    // The failed split has unmapped the whole folio (its file PTEs only: COW copies stay).
+    unmapMappingRange(inode, fo[0], fo[1], false);
+    for (let i = Math.max(fo[0], first); i < Math.min(fo[0] + fo[1], end); i++) {
+      const f = inode.pages.get(i);
+      if (f !== undefined) sys.frames.u8.fill(0, f * 4096, (f + 1) * 4096);
+      inode.blocks?.delete(i);
+    }
+    if (fo[0] < first) lo = Math.max(lo, fo[0] + fo[1]);
+    if (fo[0] + fo[1] > end) hi = Math.min(hi, fo[0]);
+  }
+  if (hi > lo) dropPages(sys, inode, lo, hi - lo);
   inode.backing?.punchHole?.(first, n);
 }
