@@ -80,9 +80,10 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   let keep = Math.ceil(size / 4096);
   // A dirty large folio across the new EOF cannot be split: it leaves every mapping and stays
   // cached whole, zeroed past EOF (truncate_inode_partial_folio(); recorded:
-  // fileio/residency/dense-truncate-*). A clean one is split.
-  const fo = folioOf(inode, keep);
-  if (fo !== undefined && fo[0] < keep) {
+  // fileio/residency/dense-truncate-*). A clean one is split. The folio is the one holding the
+  // byte at the new size, which may sit in the middle of one of its pages (fuzz seed 760000).
+  const fo = folioOf(inode, Math.floor(size / 4096));
+  if (fo !== undefined && fo[0] * 4096 < size && (fo[0] + fo[1]) * 4096 > size) {
     if (folioDirty(sys.frames, inode, fo[0], fo[1])) {
       unmapMappingRange(inode, fo[0], fo[1], true);
       for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
