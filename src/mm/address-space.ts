@@ -90,6 +90,13 @@ export class AddressSpace {
    * (filemap_map_pages() maps nothing without one in some cases).
    */
   readonly ptePages = new Set<number>();
+  /**
+   * The 1 GiB regions (vpn >> 18) that have a PMD table: one appears with the first page-table
+   * page below it and stays until no VMA covers any of the region (free_pmd_range()). It tells
+   * MADV_COLLAPSE's SCAN_PMD_NULL (no table: the block is passed over) from SCAN_PMD_NONE (a
+   * table whose entry is empty: the scan ends).
+   */
+  readonly pmdPages = new Set<number>();
   /** Resident pages by kind (Linux: MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES). */
   rssAnon = 0;
   rssFile = 0;
@@ -144,7 +151,7 @@ export class AddressSpace {
    */
   setPte(vpn: number, pte: number, old = 0): void {
     const region = Math.floor(vpn / 512);
-    if (!this.ptePages.has(region)) this.ptePages.add(region);
+    if (!this.ptePages.has(region)) this.addPtePage(region);
     if (old !== 0) this.dropPte(vpn, old);
     if ((pte & PTE_PRESENT) !== 0) {
       this.frames.mapFrame(pteFrame(pte));
@@ -314,8 +321,25 @@ export class AddressSpace {
     }
   }
 
-  /** Forget the page-table pages of the 2 MiB regions of [start, end) no VMA touches any more. */
+  /** Note a page-table page for 2 MiB region `r` (vpn >> 9), and the PMD table above it. */
+  addPtePage(r: number): void {
+    this.ptePages.add(r);
+    this.pmdPages.add(Math.floor(r / 512));
+  }
+
+  /**
+   * Forget the page-table pages of the 2 MiB regions of [start, end) no VMA touches any more, and
+   * the PMD tables of the 1 GiB regions no VMA touches (Linux: free_pgtables() → free_pgd_range(),
+   * whose floor and ceiling are the neighbouring VMAs).
+   */
   freePageTables(start: number, end: number): void {
+    if (this.ptePages.size === 0 && this.pmdPages.size === 0) return;
+    const G = PMD_BYTES * 512;
+    for (let g = Math.floor(start / G); g * G < end; g++) {
+      if (!this.pmdPages.has(g)) continue;
+      const next = this.tree.findNext(g * G);
+      if (next === undefined || next.start >= (g + 1) * G) this.pmdPages.delete(g);
+    }
     if (this.ptePages.size === 0) return;
     const first = Math.floor(start / PMD_BYTES);
     const last = Math.ceil(end / PMD_BYTES);

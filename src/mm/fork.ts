@@ -106,10 +106,14 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     // (Neighbouring VMAs mostly share a region: a region just added is not looked up again.)
     for (let r = Math.floor(src.start / 0x200000); r * 0x200000 < src.end; r++) {
       if (r !== lastRegion && parent.ptePages.has(r)) {
-        mm.ptePages.add(r);
+        mm.addPtePage(r);
         lastRegion = r;
       }
     }
+    // copy_pmd_range(): the child gets a PMD table wherever the parent has one (even if no
+    // page-table page below it is copied).
+    const G = 0x40000000;
+    for (let g = Math.floor(src.start / G); g * G < src.end; g++) if (parent.pmdPages.has(g)) mm.pmdPages.add(g);
     const c = mm.pt.copied;
     mm.rssAnon += c[0];
     mm.rssFile += c[1];
@@ -139,6 +143,7 @@ export function exitMm(mm: AddressSpace): void {
   mm.updateHiwaterVm();
   mm.zapRange(0, PT_PAGES * 4096);
   mm.ptePages.clear();
+  mm.pmdPages.clear();
   const dead: Vma[] = new Array<Vma>(mm.tree.size);
   let n = 0;
   mm.tree.forEach((v) => {

@@ -160,6 +160,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
         return vma;
       }
       mm.zapRange(start, end, false);
+      reclaimEmptyPageTables(mm, start, end);
       return vma;
     }
     case M.MADV_COLLAPSE:
@@ -171,7 +172,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       vma.flags |= VM_MAYBE_GUARD;
       mm.zapRange(start, end);
       for (let a = start; a < end; a += 4096) mm.pt.set(a / 4096, PTE_GUARD);
-      for (let r = Math.floor(start / 0x200000); r * 0x200000 < end; r++) mm.ptePages.add(r);
+      for (let r = Math.floor(start / 0x200000); r * 0x200000 < end; r++) mm.addPtePage(r);
       return vma;
     case M.MADV_GUARD_REMOVE:
       if ((vma.flags & (VM_SPECIAL | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
@@ -225,18 +226,33 @@ function ksmCompatible(v: Vma): boolean {
 }
 
 /**
+ * MADV_DONTNEED frees the page-table pages it empties, of the 2 MiB regions it covers whole
+ * (6.18's PT reclaim: zap_pte_range() with `reclaim_pt`, when end - start >= PMD_SIZE). Guard
+ * markers keep a table; the PMD table above stays (recorded: madvise-collapse/dontneed-*).
+ */
+function reclaimEmptyPageTables(mm: AddressSpace, start: number, end: number): void {
+  const R = 0x200000;
+  for (let r = Math.ceil(start / R); (r + 1) * R <= end; r++) {
+    if (mm.ptePages.has(r) && mm.pt.leafIfAny(r * 512) === undefined) mm.ptePages.delete(r);
+  }
+}
+
+/**
  * Linux: mm/khugepaged.c madvise_collapse(): EINVAL unless the VMA could hold a PMD THP
- * (thp_vma_allowable_order(), sysfs settings ignored). Then each whole 2 MiB block of the range is
- * collapsed; a block without any page table (never faulted: SCAN_PMD_NULL) fails with EINVAL, and
- * a range holding no whole block succeeds doing nothing.
+ * (thp_vma_allowable_order(), sysfs settings ignored). Then the whole 2 MiB blocks of the range
+ * are collapsed in order, each by its scan result (hpage_collapse_scan_pmd() →
+ * find_pmd_or_thp_or_none()):
+ * - no PMD table above the block (SCAN_PMD_NULL): passed over, the call will fail;
+ * - a PMD table whose entry is empty (SCAN_PMD_NONE), or a guard marker in the block: the scan
+ *   ends there with EINVAL, the blocks before it stay collapsed;
+ * - a page table, even an empty one: collapsed (empty entries read zero).
+ * A range holding no whole block succeeds doing nothing. Recorded: madvise-collapse/*.
  */
 function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
   const shmem = vma.file !== null && vma.file.inode.fs === 'shmem';
   if ((!vma.isAnonymous() && !shmem) || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || !thpSuitable(vma)) {
     return -Errno.EINVAL;
   }
-  // Observed on 6.18: private memory that never had an anonymous page (no anon_vma) is refused.
-  if (!shmem && vma.anonVma === null) return -Errno.EINVAL;
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
@@ -245,18 +261,22 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
   if (hstart > hend) return -Errno.EINVAL;
   let failed = false;
   for (let b = hstart; b < hend; b += PMD) {
-    let present = false;
-    for (let a = b; a < b + PMD && !present; a += 4096) {
-      const k = mm.pt.get(a / 4096);
-      present = k !== 0 && (k & PTE_GUARD) === 0;
-    }
-    if (!present) { failed = true; continue; }
     if (shmem) {
+      // hpage_collapse_scan_file(): the page cache is scanned, not the page table.
+      let present = false;
+      for (let a = b; a < b + PMD && !present; a += 4096) {
+        const k = mm.pt.get(a / 4096);
+        present = k !== 0 && (k & PTE_GUARD) === 0;
+      }
+      if (!present) { failed = true; continue; }
       for (let a = b; a < b + PMD; a += 4096) vma.file!.inode.cached.add(vma.pgoff + (a - vma.start) / 4096);
       continue;
     }
+    if (!mm.pmdPages.has(Math.floor(b / (PMD * 512)))) { failed = true; continue; }
+    if (!mm.ptePages.has(b / PMD)) return -Errno.EINVAL;
+    for (let a = b; a < b + PMD; a += 4096) if (mm.pt.get(a / 4096) === PTE_GUARD) return -Errno.EINVAL;
     anonVmaPrepare(mm, vma);
-    if (!collapseAnonBlock(mm, vma, b, b + PMD)) { failed = true; continue; }
+    if (!collapseAnonBlock(mm, vma, b, b + PMD)) return -Errno.EINVAL;
   }
   return failed ? -Errno.EINVAL : vma;
 }

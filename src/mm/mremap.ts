@@ -279,7 +279,7 @@ function moveResidency(mm: AddressSpace, from: number, to: number, len: number):
     const lo = Math.max(from, r * R) - from + to;
     const hi = Math.min(from + len, (r + 1) * R) - from + to;
     if (lo >= hi) continue; // nothing moves (a zero-length source: mremap's duplicate of a shared mapping)
-    for (let d = Math.floor(lo / R); d * R < hi; d++) mm.ptePages.add(d);
+    for (let d = Math.floor(lo / R); d * R < hi; d++) mm.addPtePage(d);
   }
   mm.flushTlb();
 }
