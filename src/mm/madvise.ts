@@ -253,6 +253,9 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
   if ((!vma.isAnonymous() && !shmem) || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || !thpSuitable(vma)) {
     return -Errno.EINVAL;
   }
+  // __thp_vma_allowable_orders(): outside the fault path an anonymous VMA without an anon_vma
+  // has no orders (recorded: fuzz seed 790223).
+  if (!shmem && vma.anonVma === null) return -Errno.EINVAL;
   const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
@@ -394,15 +397,20 @@ function pageoutLargeFolio(mm: AddressSpace, vma: Vma, a: number, end: number, f
   const next = a + n * 4096;
   let mapped = 0;
   let elsewhere = false;
+  let dirtyPte = false;
   forEachMappingOf(inode, fo[0], fo[0] + fo[1], (owner, _v, from, to) => {
     owner.pt.forEachIn(from / 4096, to / 4096, (_vpn, pte) => {
       if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) === KIND_ANON) return;
       mapped++;
       if (owner !== mm) elsewhere = true;
+      if ((pte & PTE_DIRTY) !== 0) dirtyPte = true;
     });
   });
   if (n < fo[1]) {
     if (elsewhere) return next; // folio_maybe_mapped_shared()
+    // split_folio() → filemap_release_folio(): ext4 cannot free the dirty buffers of a dirty
+    // folio, so the split fails (EBUSY) and the folio stays whole and mapped (fuzz seed 790175).
+    if (inode.fs === 'ext4' && (dirtyPte || folioDirty(frames, inode, fo[0], fo[1]))) return next;
     forEachMappingOf(inode, fo[0], fo[0] + fo[1], (owner, _v, from, to) => owner.zapFileRange(from, to));
     dropFolio(inode, fo[0]);
     return next;

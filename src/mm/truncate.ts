@@ -6,8 +6,9 @@
  * mm/memory.c unmap_mapping_range().
  */
 import type { MmSystem } from './config.js';
-import { folioDirty, folioOf } from './folio.js';
-import { forEachMappingOf, indexesIn } from './page-cache.js';
+import { FRAME_DIRTY } from '../mem/frames.js';
+import { addFolio, folioDirty, folioOf, markFolioDirty } from './folio.js';
+import { forEachMappingOf, indexesIn, inodeFrame } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
 /**
@@ -49,7 +50,7 @@ function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): voi
 export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number, upTo = Infinity): void {
   if (inode.fs !== 'ext4' || old % 4096 === 0) return;
   const index = Math.floor(old / 4096);
-  blockZeroPage(inode, index);
+  blockZeroPage(sys, inode, index);
   const last = inode.pages.get(index);
   const end = Math.min((index + 1) * 4096, upTo) - index * 4096;
   if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + (old % 4096), last * 4096 + end);
@@ -59,11 +60,40 @@ export function zeroPastEof(sys: MmSystem, inode: MmInode, old: number, upTo = I
  * ext4 zeroes part of the block holding page `index` (ext4_block_zero_page_range()): the page
  * enters the page cache — read, so up to date, if the block exists; for a hole it stays not up
  * to date (recorded: fuzz seeds 10 and 30104: mincore 0, read-ahead and fault-around skip it).
+ * A block's zeroed buffer is marked dirty, and so its page and folio, even when nothing there
+ * changes (recorded: fileio/residency/eof-block-zero-*; fuzz seed 790281). A hole has nothing
+ * to zero.
  */
-function blockZeroPage(inode: MmInode, index: number): void {
-  if (inode.cached.has(index) || inode.stale?.has(index)) return;
-  if (inode.blocks?.has(index)) inode.cached.add(index);
-  else (inode.stale ??= new Set()).add(index);
+function blockZeroPage(sys: MmSystem, inode: MmInode, index: number): void {
+  const block = inode.blocks?.has(index) === true;
+  if (!inode.cached.has(index) && !inode.stale?.has(index)) {
+    if (block) inode.cached.add(index);
+    else (inode.stale ??= new Set()).add(index);
+  }
+  if (!block) return;
+  const f = inodeFrame(sys, inode, index);
+  if (f < 0) return;
+  sys.frames.flags[f] |= FRAME_DIRTY;
+  markFolioDirty(sys.frames, inode, index);
+}
+
+/**
+ * Split the clean folio [start, start+n) around page `at` as try_folio_split() does (a buddy
+ * split: the half without `at` stays one folio, the half with it is split again, down to `at`
+ * alone). The split unmaps the folio from every mapping; file pages are not mapped back
+ * (remap_page() is for anonymous folios). Linux: mm/huge_memory.c __split_unmapped_folio().
+ */
+function buddySplit(inode: MmInode, start: number, n: number, at: number): void {
+  unmapMappingRange(inode, start, n, false);
+  inode.folios!.delete(start);
+  while (n > 1) {
+    n /= 2;
+    if (at < start + n) addFolio(inode, start + n, n);
+    else {
+      addFolio(inode, start, n);
+      start += n;
+    }
+  }
 }
 
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */
@@ -94,7 +124,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
       }
       keep = fo[0] + fo[1];
     } else {
-      inode.folios!.delete(fo[0]);
+      buddySplit(inode, fo[0], fo[1], Math.floor(size / 4096));
     }
   }
   let top = Math.ceil(old / 4096);
@@ -111,7 +141,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   const tail = size % 4096;
   const lastIndex = Math.ceil(size / 4096) - 1;
   if (tail === 0 || lastIndex !== keep - 1) return;
-  if (inode.fs === 'ext4') blockZeroPage(inode, lastIndex);
+  if (inode.fs === 'ext4') blockZeroPage(sys, inode, lastIndex);
   const last = inode.pages.get(lastIndex);
   if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
@@ -132,7 +162,12 @@ export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: numbe
     const fo = folioOf(inode, edge);
     if (fo === undefined || (fo[0] >= first && fo[0] + fo[1] <= end)) continue; // inside: it goes
     if (!folioDirty(sys.frames, inode, fo[0], fo[1])) {
-      inode.folios!.delete(fo[0]); // split: its pages in the hole go below
+      // Split at the hole's first page in the folio, then the piece holding the page after the
+      // hole at that page, so every piece lies inside or outside the hole; the pieces inside go
+      // below (truncate_inode_partial_folio(); fuzz seed 790364: the split unmaps the folio).
+      buddySplit(inode, fo[0], fo[1], Math.max(fo[0], first));
+      const f2 = end < fo[0] + fo[1] ? folioOf(inode, end) : undefined;
+      if (f2 !== undefined) buddySplit(inode, f2[0], f2[1], end);
       continue;
     }
     // The failed split has unmapped the whole folio (its file PTEs only: COW copies stay).
