@@ -414,7 +414,8 @@ async function accessSection(rounds, accesses, patterns = ['seq', 'rand64p', 'ra
   for (const width of [32, 64]) {
     // one private vmspace per width: a 32-bit and a 64-bit emulator are different programs
     const vm = await privateVmspace();
-    const sys = vm.createSystem();
+    // The configuration docs/emulator.md recommends: a slab reserved whole never moves.
+    const sys = vm.createSystem({ memory: { reserveSlab: true } });
     const t = sys.task(0);
     const base = DEFAULT_BASE[width];
     const a = t.fast.mmap(base, GUEST_PAGES * PAGE, PROT_RW, MAP_PRIVATE_ANON | MAP_FIXED_NOREPLACE, -1, 0);
@@ -455,7 +456,7 @@ async function accessSection(rounds, accesses, patterns = ['seq', 'rand64p', 'ra
 /** G21: readInto / write of 4 KiB, 64 KiB, 1 MiB (page-aligned, so 1, 16, 256 page runs; and 4 KiB across two pages). */
 async function copySection(rounds, bytesPerRun) {
   const vm = await privateVmspace();
-  const sys = vm.createSystem();
+  const sys = vm.createSystem({ memory: { reserveSlab: true } });
   const t = sys.task(0);
   const len = 2 * MiB + PAGE;
   const g = mustMap(t, len);

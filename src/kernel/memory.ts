@@ -76,8 +76,12 @@ function checkAddr(addr: number): void {
 export class Memory implements TlbHolder {
   /** High 32 bits of the last load64() (its low half is the return value). */
   hi = 0;
-  private dv: DataView;
-  private u8: Uint8Array;
+  // `declare`: no field initializer is emitted, so the constructor's store is the field's first.
+  // V8 then tracks `dv` as a constant field while no slab growth replaces it, and folds it into
+  // the code of a loop over a known Memory (an emitted `dv;` stores undefined first: 2.5x raw
+  // instead of ~1.5x for a TLB-hit load).
+  private declare dv: DataView;
+  private declare u8: Uint8Array;
   private readonly rTag = new Float64Array(SLOTS).fill(-1);
   private readonly rOff = new Int32Array(SLOTS);
   private readonly wTag = new Float64Array(SLOTS).fill(-1);
@@ -88,7 +92,7 @@ export class Memory implements TlbHolder {
   private readonly leafTag = new Float64Array(LEAF_SLOTS).fill(-1);
   private readonly leafRef: Int32Array[] = new Array<Int32Array>(LEAF_SLOTS).fill(new Int32Array(0));
   private leafGen = -1;
-  private readonly frames: FramePool;
+  private declare readonly frames: FramePool;
   private readonly onGrow = (): void => {
     this.dv = this.frames.dv;
     this.u8 = this.frames.u8;
@@ -298,15 +302,21 @@ export class Memory implements TlbHolder {
       return this.dv.getUint32(r, true);
     }
     checkAddr(addr);
-    if (addr % 4096 > 4088) {
-      const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_READ);
-      const b = (i: number): number => this.u8[i < first ? o1 + i : o2 + i - first];
-      this.hi = (b(4) | (b(5) << 8) | (b(6) << 16) | (b(7) << 24)) >>> 0;
-      return (b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24)) >>> 0;
-    }
+    if (addr % 4096 > 4088) return this.load64Cross(addr);
     const o = this.offsetOf(addr, ACCESS_READ);
     this.hi = this.dv.getUint32(o + 4, true);
     return this.dv.getUint32(o, true);
+  }
+
+  // The page-crossing halves live in functions of their own: a slow path small enough for V8 to
+  // inline keeps the hit path of a loop fast (with the crossing code inline, its array
+  // destructuring put load64Slow over the inlining limit, and a TLB-hit load64 cost 6 ns
+  // instead of 3).
+  private load64Cross(addr: number): number {
+    const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_READ);
+    const b = (i: number): number => this.u8[i < first ? o1 + i : o2 + i - first];
+    this.hi = (b(4) | (b(5) << 8) | (b(6) << 16) | (b(7) << 24)) >>> 0;
+    return (b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24)) >>> 0;
   }
 
   /** A u64 as a bigint (convenience; allocates). */
@@ -398,16 +408,20 @@ export class Memory implements TlbHolder {
     }
     checkAddr(addr);
     if (addr % 4096 > 4088) {
-      const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_WRITE);
-      for (let i = 0; i < 8; i++) {
-        const v = i < 4 ? (lo >>> (8 * i)) & 255 : (hi >>> (8 * (i - 4))) & 255;
-        this.u8[i < first ? o1 + i : o2 + i - first] = v;
-      }
+      this.store64Cross(addr, lo, hi);
       return;
     }
     const o = this.offsetOf(addr, ACCESS_WRITE);
     this.dv.setUint32(o, lo, true);
     this.dv.setUint32(o + 4, hi, true);
+  }
+
+  private store64Cross(addr: number, lo: number, hi: number): void {
+    const [o1, o2, first] = this.splitOffsets(addr, 8, ACCESS_WRITE);
+    for (let i = 0; i < 8; i++) {
+      const v = i < 4 ? (lo >>> (8 * i)) & 255 : (hi >>> (8 * (i - 4))) & 255;
+      this.u8[i < first ? o1 + i : o2 + i - first] = v;
+    }
   }
 
   /** A u64 from a bigint (convenience). */

@@ -19,7 +19,7 @@ const SHARED = M.MAP_SHARED | M.MAP_ANONYMOUS;
 
 interface Env { system: System; t: Task; m: Memory }
 
-function env(memory?: { limitFrames?: number; shared?: boolean }): Env {
+function env(memory?: { limitFrames?: number; shared?: boolean; reserveSlab?: boolean }): Env {
   const system = createSystem(memory === undefined ? {} : { memory });
   const t = system.task(0)!;
   return { system, t, m: t.mem };
@@ -655,6 +655,28 @@ describe('Memory: the software TLB follows the mm', () => {
       expect(system.mmSystem.frames.inUse).toBeLessThanOrEqual(before);
       checkAll(system);
     }
+  });
+
+  it('a pool with reserveSlab holds its whole slab: the DataView never changes while the counts grow', () => {
+    const { system, t, m } = env({ limitFrames: 8192, reserveSlab: true });
+    const frames = system.mmSystem.frames;
+    expect(frames.capacity).toBe(8192);
+    const dv = frames.dv;
+    let grew = 0;
+    frames.onGrow.add(() => grew++);
+    const n = 3000; // past the first 1,024 frames of counts, twice
+    const a = mmap(t, n);
+    for (let i = 0; i < n; i++) m.store32(a + i * PG + 8, i * 7 + 1);
+    expect(frames.dv).toBe(dv);
+    expect(grew).toBe(0);
+    expect(frames.ref.length).toBeGreaterThanOrEqual(n);
+    for (let i = 0; i < n; i++) expect(m.load32(a + i * PG + 8), `page ${i}`).toBe(i * 7 + 1);
+    // Fresh frames beyond the first counts read zero; freed ones are zeroed again when reused.
+    expect(m.load32(a + (n - 1) * PG)).toBe(0);
+    expect(t.fast.munmap(a, n * PG)).toBe(0);
+    const b = mmap(t, n);
+    for (let i = 0; i < n; i += 97) expect(m.load32(b + i * PG + 8)).toBe(0);
+    checkAll(system);
   });
 
   it('slab growth during bulk writes keeps earlier data readable through cached translations', () => {
