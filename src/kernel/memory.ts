@@ -99,7 +99,10 @@ export class Memory implements TlbHolder {
     this.flush();
   };
 
-  constructor(private readonly mm: AddressSpace) {
+  private declare readonly mm: AddressSpace;
+
+  constructor(mm: AddressSpace) {
+    this.mm = mm;
     this.frames = mm.frames;
     this.dv = this.frames.dv;
     this.u8 = this.frames.u8;

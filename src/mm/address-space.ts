@@ -328,18 +328,34 @@ export class AddressSpace {
   }
 
   /**
-   * Forget the page-table pages of the 2 MiB regions of [start, end) no VMA touches any more, and
-   * the PMD tables of the 1 GiB regions no VMA touches (Linux: free_pgtables() → free_pgd_range(),
-   * whose floor and ceiling are the neighbouring VMAs).
+   * Forget the PMD tables of the 1 GiB regions of [start, end) no VMA touches any more, after
+   * the VMAs of that range were removed; `next` is the first VMA above the range, if any (Linux:
+   * free_pgtables() → free_pmd_range(), whose ceiling is that VMA). In the common case `next`
+   * lies in the same region and no lookup is needed (a lookup here cost munmap 17%).
+   */
+  freePmdTables(start: number, end: number, next: Vma | undefined): void {
+    if (this.pmdPages.size === 0) return;
+    const G = PMD_BYTES * 512;
+    const g0 = Math.floor(start / G);
+    if (end <= (g0 + 1) * G) {
+      if (!this.pmdPages.has(g0) || (next !== undefined && next.start < (g0 + 1) * G)) return;
+      const prev = this.tree.findPrevStart(start);
+      if (prev === undefined || prev.end <= g0 * G) this.pmdPages.delete(g0);
+      return;
+    }
+    for (let g = g0; g * G < end; g++) {
+      if (!this.pmdPages.has(g)) continue;
+      const n = this.tree.findNext(g * G);
+      if (n === undefined || n.start >= (g + 1) * G) this.pmdPages.delete(g);
+    }
+  }
+
+  /**
+   * Forget the page-table pages of the 2 MiB regions of [start, end) no VMA touches any more
+   * (Linux: free_pgtables() → free_pgd_range(), whose floor and ceiling are the neighbouring
+   * VMAs).
    */
   freePageTables(start: number, end: number): void {
-    if (this.ptePages.size === 0 && this.pmdPages.size === 0) return;
-    const G = PMD_BYTES * 512;
-    for (let g = Math.floor(start / G); g * G < end; g++) {
-      if (!this.pmdPages.has(g)) continue;
-      const next = this.tree.findNext(g * G);
-      if (next === undefined || next.start >= (g + 1) * G) this.pmdPages.delete(g);
-    }
     if (this.ptePages.size === 0) return;
     const first = Math.floor(start / PMD_BYTES);
     const last = Math.ceil(end / PMD_BYTES);

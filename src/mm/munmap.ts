@@ -13,6 +13,8 @@ export interface MunmapGather {
   vmas: Vma[];
   nrPages: number;
   nrAccounted: number;
+  /** The first VMA above the range (Linux: vms->next), if any. */
+  next?: Vma;
 }
 
 /** The gather of an empty range, shared: nothing to remove (never mutated). */
@@ -47,6 +49,7 @@ export function gatherMunmap(mm: AddressSpace, start: number, end: number): Munm
     if ((cur.flags & VM_ACCOUNT) !== 0) g.nrAccounted += cur.pages;
     cur = mm.tree.next(cur);
   }
+  g.next = cur;
   return g;
 }
 
@@ -55,6 +58,7 @@ export function completeMunmap(mm: AddressSpace, g: MunmapGather): void {
   if (g.vmas.length === 0) return;
   mm.updateHiwaterVm();
   for (const v of g.vmas) mm.removeVma(v);
+  mm.freePmdTables(g.vmas[0].start, g.vmas[g.vmas.length - 1].end, g.next);
   releaseInodes(mm.sys);
 }
 
