@@ -337,17 +337,18 @@ export class AddressSpace {
     if (this.pmdPages.size === 0) return;
     const G = PMD_BYTES * 512;
     const g0 = Math.floor(start / G);
-    if (end <= (g0 + 1) * G) {
-      if (!this.pmdPages.has(g0) || (next !== undefined && next.start < (g0 + 1) * G)) return;
-      const prev = this.tree.findPrevStart(start);
-      if (prev === undefined || prev.end <= g0 * G) this.pmdPages.delete(g0);
-      return;
-    }
-    for (let g = g0; g * G < end; g++) {
+    const g1 = Math.ceil(end / G) - 1;
+    // The last region keeps its table if the VMA above reaches into it; regions in between lay
+    // wholly inside the removed range.
+    for (let g = g0 + 1; g <= g1; g++) {
       if (!this.pmdPages.has(g)) continue;
-      const n = this.tree.findNext(g * G);
-      if (n === undefined || n.start >= (g + 1) * G) this.pmdPages.delete(g);
+      if (g === g1 && next !== undefined && next.start < (g + 1) * G) continue;
+      this.pmdPages.delete(g);
     }
+    // The first region: the VMA above (when the range ends in it) or the one below may use it.
+    if (!this.pmdPages.has(g0) || (g1 === g0 && next !== undefined && next.start < (g0 + 1) * G)) return;
+    const prev = this.tree.findPrevStart(start);
+    if (prev === undefined || prev.end <= g0 * G) this.pmdPages.delete(g0);
   }
 
   /**
