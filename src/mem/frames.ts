@@ -64,6 +64,11 @@ export class FramePool {
   map: Int32Array;
   /** FRAME_DIRTY (PG_dirty), FRAME_LAZYFREE (MADV_FREE'd), FRAME_REFERENCED (PG_referenced). */
   flags: Uint8Array;
+  /**
+   * For the frames of an anonymous large folio (a THP: a huge-page fault or MADV_COLLAPSE), the
+   * folio's first frame; 0 otherwise. A split forgets it (Linux: the compound page).
+   */
+  folio: Int32Array;
   /** Frames the slab holds now. */
   capacity: number;
   /** Frames the per-frame arrays (`ref`, `map`, `flags`) cover now (at most `capacity`). */
@@ -97,6 +102,7 @@ export class FramePool {
     this.ref = new Int32Array(this.metaCapacity);
     this.map = new Int32Array(this.metaCapacity);
     this.flags = new Uint8Array(this.metaCapacity);
+    this.folio = new Int32Array(this.metaCapacity);
     this.freeList = new Int32Array(this.metaCapacity);
     this.ref[ZERO_FRAME] = 1; // pinned forever
   }
@@ -181,6 +187,7 @@ export class FramePool {
   put(f: number): void {
     if (f === ZERO_FRAME) return;
     if (--this.ref[f] === 0) {
+      this.folio[f] = 0;
       this.freeList[this.freeTop++] = f;
       this.inUse--;
     }
@@ -246,11 +253,14 @@ export class FramePool {
     map.set(this.map);
     const flags = new Uint8Array(meta);
     flags.set(this.flags);
+    const folio = new Int32Array(meta);
+    folio.set(this.folio);
     const freeList = new Int32Array(meta);
     freeList.set(this.freeList);
     this.ref = ref;
     this.map = map;
     this.flags = flags;
+    this.folio = folio;
     this.freeList = freeList;
     this.metaCapacity = meta;
     if (moved) for (const fn of this.onGrow) fn();

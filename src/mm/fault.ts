@@ -228,8 +228,11 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
   // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
   let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
   if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+  let head = 0;
   for (let p = first; p < first + 512; p++) {
     const f = mm.frames.allocZeroed();
+    if (head === 0) head = f;
+    mm.frames.folio[f] = head;
     mm.setPte(p, makePte(f, bits));
     mm.frames.put(f);
   }

@@ -5,9 +5,10 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_REFERENCED } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_REFERENCED, ZERO_FRAME } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte,
+  pteFrame,
 } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { vmaPtePerms } from './fault.js';
@@ -102,6 +103,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
+      if (vma.file === null) splitAnonFoliosIn(mm, start, end, behavior === M.MADV_COLD);
       if (behavior === M.MADV_COLD) deactivateRange(mm, start, end);
       if (behavior === M.MADV_PAGEOUT && vma.file === null) {
         // Anonymous pages that are not swap-backed are discarded by reclaim when mapped only here
@@ -156,6 +158,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
       if ((vma.flags & forbidden) !== 0) return -Errno.EINVAL;
       if (behavior === M.MADV_FREE) {
         if (!vma.isAnonymous() || (vma.flags & VM_SHARED) !== 0) return -Errno.EINVAL;
+        splitAnonFoliosIn(mm, start, end, true);
         madviseFree(mm, start, end);
         return vma;
       }
@@ -352,7 +355,65 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
     mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
     frames.put(f);
   }
+  // The block is one anonymous large folio now (its frames name the first as their head).
+  const head = pteFrame(mm.pt.get(start / 4096));
+  for (let a = start; a < end; a += 4096) mm.frames.folio[pteFrame(mm.pt.get(a / 4096))] = head;
   mm.flushTlb();
+  return true;
+}
+
+/**
+ * Split the anonymous large folios that [start, end) of `vma` reaches, when only this process
+ * maps them: MADV_PAGEOUT always (reclaim without swap splits a large anonymous folio it cannot
+ * swap out), MADV_COLD and MADV_FREE when the range covers a folio's block only in part
+ * (`partialOnly`). Linux: madvise_cold_or_pageout_pte_range(), madvise_free_pte_range() →
+ * split_folio(); shrink_folio_list() → split_folio_to_list().
+ */
+function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partialOnly: boolean): void {
+  const frames = mm.frames;
+  let lastHead = 0;
+  for (let a = start; a < end; a += 4096) {
+    const pte = mm.pt.get(a / 4096);
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
+    const f = pteFrame(pte);
+    const head = frames.folio[f];
+    if (head === 0 || head === lastHead) continue;
+    lastHead = head;
+    if (frames.map[f] !== 1) continue; // folio_maybe_mapped_shared(): left alone
+    const block = Math.floor(a / 0x200000) * 0x200000;
+    if (partialOnly && start <= block && block + 0x200000 <= end) continue;
+    splitAnonFolio(mm, head, block);
+  }
+}
+
+/**
+ * The split of the anonymous large folio `head`, whose pages sit in the 2 MiB block at `block`:
+ * its pages become small folios, and those holding only zeroes are mapped to the zero page
+ * instead (their frames freed, Rss drops) unless the VMA is locked. Recorded:
+ * madvise-data/thp-split-* (fuzz seed 820094). Linux: __folio_split() → remap_page(...,
+ * RMP_USE_SHARED_ZEROPAGE) → try_to_map_unused_to_zeropage().
+ */
+function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
+  const frames = mm.frames;
+  let changed = false;
+  for (let a = block; a < block + 0x200000; a += 4096) {
+    const vpn = a / 4096;
+    const pte = mm.pt.get(vpn);
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
+    const f = pteFrame(pte);
+    if (frames.folio[f] !== head) continue;
+    frames.folio[f] = 0;
+    const v = mm.tree.find(a);
+    if (v === undefined || (v.flags & VM_LOCKED) !== 0 || !frameIsZero(mm, f)) continue;
+    mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | vmaPtePerms(v.flags) | PTE_YOUNG | KIND_ZERO), pte);
+    changed = true;
+  }
+  if (changed) mm.flushTlb();
+}
+
+function frameIsZero(mm: AddressSpace, f: number): boolean {
+  const u8 = mm.frames.u8;
+  for (let i = f * 4096, e = i + 4096; i < e; i++) if (u8[i] !== 0) return false;
   return true;
 }
 
