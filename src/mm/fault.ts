@@ -223,7 +223,9 @@ function doSpecialPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): nu
 function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): boolean {
   const first = vpn - (vpn % 512);
   if (first * 4096 < v.start || (first + 512) * 4096 > v.end || !thpEligible(v)) return false;
-  if (mm.pt.leafIfAny(vpn) !== undefined || mm.frames.available < 512) return false;
+  // pmd_none(): no page table at all, not merely an empty one (a table outlives its last page
+  // until free_pgtables() or PT reclaim; recorded: madvise-data/thp-fault-empty-page-table).
+  if (mm.ptePages.has(Math.floor(vpn / 512)) || mm.frames.available < 512) return false;
   anonVmaPrepare(mm, v);
   // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
   let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
