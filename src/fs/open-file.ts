@@ -60,9 +60,14 @@ export class OpenFile implements MmFile {
     return this.dev?.mmap !== undefined ? this.dev.mmap(m) : 0;
   }
 
-  unmapped(): void {
+  unmapped(sys: MmSystem): void {
+    // The descriptors went first and a mapping held the description: its release is now.
+    if (this.refs === 0 && !mappedThrough(this)) releaseFile(sys, this);
     if (this.dev !== null) this.maybeRelease();
   }
+
+  /** ext4_release_file() ran for this description. */
+  fileReleased = false;
 
   /** __fput(): the last reference — descriptors and mappings — is gone: the driver's release. */
   maybeRelease(): void {
@@ -79,17 +84,28 @@ export class OpenFile implements MmFile {
 export function fput(sys: MmSystem, f: OpenFile): void {
   const inode = f.inode;
   inode.opens = (inode.opens ?? 1) - 1;
-  if (inode.daAllocClose && !mappedThrough(f)) {
-    // ext4_release_file(): a file truncated to 0 has its dirty pages written at close
-    // (recorded: fuzz seed 80971, a written page mapped afterwards counts clean).
-    inode.daAllocClose = false;
-    writebackInode(sys, inode);
-  }
+  if (!mappedThrough(f)) releaseFile(sys, f);
   if (inode.deleted || inode.backing !== undefined) {
     sys.unmappedInodes.add(inode);
     releaseInodes(sys);
   }
   if (f.dev !== null) f.maybeRelease();
+}
+
+/**
+ * The last reference to the open file description is gone (__fput() → ext4_release_file()): a
+ * file truncated to 0 since has its dirty pages written (auto_da_alloc). That reference may be a
+ * descriptor of any description of the file, or a mapping that outlived its descriptor
+ * (recorded: fuzz seeds 80971, 840292; fileio/residency/da-alloc-*).
+ */
+function releaseFile(sys: MmSystem, f: OpenFile): void {
+  if (f.fileReleased) return;
+  f.fileReleased = true;
+  const inode = f.inode;
+  if (inode.daAllocClose) {
+    inode.daAllocClose = false;
+    writebackInode(sys, inode);
+  }
 }
 
 /** Whether a VMA still holds the description (then it is not released yet). */

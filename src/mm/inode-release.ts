@@ -17,7 +17,7 @@ export function releaseInodes(sys: MmSystem): void {
   if (sys.unmappedFiles.size !== 0) {
     const files = [...sys.unmappedFiles];
     sys.unmappedFiles.clear();
-    for (const f of files) f.unmapped!();
+    for (const f of files) f.unmapped!(sys);
   }
   if (sys.unmappedInodes.size === 0) return;
   const candidates = sys.unmappedInodes;

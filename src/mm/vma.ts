@@ -6,6 +6,7 @@
  * negative: compare with `!== 0`, never `> 0`), `flagsHi` holds bits 32..63 shifted down by 32.
  */
 import type { AddressSpace } from './address-space.js';
+import type { MmSystem } from './config.js';
 import type { RaState } from './readahead.js';
 import type IntervalTree from '@flatten-js/interval-tree';
 import { RangeNode } from '../tree/range-tree.js';
@@ -200,7 +201,7 @@ export interface MmFile {
    */
   mmapHook?(m: { start: number; end: number; pgoff: number; flags: number; vmOps: VmOperations | null }): number;
   /** A VMA of this file went away (its last reference may have been a mapping). */
-  unmapped?(): void;
+  unmapped?(sys: MmSystem): void;
 }
 
 /**
