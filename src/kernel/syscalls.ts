@@ -120,8 +120,12 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     // taken for an error code (IS_ERR_VALUE) by __get_unmapped_area().
     const fixed = (f & (M.MAP_FIXED | M.MAP_FIXED_NOREPLACE)) !== 0;
     const fixedErr = fixed && addr > MASK64 - 4095n ? -Number(MASK64 + 1n - addr) : 0;
+    // An address beyond 2^53 keeps its low 21 bits (above every user address, exact as a
+    // number): hugetlb_get_unmapped_area() refuses a MAP_FIXED address off a 2 MiB boundary
+    // with EINVAL before any range check (fuzz seed 860342).
+    const a = addr <= 0x1fffffffffffffn ? Number(addr) : 2 ** 52 + Number(addr & 0x1fffffn);
     return doMmap(this.mm, {
-      file, addr: num(addr), len: lenN, prot: Number(prot & 0xffffffffn), flags: f,
+      file, addr: a, len: lenN, prot: Number(prot & 0xffffffffn), flags: f,
       pgoff: Number(pgoff), compat, fixedErr,
     });
   }
