@@ -75,6 +75,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
 
   let wrprotected = false;
   let lastRegion = -1;
+  let lastGiB = -1;
   let failed = false;
   // Sized once (fork runs right after a GC in the benchmarks, where fresh heap pages are dear).
   const copies: Vma[] = new Array<Vma>(parent.tree.size);
@@ -112,8 +113,14 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     }
     // copy_pmd_range(): the child gets a PMD table wherever the parent has one (even if no
     // page-table page below it is copied).
+    // (Neighbouring VMAs mostly share a 1 GiB region too: the last one copied is not looked up again.)
     const G = 0x40000000;
-    for (let g = Math.floor(src.start / G); g * G < src.end; g++) if (parent.pmdPages.has(g)) mm.pmdPages.add(g);
+    for (let g = Math.floor(src.start / G); g * G < src.end; g++) {
+      if (g !== lastGiB && parent.pmdPages.has(g)) {
+        mm.pmdPages.add(g);
+        lastGiB = g;
+      }
+    }
     const c = mm.pt.copied;
     mm.rssAnon += c[0];
     mm.rssFile += c[1];
