@@ -39,6 +39,11 @@ export const FRAME_DIRTY = 1;
 export const FRAME_LAZYFREE = 2;
 /** PG_referenced: marked accessed by a get_user_pages touch (populate), cleared by MADV_COLD. */
 export const FRAME_REFERENCED = 4;
+/**
+ * PG_mlocked on a page whose VMA is no longer VM_LOCKED (mremap MREMAP_DONTUNMAP clears the old
+ * VMA's flag without munlocking its pages): reclaim passes it over until the frame is freed.
+ */
+export const FRAME_MLOCKED = 8;
 
 export interface FramePoolOptions {
   /** Most frames the pool may hold, the zero frame included (at most MAX_FRAMES). */

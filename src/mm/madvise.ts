@@ -5,7 +5,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_REFERENCED, ZERO_FRAME } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_MLOCKED, FRAME_REFERENCED, ZERO_FRAME } from '../mem/frames.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte,
   pteFrame,
@@ -116,7 +116,8 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
           const pte = mm.pt.get(a / 4096);
           if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
           const f = pteFrame(pte);
-          if (frames.map[f] !== 1) continue;
+          // An mlocked page is unevictable (shrink_folio_list(): !folio_evictable()).
+          if (frames.map[f] !== 1 || (frames.flags[f] & FRAME_MLOCKED) !== 0) continue;
           const clean = (pte & PTE_DIRTY) === 0 && (frames.flags[f] & FRAME_DIRTY) === 0;
           if (droppable || ((frames.flags[f] & FRAME_LAZYFREE) !== 0 && clean)) mm.zapRange(a, a + 4096);
         }
@@ -138,7 +139,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
             a = pageoutLargeFolio(mm, vma, a, end, fo) - 4096;
             continue;
           }
-          if (frames.map[f] > 1) continue;
+          if (frames.map[f] > 1 || (frames.flags[f] & FRAME_MLOCKED) !== 0) continue;
           const dirty = (pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0;
           if (dirty) frames.flags[f] |= FRAME_DIRTY; // the PTE's dirty bit moves to the page
           mm.zapRange(a, a + 4096);
@@ -324,7 +325,7 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
     // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
     // clean and old either way (Linux: madvise_free_pte_range()).
     // PG_referenced stays until the lazyfree batch drains (recorded: fuzz seed 80015).
-    if (frames.map[f] === 1) frames.flags[f] = FRAME_LAZYFREE | (frames.flags[f] & FRAME_REFERENCED);
+    if (frames.map[f] === 1) frames.flags[f] = FRAME_LAZYFREE | (frames.flags[f] & (FRAME_REFERENCED | FRAME_MLOCKED));
     else frames.flags[f] |= FRAME_LAZYFREE;
     if ((pte & (PTE_DIRTY | PTE_YOUNG)) !== 0) {
       pt.set(vpn, pte & ~(PTE_DIRTY | PTE_YOUNG));

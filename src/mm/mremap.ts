@@ -7,6 +7,8 @@
 import { Errno } from '../abi/errno.js';
 import { MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from '../abi/mman.js';
 import { roundUp } from '../base/pages.js';
+import { FRAME_MLOCKED } from '../mem/frames.js';
+import { PTE_PRESENT, pteFrame } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { mlockFutureOk } from './address-space.js';
 import { doMunmap } from './munmap.js';
@@ -251,7 +253,14 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
     // locked_vm is not reduced (VmLck counts it twice).
     const old = mm.tree.find(oldAddr);
     if (old !== undefined) {
-      if ((old.flags & VM_LOCKED) !== 0) mm.lockedVmSkew += old.pages;
+      if ((old.flags & VM_LOCKED) !== 0) {
+        mm.lockedVmSkew += old.pages;
+        // Its pages stay mlocked (no munlock runs): reclaim will not take them (fuzz seed 900253).
+        const frames = mm.frames;
+        mm.pt.forEachIn(old.start / 4096, old.end / 4096, (_vpn, pte) => {
+          if ((pte & PTE_PRESENT) !== 0 && pteFrame(pte) !== 0) frames.flags[pteFrame(pte)] |= FRAME_MLOCKED;
+        });
+      }
       // The recording kernel clears only VM_LOCKED* (VM_ACCOUNT stays, with its charge).
       old.flags &= ~VM_LOCKED_MASK;
       if (newVma !== old && oldAddr === old.start && oldAddr + oldLen === old.end) {
