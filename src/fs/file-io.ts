@@ -150,7 +150,9 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
     }
     if (oom && !fault) return done > 0 ? done : -Errno.ENOMEM; // a backing page had no memory
   }
-  if (ra !== null && done > 0) ra.prevPos = pos + done;
+  // filemap_read(): prev_pos is the position after the last copy tried, a failed one included
+  // (fuzz seed 960110).
+  if (ra !== null && (done > 0 || fault)) ra.prevPos = pos + done;
   if (done === 0 && fault) return -Errno.EFAULT;
   return done;
 }
