@@ -62,7 +62,7 @@ export class OpenFile implements MmFile {
 
   unmapped(sys: MmSystem): void {
     // The descriptors went first and a mapping held the description: its release is now.
-    if (this.refs === 0 && !mappedThrough(this)) releaseFile(sys, this);
+    if (!this.fileReleased && this.refs === 0 && !mappedThrough(this)) releaseFile(sys, this);
     if (this.dev !== null) this.maybeRelease();
   }
 
@@ -84,7 +84,7 @@ export class OpenFile implements MmFile {
 export function fput(sys: MmSystem, f: OpenFile): void {
   const inode = f.inode;
   inode.opens = (inode.opens ?? 1) - 1;
-  if (!mappedThrough(f)) releaseFile(sys, f);
+  if (!f.fileReleased && !mappedThrough(f)) releaseFile(sys, f);
   if (inode.deleted || inode.backing !== undefined) {
     sys.unmappedInodes.add(inode);
     releaseInodes(sys);

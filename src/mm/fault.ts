@@ -318,6 +318,18 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
 }
 
 /**
+ * The page the file folio `fo` (holding file page `index`, mapped at page `vpn`) starts at in
+ * VMA `v`, when the whole folio lies inside the VMA and one page table; else -1. Both 6.18 rules
+ * that map a large folio whole need this (finish_fault(), filemap_map_folio_range()).
+ */
+function folioPteStart(v: Vma, vpn: number, index: number, fo: [number, number]): number {
+  const p0 = vpn - (index - fo[0]);
+  const vmaFirst = v.start / 4096;
+  if (p0 < vmaFirst || p0 + fo[1] > vmaFirst + v.pages) return -1;
+  return Math.floor(p0 / 512) === Math.floor((p0 + fo[1] - 1) / 512) ? p0 : -1;
+}
+
+/**
  * finish_fault() (6.18, "try to map the entire file folio"): the faulting page's large folio is
  * mapped whole, every PTE with the fault's bits, when it lies inside the VMA and one page table,
  * ends no later than the file's last page, and none of its PTEs is set; otherwise only the page
@@ -328,12 +340,8 @@ function mapWholeFolio(mm: AddressSpace, v: Vma, vpn: number, inode: MmInode, in
   const fo = folioOf(inode, index);
   if (fo === undefined || fo[1] < 2) return false;
   const n = fo[1];
-  const idx = index - fo[0];
-  const vmaOff = vpn - v.start / 4096;
-  const pteOff = vpn % 512;
-  if (vmaOff < idx || vmaOff + (n - idx) > v.pages || pteOff < idx || pteOff + (n - idx) > 512) return false;
-  if (Math.ceil(inode.size / 4096) < fo[0] + n) return false;
-  const p0 = vpn - idx;
+  const p0 = folioPteStart(v, vpn, index, fo);
+  if (p0 < 0 || Math.ceil(inode.size / 4096) < fo[0] + n) return false;
   for (let k = 0; k < n; k++) if (mm.pt.get(p0 + k) !== 0 || !inode.cached.has(fo[0] + k)) return false;
   for (let k = 0; k < n; k++) {
     const f = inodeFrame(mm, inode, fo[0] + k);
@@ -417,9 +425,8 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
       // the window reaches is mapped whole when it lies inside the VMA and one page table and
       // ends before the file's last page (recorded: an order-1 folio at file page 0 is mapped
       // whole by a window that starts at page 1).
-      const p0 = p - (index - fo[0]);
-      if (p0 >= vmaFirst && p0 + fo[1] <= vmaFirst + v.pages && Math.floor(p0 / 512) === Math.floor((p0 + fo[1] - 1) / 512) &&
-          eofPages - 1 >= fo[0] + fo[1]) {
+      const p0 = folioPteStart(v, p, index, fo);
+      if (p0 >= 0 && eofPages - 1 >= fo[0] + fo[1]) {
         for (let k = 0; k < fo[1]; k++) {
           if (mm.pt.get(p0 + k) !== 0 || !inode.cached.has(fo[0] + k)) continue;
           const f = inodeFrame(mm, inode, fo[0] + k);

@@ -372,19 +372,22 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
  */
 function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partialOnly: boolean): void {
   const frames = mm.frames;
+  // The folios first (a walk over the present entries only), the splits after: a split changes
+  // entries the walk has not reached.
+  const found: number[] = [];
   let lastHead = 0;
-  for (let a = start; a < end; a += 4096) {
-    const pte = mm.pt.get(a / 4096);
-    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
+  mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
     const head = frames.folio[f];
-    if (head === 0 || head === lastHead) continue;
+    if (head === 0 || head === lastHead) return;
     lastHead = head;
-    if (frames.map[f] !== 1) continue; // folio_maybe_mapped_shared(): left alone
-    const block = Math.floor(a / 0x200000) * 0x200000;
-    if (partialOnly && start <= block && block + 0x200000 <= end) continue;
-    splitAnonFolio(mm, head, block);
-  }
+    if (frames.map[f] !== 1) return; // folio_maybe_mapped_shared(): left alone
+    const block = Math.floor(vpn / 512) * 0x200000;
+    if (partialOnly && start <= block && block + 0x200000 <= end) return;
+    found.push(head, block);
+  });
+  for (let i = 0; i < found.length; i += 2) splitAnonFolio(mm, found[i], found[i + 1]);
 }
 
 /**

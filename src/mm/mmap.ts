@@ -70,9 +70,7 @@ export function doMmap(mm: AddressSpace, req: MmapRequest): number {
   let vmFlags = protToVmFlags(prot) | calcVmFlagBits(flags) | mm.defFlags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
   let vmFlagsHi = 0;
 
-  // (hugetlbfs refuses such an address for its alignment first.)
-  if (req.fixedErr && len <= mm.taskSize && !(file !== null && file.inode.fs === 'hugetlbfs')) return req.fixedErr;
-  const placed = getUnmappedArea(mm, { file, addr, len, pgoff, flags, compat: req.compat });
+  const placed = getUnmappedArea(mm, { file, addr, len, pgoff, flags, compat: req.compat, fixedErr: req.fixedErr });
   if (placed < 0) return placed;
   addr = placed;
 

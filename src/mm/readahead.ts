@@ -37,11 +37,11 @@ const MAX_FOLIO_ORDER = 9;
 /** mm/filemap.c: past this many misses a mapping stops reading around. */
 const MMAP_LOTSAMISS = 100;
 
-/** get_init_ra_size(): the first window of a sequential stream. */
 /** HPAGE_PMD_NR and HPAGE_PMD_ORDER: the pages and order of a PMD-sized folio. */
 const PMD_PAGES = 512;
 const PMD_ORDER = 9;
 
+/** get_init_ra_size(): the first window of a sequential stream. */
 function initRaSize(size: number, max: number): number {
   let n = 1;
   while (n < size) n *= 2;

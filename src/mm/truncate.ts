@@ -115,11 +115,10 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   const fo = folioOf(inode, Math.floor(size / 4096));
   if (fo !== undefined && fo[0] * 4096 < size && (fo[0] + fo[1]) * 4096 > size) {
     if (folioDirty(sys.frames, inode, fo[0], fo[1])) {
-      // truncate_pagecache() first unmaps from the hole's start, private COW copies included;
-      // the failed split then unmaps the folio's own pages only (a COW copy below the new EOF
-      // stays: fuzz seed 920240).
-      const holeBegin = Math.ceil(size / 4096);
-      unmapMappingRange(inode, holeBegin, fo[0] + fo[1] - holeBegin, true);
+      // truncate_pagecache() first unmaps from the hole's start (`keep`), private COW copies
+      // included; the failed split then unmaps the folio's own pages only (a COW copy below the
+      // new EOF stays: fuzz seed 920240).
+      unmapMappingRange(inode, keep, fo[0] + fo[1] - keep, true);
       unmapMappingRange(inode, fo[0], fo[1], false);
       for (let i = fo[0]; i < fo[0] + fo[1]; i++) {
         const f = inode.pages.get(i);

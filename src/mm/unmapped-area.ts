@@ -146,6 +146,12 @@ export interface PlacementRequest {
   flags: number;
   /** A 32-bit (mmap2/int 0x80) call: no THP alignment. */
   compat: boolean;
+  /**
+   * -errno a MAP_FIXED address within 4095 of 2^64 turns into: the method returns it unchanged
+   * and IS_ERR_VALUE() takes it for an error (after the method's own checks, such as hugetlbfs
+   * alignment).
+   */
+  fixedErr?: number;
 }
 
 /**
@@ -170,6 +176,7 @@ export function getUnmappedArea(mm: AddressSpace, req: PlacementRequest): number
     r = archGetUnmappedArea(mm, addr, len, flags);
   }
   if (r < 0) return r;
+  if (req.fixedErr) return req.fixedErr;
   if (r > mm.taskSize - len) return ENOMEM;
   if (r % PAGE !== 0) return -Errno.EINVAL;
   // Linux: security/commoncap.c cap_mmap_addr(): the DAC floor without CAP_SYS_RAWIO.
