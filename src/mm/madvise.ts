@@ -104,6 +104,7 @@ function vmaBehavior(mm: AddressSpace, vma: Vma, start: number, end: number, beh
     case M.MADV_PAGEOUT:
       if ((vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return -Errno.EINVAL;
       if (vma.file === null) splitAnonFoliosIn(mm, start, end, behavior === M.MADV_COLD);
+      else if (behavior === M.MADV_COLD) splitFileFoliosIn(mm, vma, start, end);
       if (behavior === M.MADV_COLD) deactivateRange(mm, start, end);
       if (behavior === M.MADV_PAGEOUT && vma.file === null) {
         // Anonymous pages that are not swap-backed are discarded by reclaim when mapped only here
@@ -440,14 +441,42 @@ function madvisePopulate(mm: AddressSpace, start: number, end: number, write: bo
 }
 
 /**
- * MADV_PAGEOUT meeting a page of a large page-cache folio at `a`: the PTEs mapping the folio
- * from `a` on within the range form a batch. A batch short of the whole folio splits it, unless
- * another process maps it: a file folio's split unmaps it from every mapping and nothing maps it
- * back (it stays cached; recorded: fuzz seed 50126). A whole folio is reclaimed when nothing else
- * maps it. Returns the address after the batch. Linux: madvise_cold_or_pageout_pte_range(),
- * split_folio() (remap_page() remaps anonymous folios only).
+ * MADV_COLD meeting the large page-cache folios mapped in [start, end) of `vma`: the walk is
+ * MADV_PAGEOUT's, so a folio the range covers only in part is split and thereby unmapped from
+ * every mapping (it stays cached), on the same terms (pageoutLargeFolio(), `pageout` false); one
+ * covered whole stays whole and mapped. Recorded: fuzz seed 980101 (a one-page MADV_COLD unmaps
+ * the read-ahead order-2 folio that fault-around had mapped whole), fileio/residency/cold-split-*.
+ * Linux: mm/madvise.c madvise_cold_or_pageout_pte_range() → split_folio(), for either advice.
  */
-function pageoutLargeFolio(mm: AddressSpace, vma: Vma, a: number, end: number, fo: [number, number]): number {
+function splitFileFoliosIn(mm: AddressSpace, vma: Vma, start: number, end: number): void {
+  const inode = vma.file!.inode;
+  if (inode.folios === undefined || inode.folios.size === 0) return;
+  // The present entries first, the splits after: a split unmaps entries the walk has not reached.
+  const found: number[] = [];
+  mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    const kind = pte & PTE_KIND;
+    if ((pte & PTE_PRESENT) !== 0 && (kind === KIND_FILE || kind === KIND_SHMEM)) found.push(vpn * 4096);
+  });
+  let next = start;
+  for (const a of found) {
+    if (a < next) continue; // inside the last batch
+    const fo = folioOf(inode, vma.pgoff + (a - vma.start) / 4096);
+    if (fo !== undefined) next = pageoutLargeFolio(mm, vma, a, end, fo, false);
+  }
+}
+
+/**
+ * MADV_PAGEOUT (or MADV_COLD, `pageout` false) meeting a page of a large page-cache folio at `a`:
+ * the PTEs mapping the folio from `a` on within the range form a batch. A batch short of the
+ * whole folio splits it, unless another process maps it: a file folio's split unmaps it from
+ * every mapping and nothing maps it back (it stays cached; recorded: fuzz seed 50126). A whole
+ * folio is reclaimed by MADV_PAGEOUT when nothing else maps it. Returns the address after the
+ * batch. Linux: madvise_cold_or_pageout_pte_range(), split_folio() (remap_page() remaps
+ * anonymous folios only).
+ */
+function pageoutLargeFolio(
+  mm: AddressSpace, vma: Vma, a: number, end: number, fo: [number, number], pageout = true,
+): number {
   const inode = vma.file!.inode;
   const frames = mm.frames;
   const first = vma.pgoff + (a - vma.start) / 4096;
@@ -480,7 +509,7 @@ function pageoutLargeFolio(mm: AddressSpace, vma: Vma, a: number, end: number, f
     dropFolio(inode, fo[0]);
     return next;
   }
-  if (mapped !== fo[1]) return next; // mapped more than once: not ours alone
+  if (!pageout || mapped !== fo[1]) return next; // mapped more than once: not ours alone
   const dirty = folioDirty(frames, inode, fo[0], fo[1]) || anyDirtyPte(mm, a, next);
   mm.zapRange(a, next);
   if (dirty) {
