@@ -6,8 +6,10 @@
  * `(addr >>> 12) & 255`, one compare of the slot's tag against the page base `addr - off` (no
  * page-number division for 64-bit addresses), one Int32Array load of the frame's byte offset and
  * one DataView access into the single frame slab. Anything else — a miss, a page-crossing
- * access, an invalid address — goes to the slow path, which walks the page table, takes the page
- * fault as Linux would (src/mm/fault.ts) and refills the slot.
+ * access, an invalid address — goes to the slow path. A miss first asks a second-level TLB of
+ * 4096 entries (a CPU's STLB; a refill from it costs about what a raw load does that misses the
+ * host's caches), then the page table through a cache of its leaves; only a PTE without the
+ * needed bits takes the page fault as Linux would (src/mm/fault.ts).
  *
  * Separate read, write and exec TLBs: a slot enters the write TLB only once its PTE is writable
  * and dirty, so a store that hits never needs to track dirtiness or copy-on-write (Unicorn's
@@ -29,8 +31,18 @@ import {
 } from '../mm/fault.js';
 
 const SLOTS = 256;
+/**
+ * Second-level TLB entries (a CPU's STLB): page bases and their PTEs, looked up when the
+ * first-level TLB misses. 4096 entries cover 16 MiB.
+ */
+const L2_SLOTS = 4096;
 /** Page-table leaves (2 MiB regions) cached for TLB refills. */
 const LEAF_SLOTS = 64;
+// The PTE bits a TLB entry needs, as module constants: TurboFan folds these, while an imported
+// binding is re-read from its module cell (with a TDZ check) on every refill.
+const NEED_READ = PTE_PRESENT | PTE_READ | PTE_YOUNG;
+const NEED_WRITE = PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
+const FRAME_SHIFT = PTE_FRAME_SHIFT;
 /** Slab views cached for copies. */
 const VIEW_SLOTS = 64;
 const TWO_32 = 4294967296;
@@ -99,6 +111,15 @@ export class Memory implements TlbHolder {
   private readonly leafTag = new Float64Array(LEAF_SLOTS).fill(-1);
   private readonly leafRef: Int32Array[] = new Array<Int32Array>(LEAF_SLOTS).fill(new Int32Array(0));
   private leafGen = -1;
+  /**
+   * The second-level TLB: page base, its PTE when cached, and the flush generation then. A flush
+   * bumps `l2Gen` instead of clearing 4096 entries (munmap and mprotect flush; a 32 KiB fill
+   * there would cost more than the syscall).
+   */
+  private readonly l2Tag = new Float64Array(L2_SLOTS).fill(-1);
+  private readonly l2Pte = new Int32Array(L2_SLOTS);
+  private readonly l2GenOf = new Int32Array(L2_SLOTS);
+  private l2Gen = 1;
   private declare readonly frames: FramePool;
   private readonly onGrow = (): void => {
     this.dv = this.frames.dv;
@@ -125,6 +146,10 @@ export class Memory implements TlbHolder {
   }
 
   flush(): void {
+    if (++this.l2Gen === 0x40000000) {
+      this.l2GenOf.fill(0);
+      this.l2Gen = 1;
+    }
     this.leafTag.fill(-1);
     this.viewOff.fill(-1);
     this.rTag.fill(-1);
@@ -134,6 +159,7 @@ export class Memory implements TlbHolder {
 
   flushPage(vpn: number): void {
     const s = vpn % SLOTS;
+    this.l2Tag[vpn % L2_SLOTS] = -1;
     this.rTag[s] = -1;
     this.wTag[s] = -1;
     this.xTag[s] = -1;
@@ -186,8 +212,30 @@ export class Memory implements TlbHolder {
     const off = addr & 4095;
     if (off > lastOff) return -1;
     const base = addr - off;
+    // The second-level TLB first. Its PTE may predate bits the mm has set since (accessed,
+    // dirty, writable after a COW fault): then the page table is read again. It is never more
+    // permissive than the page table: every removal or downgrade of a PTE flushes (as the TLBs).
+    const s2 = (addr >>> 12) & (L2_SLOTS - 1);
+    let pte = this.l2Tag[s2] === base && this.l2GenOf[s2] === this.l2Gen ? this.l2Pte[s2] : 0;
+    if ((pte & need) !== need) {
+      pte = this.pteOf(addr, base);
+      if ((pte & need) !== need) return -1;
+      this.l2Tag[s2] = base;
+      this.l2Pte[s2] = pte;
+      this.l2GenOf[s2] = this.l2Gen;
+    }
+    // Frame offsets stay below 2^31 (MAX_FRAMES), so the shift cannot overflow.
+    const fo = (pte >>> FRAME_SHIFT) << 12;
+    const s = (addr >>> 12) & 255;
+    tags[s] = base;
+    offs[s] = fo;
+    return fo + off;
+  }
+
+  /** The PTE of the page at `base` (0 when it has none), through the leaf cache. */
+  private pteOf(addr: number, base: number): number {
     // The page-table leaf from a small cache of leaves by 2 MiB region (like the paging-structure
-    // caches of an x86 MMU): a refill then reads one PTE instead of walking four levels.
+    // caches of an x86 MMU): the PTE is then one load instead of a four-level walk.
     const pt = this.mm.pt;
     const region = Math.floor(addr / 2097152);
     const ls = region & (LEAF_SLOTS - 1);
@@ -196,7 +244,7 @@ export class Memory implements TlbHolder {
       leaf = this.leafRef[ls];
     } else {
       leaf = pt.leafIfAny(base / 4096);
-      if (leaf === undefined) return -1;
+      if (leaf === undefined) return 0;
       if (this.leafGen !== pt.leafGen) {
         this.leafTag.fill(-1);
         this.leafGen = pt.leafGen;
@@ -204,13 +252,7 @@ export class Memory implements TlbHolder {
       this.leafTag[ls] = region;
       this.leafRef[ls] = leaf;
     }
-    const pte = leaf[(addr >>> 12) & 511];
-    if ((pte & need) !== need) return -1;
-    const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
-    const s = (addr >>> 12) & 255;
-    tags[s] = base;
-    offs[s] = fo;
-    return fo + off;
+    return leaf[(addr >>> 12) & 511];
   }
 
   /** translate(), throwing the fault. */
@@ -285,7 +327,7 @@ export class Memory implements TlbHolder {
   }
 
   private load32Slow(addr: number): number {
-    const r = this.refill(addr, 4092, PTE_PRESENT | PTE_READ | PTE_YOUNG, this.rTag, this.rOff);
+    const r = this.refill(addr, 4092, NEED_READ, this.rTag, this.rOff);
     if (r >= 0) return this.dv.getUint32(r, true);
     checkAddr(addr);
     if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_READ);
@@ -306,7 +348,7 @@ export class Memory implements TlbHolder {
   }
 
   private load64Slow(addr: number): number {
-    const r = this.refill(addr, 4088, PTE_PRESENT | PTE_READ | PTE_YOUNG, this.rTag, this.rOff);
+    const r = this.refill(addr, 4088, NEED_READ, this.rTag, this.rOff);
     if (r >= 0) {
       this.hiCell[0] = this.dv.getUint32(r + 4, true);
       return this.dv.getUint32(r, true);
@@ -383,7 +425,7 @@ export class Memory implements TlbHolder {
   }
 
   private store32Slow(addr: number, value: number): void {
-    const r = this.refill(addr, 4092, PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY, this.wTag, this.wOff);
+    const r = this.refill(addr, 4092, NEED_WRITE, this.wTag, this.wOff);
     if (r >= 0) {
       this.dv.setUint32(r, value, true);
       return;
@@ -410,7 +452,7 @@ export class Memory implements TlbHolder {
   }
 
   private store64Slow(addr: number, lo: number, hi: number): void {
-    const r = this.refill(addr, 4088, PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY, this.wTag, this.wOff);
+    const r = this.refill(addr, 4088, NEED_WRITE, this.wTag, this.wOff);
     if (r >= 0) {
       this.dv.setUint32(r, lo, true);
       this.dv.setUint32(r + 4, hi, true);

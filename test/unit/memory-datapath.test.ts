@@ -580,6 +580,49 @@ describe('Memory: the software TLB follows the mm', () => {
     checkAll(system);
   });
 
+  it('the second-level TLB forgets what the first forgets: mprotect, munmap and MADV_DONTNEED of pages cached only there', () => {
+    // Pages 0 and 256 share a first-level slot, not a second-level one: after touching 0, 256,
+    // 0 and 256 again, page 0's translation is in the second level only.
+    const { system, t, m } = env();
+    const a = mmap(t, 260);
+    const cacheInL2Only = (): void => {
+      for (let i = 0; i < 2; i++) {
+        m.store32(a, 0x11223344);
+        m.store32(a + 256 * PG, 5);
+        expect(m.load32(a)).toBe(0x11223344);
+        expect(m.load32(a + 256 * PG)).toBe(5);
+      }
+    };
+    cacheInL2Only();
+    expect(t.fast.mprotect(a, PG, M.PROT_READ)).toBe(0);
+    expectFault(() => m.store32(a, 1), 'SIGSEGV', 'SEGV_ACCERR', a, 'write');
+    expect(m.load32(a)).toBe(0x11223344);
+    expect(t.fast.mprotect(a, PG, M.PROT_NONE)).toBe(0);
+    expectFault(() => m.load32(a), 'SIGSEGV', 'SEGV_ACCERR', a, 'read');
+    expect(t.fast.mprotect(a, PG, RW)).toBe(0);
+    cacheInL2Only();
+    expect(t.sys.madvise(BigInt(a), BigInt(PG), BigInt(M.MADV_DONTNEED))).toBe(0);
+    expect(m.load32(a)).toBe(0);
+    cacheInL2Only();
+    // After fork the parent's page 0 is write-protected and shared: cache that read-only entry
+    // in the second level, then store (the COW fault replaces the PTE: a one-page flush). A load
+    // refilled from the second level must see the new private copy, the child the old value.
+    const child = t.fork();
+    const evict = (): number => m.load32(a + 256 * PG);
+    evict();
+    expect(m.load32(a)).toBe(0x11223344);
+    evict();
+    m.store32(a, 0x55667788);
+    evict();
+    expect(m.load32(a)).toBe(0x55667788);
+    expect(child.mem.load32(a)).toBe(0x11223344);
+    child.exit();
+    cacheInL2Only();
+    expect(t.fast.munmap(a, PG)).toBe(0);
+    expectFault(() => m.load32(a), 'SIGSEGV', 'SEGV_MAPERR', a, 'read');
+    checkAll(system);
+  });
+
   it('munmap (fast and bigint facades) → loads and stores of cached pages fault SEGV_MAPERR', () => {
     for (const via of ['fast', 'sys'] as const) {
       const { system, t, m } = env();
