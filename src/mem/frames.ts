@@ -191,11 +191,14 @@ export class FramePool {
   /** Drop one reference; the frame is free when none is left. */
   put(f: number): void {
     if (f === ZERO_FRAME) return;
-    if (--this.ref[f] === 0) {
-      this.folio[f] = 0;
-      this.freeList[this.freeTop++] = f;
-      this.inUse--;
-    }
+    if (--this.ref[f] === 0) this.release(f);
+  }
+
+  /** Frame `f`, whose last reference is gone (`ref[f]` is 0), back to the free list. */
+  release(f: number): void {
+    this.folio[f] = 0;
+    this.freeList[this.freeTop++] = f;
+    this.inUse--;
   }
 
   /** A PTE now maps `f` (Linux: folio_add_*_rmap_pte() + folio_get()). */

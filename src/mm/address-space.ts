@@ -13,7 +13,7 @@ import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 const PMD_BYTES = 0x200000;
 import { VmaTree } from './vma-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
-import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool } from '../mem/frames.js';
+import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool, ZERO_FRAME } from '../mem/frames.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
 } from '../mem/page-table.js';
@@ -126,6 +126,37 @@ export class AddressSpace {
   }
 
   /** A present PTE was removed: its frame loses a mapping, RSS a page. */
+  /**
+   * unmapPte() for the present entries of leaf[lo..hi) (zapRange()'s page-table walk hands over
+   * a leaf at a time), with the RSS counters summed once.
+   */
+  private readonly unmapLeaf = (leaf: Int32Array, lo: number, hi: number): void => {
+    const frames = this.frames;
+    const { ref, map, flags } = frames;
+    let anon = 0;
+    let file = 0;
+    let shmem = 0;
+    for (let i = lo; i < hi; i++) {
+      const pte = leaf[i];
+      if ((pte & PTE_PRESENT) === 0) continue;
+      const kind = pte & PTE_KIND;
+      const f = pteFrame(pte);
+      if (kind === KIND_ANON) anon++;
+      else {
+        if (kind === KIND_FILE) file++;
+        else if (kind === KIND_SHMEM) shmem++;
+        if ((pte & PTE_DIRTY) !== 0) flags[f] |= FRAME_DIRTY;
+        if ((pte & PTE_YOUNG) !== 0) flags[f] |= FRAME_REFERENCED;
+      }
+      if (f === ZERO_FRAME) continue;
+      map[f]--;
+      if (--ref[f] === 0) frames.release(f);
+    }
+    this.rssAnon -= anon;
+    this.rssFile -= file;
+    this.rssShmem -= shmem;
+  };
+
   private readonly unmapPte = (pte: number): void => {
     this.rssAdd(pte, -1);
     // zap_present_folio_ptes(): a file or shmem page leaving a dirty PTE is dirty, leaving a young
@@ -401,7 +432,7 @@ export class AddressSpace {
   zapRange(start: number, end: number, dropGuards = true): void {
     if (this.pt.size === 0) return;
     this.updateHiwaterRss();
-    const n = this.pt.clearRange(start / PAGE_SIZE, end / PAGE_SIZE, !dropGuards, this.unmapPte);
+    const n = this.pt.clearRange(start / PAGE_SIZE, end / PAGE_SIZE, !dropGuards, this.unmapLeaf);
     if (n !== 0) this.flushTlb();
   }
 

@@ -51,7 +51,9 @@ describe('PageTable', () => {
             model.delete(op.vpn);
           } else {
             const removed: number[] = [];
-            const n = pt.clearRange(op.first, op.last, op.keepGuards, (pte) => removed.push(pte));
+            const n = pt.clearRange(op.first, op.last, op.keepGuards, (leaf, lo, hi) => {
+              for (let i = lo; i < hi; i++) if ((leaf[i] & PTE_PRESENT) !== 0) removed.push(leaf[i]);
+            });
             let expectN = 0;
             const expectRemoved: number[] = [];
             for (const [vpn, pte] of [...model].sort((a, b) => a[0] - b[0])) {
