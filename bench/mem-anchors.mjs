@@ -152,6 +152,26 @@ export function makeStreams(width, base = DEFAULT_BASE[width], size = 4) {
   };
 }
 
+/**
+ * A stream over 2 x GUEST_PAGES pages (32 MiB from `base`): random pages of two 16 MiB halves.
+ * Page p of one half and page p of the other share a slot in any direct-mapped TLB of up to
+ * GUEST_PAGES entries, so a TLB of 4,096 entries or fewer misses on almost every access even
+ * with a second level (vmspace's is 4,096): it measures the page-table walk behind the TLBs.
+ * Its raw anchor needs makeDataView(2 * GUEST_PAGES * PAGE).
+ */
+export function makeAliasStream(width, base = DEFAULT_BASE[width], size = 4) {
+  if (width !== 32 && width !== 64) throw new RangeError(`width must be 32 or 64, not ${width}`);
+  const Addr = width === 32 ? Uint32Array : Float64Array;
+  const a = new Addr(STREAM_LEN);
+  const r = randomIndices(STREAM_LEN, 1 << 30, 4242);
+  for (let i = 0; i < STREAM_LEN; i++) {
+    const page = (r[i] % GUEST_PAGES) + ((r[i] >>> 20) & 1) * GUEST_PAGES;
+    a[i] = base + page * PAGE + size * ((r[i] >>> 21) % (64 / size));
+  }
+  streamInfos.set(a, { width, base, size, pattern: 'alias8192p' });
+  return a;
+}
+
 /** A DataView over a fresh ArrayBuffer holding the guest region of the streams (populated). */
 export function makeDataView(bytes = GUEST_PAGES * PAGE) {
   const buf = new ArrayBuffer(bytes);
