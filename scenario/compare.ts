@@ -10,7 +10,8 @@
  *   `rss: 'strict'`; with `rss: 'user'` only in smaps entries of VMAs outside the oracle's harness
  *   ranges (the executor's own pages change as it runs, and status/rollup totals include them),
  *   LazyFree excepted (it follows the kernel's per-CPU folio batches, spec §6.2);
- *   not at all with `rss: 'loose'` (the default);
+ *   not at all with `rss: 'loose'` (the default). VmPTE and AnonHugePages are not RSS-like
+ *   here: they are compared exactly in every mode;
  * - `skip`: both must skip (the reason is not compared);
  * - an expected `error` ends the comparison (the runs no longer did the same thing).
  * The init line is compared on `maps` only.
@@ -41,11 +42,14 @@ export interface CompareOptions {
 }
 
 const RSS_KEYS = new Set([
-  'VmRSS', 'VmHWM', 'RssAnon', 'RssFile', 'RssShmem', 'VmPTE', 'Rss', 'Referenced', 'Anonymous',
-  'LazyFree', 'AnonHugePages',
+  'VmRSS', 'VmHWM', 'RssAnon', 'RssFile', 'RssShmem', 'Rss', 'Referenced', 'Anonymous', 'LazyFree',
 ]);
 
-/** RSS-like /proc keys: they depend on fault-around and page-cache details. */
+/**
+ * RSS-like /proc keys: they depend on fault-around and page-cache details. VmPTE and
+ * AnonHugePages, which spec §8.1 allows to be loose too, are compared exactly: page-table pages
+ * and huge PMDs are modelled (the executor's own tables do not change as it runs).
+ */
 export function isRssLike(key: string): boolean {
   return RSS_KEYS.has(key) || /^(Pss|Shared_|Private_)/.test(key);
 }

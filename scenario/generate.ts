@@ -180,7 +180,7 @@ const DATA_ADVICE = [
 /** smaps fields with the RSS-like values (memory mode); the noisy ones only with `noisyRss`. */
 const SMAPS_RSS_FIELDS = [
   'Size', 'Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree',
-  'Referenced', 'Locked', 'VmFlags',
+  'Referenced', 'AnonHugePages', 'FilePmdMapped', 'Locked', 'VmFlags',
 ];
 const SMAPS_NOISY_FIELDS = new Set(['LazyFree', 'Referenced']);
 const EXTRA_MAP_FLAGS = [

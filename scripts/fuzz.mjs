@@ -151,7 +151,7 @@ function harnessOf(expected) {
   }
 }
 
-const RSS_LIKE = /^(Rss|Pss.*|Shared_.*|Private_.*|Referenced|Anonymous|LazyFree|AnonHugePages|Locked)$/;
+const RSS_LIKE = /^(Rss|Pss.*|Shared_.*|Private_.*|Referenced|Anonymous|LazyFree|Locked)$/;
 
 /**
  * A reported divergence that is the oracle harness's own state, not the scenario's (with

@@ -155,11 +155,14 @@ export function runOracle(scenarioText, opts = {}) {
 
 // ---- comparing outputs (spec/scenario.md §8) --------------------------------------------------
 
-/** RSS-like numbers of status/smaps/smaps_rollup: compared loosely (§8.1). */
+/**
+ * RSS-like numbers of status/smaps/smaps_rollup: compared loosely (§8.1). VmPTE and AnonHugePages
+ * are compared exactly, as in scenario/compare.ts (page tables and huge PMDs are modelled).
+ */
 export const RSS_LIKE = new Set([
-  'VmRSS', 'VmHWM', 'RssAnon', 'RssFile', 'RssShmem', 'VmPTE', 'Rss', 'Pss', 'Pss_Dirty', 'Pss_Anon',
+  'VmRSS', 'VmHWM', 'RssAnon', 'RssFile', 'RssShmem', 'Rss', 'Pss', 'Pss_Dirty', 'Pss_Anon',
   'Pss_File', 'Pss_Shmem', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty',
-  'Referenced', 'Anonymous', 'LazyFree', 'AnonHugePages',
+  'Referenced', 'Anonymous', 'LazyFree',
 ]);
 const isRssLike = (k) => RSS_LIKE.has(k) || k.startsWith('Pss') || k.startsWith('Shared_') || k.startsWith('Private_');
 

@@ -157,5 +157,8 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
   const st = (init.status ?? {}) as Record<string, number>;
   mm.hiwaterVm = typeof st.VmPeak === 'number' ? st.VmPeak / 4 : mm.totalVm;
   mm.hiwaterRss = typeof st.VmHWM === 'number' ? st.VmHWM / 4 : 0;
-  mm.ptBytesBase = typeof st.VmPTE === 'number' ? st.VmPTE * 1024 : 0;
+  // VmPTE: the page tables rebuilt above with the pages are counted by pgtablesBytes(); what the
+  // record says beyond them (0 for the kernel oracle's executor, whose tables are all under
+  // its resident pages) is kept as a constant.
+  if (typeof st.VmPTE === 'number') mm.ptBytesBase = st.VmPTE * 1024 - mm.pgtablesBytes();
 }

@@ -75,7 +75,12 @@ export class AddressSpace {
    * leaves locked_vm counting the old range too (spec §4.3), which Linux never corrects.
    */
   lockedVmSkew = 0;
-  /** VmPTE of the start state, in bytes (page-table pages are not modelled yet). */
+  /**
+   * VmPTE bytes beyond the page tables modelled here (ptePages, pmdPages, pudPages): 0 for a
+   * start state the kernel oracle recorded (its tables are rebuilt with its pages); for one of
+   * another origin, the difference between its recorded VmPTE and what was rebuilt. See
+   * pgtablesBytes().
+   */
   ptBytesBase = 0;
 
   /** rlimits as [cur, max] u64 pairs, indexed by RLIMIT_*. */
@@ -97,6 +102,25 @@ export class AddressSpace {
    * table whose entry is empty: the scan ends).
    */
   readonly pmdPages = new Set<number>();
+  /**
+   * The 512 GiB regions (vpn / 2^27) that have a PUD table: one appears with the first PMD table
+   * below it and stays until no VMA covers any of the region (free_pud_range(), with the same
+   * floor and ceiling as free_pmd_range()). With 4-level paging the P4D level is folded into the
+   * PGD, which mm_pgtables_bytes() does not count.
+   */
+  readonly pudPages = new Set<number>();
+  /**
+   * The 2 MiB regions (vpn >> 9) mapped by a huge PMD, with the PTE kind of the folio it maps
+   * (KIND_ANON: an anonymous THP from a huge-page fault or MADV_COLLAPSE; KIND_FILE/KIND_SHMEM:
+   * do_set_pmd() of a 2 MiB page-cache folio). The PMD's 512 pages are still 512 entries of
+   * `pt` (so every walk sees them) and the region is in `ptePages` (it is not pmd_none()); this
+   * tells smaps (AnonHugePages, FilePmdMapped, ShmemPmdMapped: smaps_pmd_entry()) and VmPTE
+   * apart: an anonymous huge PMD has a deposited page table that counts in nr_ptes
+   * (pgtable_trans_huge_deposit() + mm_inc_nr_ptes() in __do_huge_pmd_anonymous_page(),
+   * collapse_huge_page(), copy_huge_pmd()); a file one has none on x86 (do_set_pmd(): no
+   * arch_needs_pgtable_deposit()). Removed by splitHugePmd() and zaps.
+   */
+  readonly hugePmds = new Map<number, number>();
   /** Resident pages by kind (Linux: MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES). */
   rssAnon = 0;
   rssFile = 0;
@@ -352,10 +376,78 @@ export class AddressSpace {
     }
   }
 
-  /** Note a page-table page for 2 MiB region `r` (vpn >> 9), and the PMD table above it. */
+  /**
+   * Note a page-table page for 2 MiB region `r` (vpn >> 9), and the PMD and PUD tables above it
+   * (Linux: __handle_mm_fault() → pud_alloc(), pmd_alloc(), then __pte_alloc()).
+   */
   addPtePage(r: number): void {
     this.ptePages.add(r);
-    this.pmdPages.add(Math.floor(r / 512));
+    this.addPmdTable(Math.floor(r / 512));
+  }
+
+  /** Note a PMD table for 1 GiB region `g`, and the PUD table above it. */
+  addPmdTable(g: number): void {
+    this.pmdPages.add(g);
+    this.pudPages.add(Math.floor(g / 512));
+  }
+
+  /**
+   * Linux: mm_pgtables_bytes() (VmPTE) = (nr_ptes + nr_pmds + nr_puds) * PAGE_SIZE on x86-64
+   * with 4-level paging (mm_inc_nr_ptes() in pmd_install() and the THP deposits,
+   * mm_inc_nr_pmds() in __pmd_alloc(), mm_inc_nr_puds() in __pud_alloc(); the PGD is not
+   * counted). A region mapped by a file huge PMD has no page table.
+   */
+  pgtablesBytes(): number {
+    let ptes = this.ptePages.size;
+    for (const [r, kind] of this.hugePmds) if (kind !== KIND_ANON && this.ptePages.has(r)) ptes--;
+    return this.ptBytesBase + (ptes + this.pmdPages.size + this.pudPages.size) * PAGE_SIZE;
+  }
+
+  /** Map 2 MiB region `r` by a huge PMD (its 512 entries are installed by the caller). */
+  setHugePmd(r: number, kind: number): void {
+    this.hugePmds.set(r, kind);
+  }
+
+  /**
+   * Split the huge PMD of region `r`, if there is one (Linux: __split_huge_pmd() →
+   * __split_huge_pmd_locked()): an anonymous THP stays mapped, by the PTEs of the table that
+   * was deposited for it (nr_ptes unchanged); a file PMD is just cleared (its pages leave the
+   * mapping, and the region has no table until the next fault).
+   */
+  splitHugePmd(r: number): void {
+    const kind = this.hugePmds.get(r);
+    if (kind === undefined) return;
+    this.hugePmds.delete(r);
+    if (kind === KIND_ANON) return;
+    this.zapRange(r * PMD_BYTES, (r + 1) * PMD_BYTES);
+    this.ptePages.delete(r);
+  }
+
+  /** Split the huge PMD of the region holding `addr` unless `addr` is that region's start. */
+  splitHugePmdAt(addr: number): void {
+    if (this.hugePmds.size === 0 || addr % PMD_BYTES === 0) return;
+    this.splitHugePmd(Math.floor(addr / PMD_BYTES));
+  }
+
+  /**
+   * Before [start, end) is zapped: huge PMDs it covers whole go with their deposited table
+   * (zap_huge_pmd() → zap_deposited_table(): the PMD is none afterwards); those it covers in
+   * part are split (zap_pmd_range() → __split_huge_pmd()). With `fileOnly` (unmapping page-cache
+   * pages: truncation) only file PMDs are affected.
+   */
+  private zapHugePmds(start: number, end: number, fileOnly: boolean): void {
+    if (this.hugePmds.size === 0) return;
+    const r0 = Math.floor(start / PMD_BYTES);
+    const r1 = Math.ceil(end / PMD_BYTES);
+    for (const [r, kind] of [...this.hugePmds]) {
+      if (r < r0 || r >= r1 || (fileOnly && kind === KIND_ANON)) continue;
+      if (start <= r * PMD_BYTES && (r + 1) * PMD_BYTES <= end) {
+        this.hugePmds.delete(r);
+        this.ptePages.delete(r);
+      } else {
+        this.splitHugePmd(r);
+      }
+    }
   }
 
   /**
@@ -365,7 +457,10 @@ export class AddressSpace {
    * lies in the same region and no lookup is needed (a lookup here cost munmap 17%).
    */
   freePmdTables(start: number, end: number, next: Vma | undefined): void {
-    if (this.pmdPages.size === 0) return;
+    if (this.pmdPages.size === 0) {
+      this.freePudTables(start, end, next);
+      return;
+    }
     const G = PMD_BYTES * 512;
     const g0 = Math.floor(start / G);
     const g1 = Math.ceil(end / G) - 1;
@@ -377,9 +472,29 @@ export class AddressSpace {
       this.pmdPages.delete(g);
     }
     // The first region: the VMA above (when the range ends in it) or the one below may use it.
-    if (!this.pmdPages.has(g0) || (g1 === g0 && next !== undefined && next.start < (g0 + 1) * G)) return;
-    const prev = this.tree.findPrevStart(start);
-    if (prev === undefined || prev.end <= g0 * G) this.pmdPages.delete(g0);
+    if (this.pmdPages.has(g0) && !(g1 === g0 && next !== undefined && next.start < (g0 + 1) * G)) {
+      const prev = this.tree.findPrevStart(start);
+      if (prev === undefined || prev.end <= g0 * G) this.pmdPages.delete(g0);
+    }
+    this.freePudTables(start, end, next);
+  }
+
+  /**
+   * The same one level up: forget the PUD tables of the 512 GiB regions of [start, end) no VMA
+   * touches any more (Linux: free_p4d_range() → free_pud_range(), same floor and ceiling).
+   */
+  private freePudTables(start: number, end: number, next: Vma | undefined): void {
+    if (this.pudPages.size === 0) return;
+    const P = PMD_BYTES * 512 * 512;
+    const p0 = Math.floor(start / P);
+    const p1 = Math.ceil(end / P) - 1;
+    for (let p = p0; p <= p1; p++) {
+      if (!this.pudPages.has(p)) continue;
+      if (next !== undefined && next.start < (p + 1) * P) continue;
+      const prev = this.tree.findPrevStart(start);
+      if (prev !== undefined && prev.end > p * P) continue;
+      this.pudPages.delete(p);
+    }
   }
 
   /**
@@ -431,6 +546,7 @@ export class AddressSpace {
    */
   zapRange(start: number, end: number, dropGuards = true): void {
     if (this.pt.size === 0) return;
+    this.zapHugePmds(start, end, false);
     this.updateHiwaterRss();
     const n = this.pt.clearRange(start / PAGE_SIZE, end / PAGE_SIZE, !dropGuards, this.unmapLeaf);
     if (n !== 0) this.flushTlb();
@@ -439,6 +555,7 @@ export class AddressSpace {
   /** Unmap the page-cache pages mapped in [start, end), keeping private anonymous copies. */
   zapFileRange(start: number, end: number): void {
     if (this.pt.size === 0) return;
+    this.zapHugePmds(start, end, true);
     this.updateHiwaterRss();
     const pt = this.pt;
     let n = 0;

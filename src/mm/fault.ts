@@ -145,6 +145,11 @@ function fileKind(v: Vma): number {
  */
 export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Access): number {
   const vpn = Math.floor(addr / 4096);
+  // __handle_mm_fault() allocates the PUD and PMD tables above the address before any handler
+  // runs, so they stay even when the fault fails (a SIGBUS past EOF); the PTE table comes
+  // only with the first entry (setPte()).
+  const g = Math.floor(vpn / 262144);
+  if (!mm.pmdPages.has(g)) mm.addPmdTable(g);
   const pte = mm.pt.get(vpn);
   if ((pte & PTE_GUARD) !== 0) return FAULT_MAPERR;
   const write = access === ACCESS_WRITE;
@@ -155,6 +160,18 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
         mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_YOUNG);
       }
       return FAULT_NONE;
+    }
+    if ((pte & PTE_WRITE) === 0 && mm.hugePmds.size !== 0) {
+      // wp_huge_pmd(): a write-protected huge PMD is kept only for an anonymous THP this mm
+      // alone holds (do_huge_pmd_wp_page() reuses it); otherwise it is split and the write is
+      // handled on the PTE level (VM_FAULT_FALLBACK). A file PMD's split clears it, so the
+      // retried fault finds no PTE.
+      const r = Math.floor(vpn / 512);
+      const kind = mm.hugePmds.get(r);
+      if (kind !== undefined && !(kind === KIND_ANON && hugeFolioExclusive(mm, r))) {
+        mm.splitHugePmd(r);
+        if (kind !== KIND_ANON) return handleMmFault(mm, v, addr, access);
+      }
     }
     return doWpPage(mm, v, vpn, pte, perms);
   }
@@ -172,6 +189,13 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
   if (v.special === 'vdso') return doSpecialPage(mm, v, vpn, perms);
   if (v.file === null) return doAnonymousPage(mm, v, vpn, write, perms);
   return doFilePage(mm, v, vpn, write, perms);
+}
+
+/** Whether every page of the THP mapped at 2 MiB region `r` has one reference (folio_ref_count() == 1). */
+function hugeFolioExclusive(mm: AddressSpace, r: number): boolean {
+  const ref = mm.frames.ref;
+  for (let p = r * 512; p < r * 512 + 512; p++) if (ref[pteFrame(mm.pt.get(p))] !== 1) return false;
+  return true;
 }
 
 /**
@@ -238,6 +262,8 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
     mm.setPte(p, makePte(f, bits));
     mm.frames.put(f);
   }
+  // set_pmd_at() of the new huge PMD, with a deposited page table (mm_inc_nr_ptes()).
+  mm.setHugePmd(first / 512, KIND_ANON);
   return true;
 }
 
@@ -373,6 +399,7 @@ function mapPmdFolio(mm: AddressSpace, v: Vma, vpn: number, inode: MmInode, inde
     if (mm.pt.get(first + i) !== 0) continue;
     mm.setPte(first + i, makePte(inode.pages.get(fo[0] + i)!, bits & ~(first + i === vpn ? 0 : PTE_DIRTY)));
   }
+  mm.setHugePmd(first / 512, bits & PTE_KIND);
   return true;
 }
 

@@ -111,21 +111,37 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
         lastRegion = r;
       }
     }
-    // copy_pmd_range(): the child gets a PMD table wherever the parent has one (even if no
-    // page-table page below it is copied).
+    // copy_pud_range(): the child gets a PMD table wherever the parent has one (even if no
+    // page-table page below it is copied), and copy_p4d_range() a PUD table wherever the parent
+    // has one.
     // (Neighbouring VMAs mostly share a 1 GiB region too: the last one copied is not looked up again.)
     const G = 0x40000000;
     for (let g = Math.floor(src.start / G); g * G < src.end; g++) {
       if (g !== lastGiB && parent.pmdPages.has(g)) {
-        mm.pmdPages.add(g);
+        mm.addPmdTable(g);
         lastGiB = g;
       }
     }
+    const P = G * 512;
+    for (let p = Math.floor(src.start / P); p * P < src.end; p++) if (parent.pudPages.has(p)) mm.pudPages.add(p);
     const c = mm.pt.copied;
     mm.rssAnon += c[0];
     mm.rssFile += c[1];
     mm.rssShmem += c[2];
     if (c[3] !== 0) wrprotected = true;
+    // copy_huge_pmd(): an anonymous huge PMD is copied as one, with a new deposited table for
+    // the child (mm_inc_nr_ptes(dst_mm)); a file one is not copied at all (the child faults it
+    // in again), so the child has neither its pages nor a table there.
+    if (parent.hugePmds.size !== 0) {
+      for (const [r, kind] of parent.hugePmds) {
+        if (r * 0x200000 < src.start || (r + 1) * 0x200000 > src.end) continue;
+        if (kind === KIND_ANON) mm.setHugePmd(r, kind);
+        else {
+          mm.zapRange(r * 0x200000, (r + 1) * 0x200000);
+          mm.ptePages.delete(r);
+        }
+      }
+    }
   });
   // The VMAs are linked in one O(n) build (Linux: __mt_dup() of the whole maple tree).
   copies.length = nCopies;
@@ -151,6 +167,8 @@ export function exitMm(mm: AddressSpace): void {
   mm.zapRange(0, PT_PAGES * 4096);
   mm.ptePages.clear();
   mm.pmdPages.clear();
+  mm.pudPages.clear();
+  mm.hugePmds.clear();
   const dead: Vma[] = new Array<Vma>(mm.tree.size);
   let n = 0;
   mm.tree.forEach((v) => {

@@ -360,6 +360,9 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
   // The block is one anonymous large folio now (its frames name the first as their head).
   const head = pteFrame(mm.pt.get(start / 4096));
   for (let a = start; a < end; a += 4096) mm.frames.folio[pteFrame(mm.pt.get(a / 4096))] = head;
+  // collapse_huge_page(): the block's page table is deposited under the new huge PMD (nr_ptes
+  // unchanged: pgtable_trans_huge_deposit() of the old table).
+  mm.setHugePmd(start / 0x200000, KIND_ANON);
   mm.flushTlb();
   return true;
 }
@@ -400,6 +403,8 @@ function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partial
  */
 function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
   const frames = mm.frames;
+  // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
+  mm.splitHugePmd(block / 0x200000);
   let changed = false;
   for (let a = block; a < block + 0x200000; a += 4096) {
     const vpn = a / 4096;

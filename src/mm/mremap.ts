@@ -280,9 +280,25 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
 
 /** Move the PTEs of [from, from+len) to [to, to+len), frames and all (move_page_tables()). */
 function moveResidency(mm: AddressSpace, from: number, to: number, len: number): void {
-  mm.pt.move(from / 4096, to / 4096, len / 4096);
-  // The destination gets page-table pages where the source had them.
+  // Huge PMDs move whole when the block lies inside the range and lands on a 2 MiB boundary
+  // (move_pgt_entry(HPAGE_PMD) → move_huge_pmd(), its deposited table with it); others are split
+  // first (move_page_tables() → split_huge_pmd()).
   const R = 0x200000;
+  const movedPmds: number[] = [];
+  if (mm.hugePmds.size !== 0) {
+    for (const [r, kind] of [...mm.hugePmds]) {
+      if ((r + 1) * R <= from || r * R >= from + len) continue;
+      if (from <= r * R && (r + 1) * R <= from + len && (to - from) % R === 0) {
+        mm.hugePmds.delete(r);
+        movedPmds.push(r + (to - from) / R, kind);
+      } else {
+        mm.splitHugePmd(r);
+      }
+    }
+  }
+  mm.pt.move(from / 4096, to / 4096, len / 4096);
+  for (let i = 0; i < movedPmds.length; i += 2) mm.setHugePmd(movedPmds[i], movedPmds[i + 1]);
+  // The destination gets page-table pages where the source had them.
   for (let r = Math.floor(from / R); r * R < from + len; r++) {
     if (!mm.ptePages.has(r)) continue;
     const lo = Math.max(from, r * R) - from + to;

@@ -50,6 +50,10 @@ export interface SmapsMem {
   pssFile: number;
   pssShmem: number;
   pssLocked: number;
+  /** Pages mapped by huge PMDs: anonymous THPs (AnonHugePages), shmem and file folios. */
+  anonHuge: number;
+  shmemPmd: number;
+  filePmd: number;
 }
 
 export const PSS_SHIFT = 12;
@@ -59,8 +63,26 @@ const LAZYFREE_SHOWN = false;
 function emptyMem(): SmapsMem {
   return {
     resident: 0, referenced: 0, anonymous: 0, lazyFree: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0,
-    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0,
+    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0, anonHuge: 0, shmemPmd: 0, filePmd: 0,
   };
+}
+
+/**
+ * Whether 2 MiB region `r` of VMA `v` is mapped by the huge PMD mm.hugePmds records: the VMA
+ * holds the whole block and all 512 entries are there, of that kind (for an anonymous THP,
+ * pages of one folio). A check, not a rule: every path that splits or zaps a huge PMD removes
+ * it from mm.hugePmds.
+ */
+function hugePmdMapped(mm: AddressSpace, v: Vma, r: number, kind: number): boolean {
+  const first = r * 512;
+  if (first * 4096 < v.start || (first + 512) * 4096 > v.end) return false;
+  const head = mm.frames.folio[pteFrame(mm.pt.get(first))];
+  for (let p = first; p < first + 512; p++) {
+    const pte = mm.pt.get(p);
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== kind) return false;
+    if (kind === KIND_ANON && (head === 0 || mm.frames.folio[pteFrame(pte)] !== head)) return false;
+  }
+  return true;
 }
 
 export interface MmCounters {
@@ -68,7 +90,7 @@ export interface MmCounters {
   pinnedVm: number; hiwaterVm: number; hiwaterRss: number; mapCount: number;
   startCode: number; endCode: number; startData: number; endData: number;
   startBrk: number; brk: number; startStack: number;
-  /** Page-table bytes Linux would hold (VmPTE), estimated. */
+  /** Page-table bytes (VmPTE): mm_pgtables_bytes(). */
   ptBytes: number;
 }
 
@@ -139,6 +161,16 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
     } else if (priv) mem.privateClean++;
     else mem.sharedClean++;
   });
+  // Linux: smaps_pmd_entry(): a present huge PMD adds HPAGE_PMD_SIZE to anonymous_thp,
+  // shmem_thp or file_thp by its folio (the huge zero page, not a normal page, adds nothing).
+  if (mm.hugePmds.size !== 0) {
+    for (const [r, kind] of mm.hugePmds) {
+      if (!hugePmdMapped(mm, v, r, kind)) continue;
+      if (kind === KIND_ANON) mem.anonHuge += 512;
+      else if (kind === KIND_SHMEM) mem.shmemPmd += 512;
+      else mem.filePmd += 512;
+    }
+  }
   const ino = v.file?.inode;
   return {
     start: v.start,
@@ -166,7 +198,7 @@ export function snapshot(mm: AddressSpace): MmSnapshot {
       lockedVm: mm.lockedVm, pinnedVm: mm.pinnedVm, hiwaterVm: mm.hiwaterVm, hiwaterRss: mm.hiwaterRss,
       mapCount: mm.mapCount, startCode: mm.startCode, endCode: mm.endCode, startData: mm.startData,
       endData: mm.endData, startBrk: mm.startBrk, brk: mm.brk, startStack: mm.startStack,
-      ptBytes: mm.ptBytesBase,
+      ptBytes: mm.pgtablesBytes(),
     },
   };
 }

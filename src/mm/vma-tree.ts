@@ -63,6 +63,10 @@ export class VmaTree extends RangeTree<Vma> {
   }
 
   override setRange(v: Vma, start: number, end: number): void {
+    // A huge PMD cannot straddle a VMA boundary: one that a new boundary cuts is split first
+    // (Linux: vma_adjust_trans_huge() in __split_vma() and commit_merge()).
+    if (start !== v.start) this.owner.splitHugePmdAt(start);
+    if (end !== v.end) this.owner.splitHugePmdAt(end);
     if (v.file !== null) unlink(v);
     super.setRange(v, start, end);
     if (v.file !== null) link(v, this.owner);

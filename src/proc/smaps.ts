@@ -23,7 +23,8 @@ function memFields(m: SmapsMem): Record<string, number> {
     Rss: m.resident * 4, Pss: pssKb(m.pss), Pss_Dirty: pssKb(m.pssDirty), Shared_Clean: m.sharedClean * 4,
     Shared_Dirty: m.sharedDirty * 4, Private_Clean: m.privateClean * 4, Private_Dirty: m.privateDirty * 4,
     Referenced: m.referenced * 4, Anonymous: m.anonymous * 4, KSM: 0,
-    LazyFree: m.lazyFree * 4, AnonHugePages: 0, ShmemPmdMapped: 0, FilePmdMapped: 0, Shared_Hugetlb: 0,
+    LazyFree: m.lazyFree * 4, AnonHugePages: m.anonHuge * 4, ShmemPmdMapped: m.shmemPmd * 4, FilePmdMapped: m.filePmd * 4,
+    Shared_Hugetlb: 0,
     Private_Hugetlb: 0, Swap: 0, SwapPss: 0, Locked: pssKb(m.pssLocked),
   };
 }
@@ -64,7 +65,7 @@ export function renderSmapsRollup(s: MmSnapshot): Record<string, number> {
   // The rollup sums the raw figures over all VMAs, then prints them (show_smaps_rollup()).
   const m: SmapsMem = {
     resident: 0, referenced: 0, anonymous: 0, lazyFree: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0,
-    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0,
+    pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, pssLocked: 0, anonHuge: 0, shmemPmd: 0, filePmd: 0,
   };
   for (const v of s.vmas) for (const k of Object.keys(m) as (keyof SmapsMem)[]) m[k] += v.mem[k];
   const f = memFields(m);
