@@ -272,7 +272,7 @@ export class Memory implements TlbHolder {
    */
   private splitOffsets(addr: number, size: number, access: Access): [number, number, number] {
     checkAddr(addr);
-    const first = 4096 - (addr % 4096);
+    const first = 4096 - (addr & 4095);
     const o1 = this.translate(addr, access);
     if (o1 < 0) throw faultToSignal(-o1, addr, access);
     const a2 = addr + first;
@@ -316,7 +316,7 @@ export class Memory implements TlbHolder {
 
   private load16Slow(addr: number): number {
     checkAddr(addr);
-    if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_READ);
+    if ((addr & 4095) > 4094) return this.loadCross(addr, 2, ACCESS_READ);
     const o = this.offsetOf(addr, ACCESS_READ);
     return this.dv.getUint16(o, true);
   }
@@ -332,7 +332,7 @@ export class Memory implements TlbHolder {
     const r = this.refill(addr, 4092, NEED_READ, this.rTag, this.rOff);
     if (r >= 0) return this.dv.getUint32(r, true);
     checkAddr(addr);
-    if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_READ);
+    if ((addr & 4095) > 4092) return this.loadCross(addr, 4, ACCESS_READ);
     const o = this.offsetOf(addr, ACCESS_READ);
     return this.dv.getUint32(o, true);
   }
@@ -356,7 +356,7 @@ export class Memory implements TlbHolder {
       return this.dv.getUint32(r, true);
     }
     checkAddr(addr);
-    if (addr % 4096 > 4088) return this.load64Cross(addr);
+    if ((addr & 4095) > 4088) return this.load64Cross(addr);
     const o = this.offsetOf(addr, ACCESS_READ);
     this.hiBits = this.dv.getInt32(o + 4, true);
     return this.dv.getUint32(o, true);
@@ -412,7 +412,7 @@ export class Memory implements TlbHolder {
     const s = (addr >>> 12) & 255;
     if (this.wTag[s] === addr - off && typeof addr === 'number' && off <= 4094) { this.dv.setUint16(this.wOff[s] + off, value, true); return; }
     checkAddr(addr);
-    if (addr % 4096 > 4094) this.storeCross(addr, 2, value & 0xffff);
+    if ((addr & 4095) > 4094) this.storeCross(addr, 2, value & 0xffff);
     else {
       const o = this.offsetOf(addr, ACCESS_WRITE);
       this.dv.setUint16(o, value, true);
@@ -433,7 +433,7 @@ export class Memory implements TlbHolder {
       return;
     }
     checkAddr(addr);
-    if (addr % 4096 > 4092) this.storeCross(addr, 4, value >>> 0);
+    if ((addr & 4095) > 4092) this.storeCross(addr, 4, value >>> 0);
     else {
       const o = this.offsetOf(addr, ACCESS_WRITE);
       this.dv.setUint32(o, value, true);
@@ -461,7 +461,7 @@ export class Memory implements TlbHolder {
       return;
     }
     checkAddr(addr);
-    if (addr % 4096 > 4088) {
+    if ((addr & 4095) > 4088) {
       this.store64Cross(addr, lo, hi);
       return;
     }
@@ -515,7 +515,7 @@ export class Memory implements TlbHolder {
     const s = (addr >>> 12) & 255;
     if (this.xTag[s] === addr - off && typeof addr === 'number' && off <= 4094) return this.dv.getUint16(this.xOff[s] + off, true);
     checkAddr(addr);
-    if (addr % 4096 > 4094) return this.loadCross(addr, 2, ACCESS_EXEC);
+    if ((addr & 4095) > 4094) return this.loadCross(addr, 2, ACCESS_EXEC);
     const o = this.offsetOf(addr, ACCESS_EXEC);
     return this.dv.getUint16(o, true);
   }
@@ -525,7 +525,7 @@ export class Memory implements TlbHolder {
     const s = (addr >>> 12) & 255;
     if (this.xTag[s] === addr - off && typeof addr === 'number' && off <= 4092) return this.dv.getUint32(this.xOff[s] + off, true);
     checkAddr(addr);
-    if (addr % 4096 > 4092) return this.loadCross(addr, 4, ACCESS_EXEC);
+    if ((addr & 4095) > 4092) return this.loadCross(addr, 4, ACCESS_EXEC);
     const o = this.offsetOf(addr, ACCESS_EXEC);
     return this.dv.getUint32(o, true);
   }
@@ -589,7 +589,7 @@ export class Memory implements TlbHolder {
       o = this.translate(a, access);
       if (o < 0) throw faultToSignal(-o, a, access);
     }
-    let n = Math.min(max, 4096 - (a % 4096));
+    let n = Math.min(max, 4096 - (a & 4095));
     const tags = access === ACCESS_WRITE ? this.wTag : this.rTag;
     const offs = access === ACCESS_WRITE ? this.wOff : this.rOff;
     while (n < max) {
@@ -633,7 +633,7 @@ export class Memory implements TlbHolder {
    */
   pageView(addr: number, write = false): Uint8Array {
     const o = this.offsetOf(addr, write ? ACCESS_WRITE : ACCESS_READ);
-    return new Uint8Array(this.frames.buffer, o, 4096 - (addr % 4096));
+    return new Uint8Array(this.frames.buffer, o, 4096 - (addr & 4095));
   }
 
   /** The high 32 bits of a number as an unsigned value (a helper for 64-bit guests). */
