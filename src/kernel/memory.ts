@@ -636,6 +636,23 @@ export class Memory implements TlbHolder {
     return new Uint8Array(this.frames.buffer, o, 4096 - (addr & 4095));
   }
 
+  /**
+   * A direct view of the guest bytes from `addr` on, at most `maxLen` of them, that sit in
+   * consecutive frames (pages faulted in for reading or, with `write`, writing; fresh anonymous
+   * memory usually is one run): a tight loop over a buffer can index it without a translation
+   * per access. Shorter than `maxLen` where the next page is not the next frame; a fault on the
+   * first page throws, a fault further on ends the view before that page. Valid as long as a
+   * pageView() is.
+   */
+  runView(addr: number, maxLen: number, write = false): Uint8Array {
+    checkAddr(addr);
+    if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > 2 ** 31) {
+      throw new RangeError(`length must be an integer in [1, 2^31], got ${String(maxLen)}`);
+    }
+    const o = this.run(addr, maxLen, write ? ACCESS_WRITE : ACCESS_READ);
+    return new Uint8Array(this.frames.buffer, o, this.runLength);
+  }
+
   /** The high 32 bits of a number as an unsigned value (a helper for 64-bit guests). */
   static high32(x: number): number {
     return Math.floor(x / TWO_32) >>> 0;

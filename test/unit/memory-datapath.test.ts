@@ -438,6 +438,37 @@ describe('Memory: pageView', () => {
     checkAll(system);
   });
 
+  it('runView: one view over consecutive frames, ending where the next page is not the next frame or faults', () => {
+    const { system, t, m } = env();
+    const a = mmap(t, 6);
+    const data = pattern(6 * PG, 5);
+    m.write(a, data); // fresh frames, handed out in order: one run
+    const v = m.runView(a + 100, 4 * PG);
+    expect(v.length).toBe(4 * PG);
+    expect(v).toEqual(data.subarray(100, 100 + 4 * PG));
+    const w = m.runView(a + 2 * PG - 2, 4, true); // across a page boundary
+    w.set([1, 2, 3, 4]);
+    expect(m.load32(a + 2 * PG - 2)).toBe(0x04030201);
+    // A hole: the view stops before it; a fault at the first page throws.
+    expect(t.fast.munmap(a + 3 * PG, PG)).toBe(0);
+    expect(m.runView(a + PG, 6 * PG).length).toBe(2 * PG);
+    expectFault(() => m.runView(a + 3 * PG, PG), 'SIGSEGV', 'SEGV_MAPERR', a + 3 * PG, 'read');
+    // Read-only: a read view is fine, a writable one faults.
+    expect(t.fast.mprotect(a + 4 * PG, 2 * PG, M.PROT_READ)).toBe(0);
+    expect(m.runView(a + 4 * PG, 2 * PG).length).toBe(2 * PG);
+    expectFault(() => m.runView(a + 4 * PG, 8, true), 'SIGSEGV', 'SEGV_ACCERR', a + 4 * PG, 'write');
+    // A copy-on-write page after fork is not the parent's frame any more once written.
+    const child = t.fork();
+    const cv = child.mem.runView(a, 2 * PG, true);
+    cv[0] = 0xee;
+    expect(m.load8(a)).toBe(data[0]);
+    expect(child.mem.load8(a)).toBe(0xee);
+    child.exit();
+    for (const len of [0, -1, 1.5, NaN, 2 ** 31 + 1]) expect(() => m.runView(a, len)).toThrow(RangeError);
+    expect(() => m.runView(-1, 8)).toThrow(RangeError);
+    checkAll(system);
+  });
+
   it('a writable view of a read-only page faults; a view of an untouched page reads zeros', () => {
     const { system, t, m } = env();
     const a = mmap(t, 2);
