@@ -100,9 +100,15 @@ function buddySplit(inode: MmInode, start: number, n: number, at: number): void 
 export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): void {
   const old = inode.size;
   inode.size = size;
-  if (size > old) {
+  const grow = size > old;
+  if (grow) {
     zeroPastEof(sys, inode, old);
-    return;
+    // tmpfs grows without touching its page cache (shmem_setattr()). ext4_setattr() calls
+    // truncate_pagecache(inode, newsize) on a grow too, so a large folio across the new EOF
+    // (one a failed write left past the old EOF) is split, or unmapped whole when dirty, as
+    // on a shrink (truncate_inode_partial_folio(); fuzz seed 1510130, recorded:
+    // fileio/residency/grow-into-folio-*). ext4_truncate() is not called on a grow.
+    if (inode.fs !== 'ext4') return;
   }
   // ext4 truncates the page cache even when the size does not change, dropping pages past EOF
   // (a failed write left one: fuzz seed 170117); tmpfs does nothing then (shmem_setattr()).
@@ -139,13 +145,13 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
     unmapMappingRange(inode, keep, span, true);
     dropPages(sys, inode, keep, span);
   }
-  // The tail of the new last page reads zero (truncate_inode_partial_folio()); ext4 zeroes the
-  // rest of its block too, which brings the page into the cache. (A folio kept whole was zeroed
-  // above.)
+  // The tail of the new last page reads zero (truncate_inode_partial_folio()); on a shrink (or
+  // same size) ext4_truncate() zeroes the rest of its block too, which brings the page into the
+  // cache. (A folio kept whole was zeroed above.)
   const tail = size % 4096;
   const lastIndex = Math.ceil(size / 4096) - 1;
   if (tail === 0 || lastIndex !== keep - 1) return;
-  if (inode.fs === 'ext4') blockZeroPage(sys, inode, lastIndex);
+  if (inode.fs === 'ext4' && !grow) blockZeroPage(sys, inode, lastIndex);
   const last = inode.pages.get(lastIndex);
   if (last !== undefined) sys.frames.u8.fill(0, last * 4096 + tail, (last + 1) * 4096);
 }
