@@ -21,7 +21,7 @@
 //   --dump-samples      every sample on stderr
 //   --drop-residency    diagnostic only: forget the start state's resident pages (mm.ptes, 288
 //                       pages of the oracle's executor) before timing, to show what the per-page
-//                       residency bookkeeping (zapRange, moveResidency) costs the operations
+//                       residency bookkeeping (zapRange, movePageTables) costs the operations
 //
 // Every level is its own simulated process (createSystem()), all built before anything is timed,
 // and the samples are taken round-robin: for each position and operation, run r of every level

@@ -250,6 +250,7 @@ function reclaimEmptyPageTables(mm: AddressSpace, start: number, end: number): v
  * - no PMD table above the block (SCAN_PMD_NULL): passed over, the call will fail;
  * - a PMD table whose entry is empty (SCAN_PMD_NONE), or a guard marker in the block: the scan
  *   ends there with EINVAL, the blocks before it stay collapsed;
+ * - a huge PMD (SCAN_PMD_MAPPED): counts as collapsed, left as it is;
  * - a page table, even an empty one: collapsed (empty entries read zero).
  * A range holding no whole block succeeds doing nothing. Recorded: madvise-collapse/*.
  */
@@ -282,6 +283,10 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
     }
     if (!mm.pmdPages.has(Math.floor(b / (PMD * 512)))) { failed = true; continue; }
     if (!mm.ptePages.has(b / PMD)) return -Errno.EINVAL;
+    // find_pmd_or_thp_or_none() → check_pmd_state(): a block already mapped by a huge PMD is
+    // SCAN_PMD_MAPPED, which madvise_collapse() counts as collapsed: nothing is copied, even when
+    // fork shares the THP (recorded: madvise-collapse/pmd-mapped-*).
+    if (mm.hugePmds.get(b / PMD) === KIND_ANON) continue;
     for (let a = b; a < b + PMD; a += 4096) if (mm.pt.get(a / 4096) === PTE_GUARD) return -Errno.EINVAL;
     anonVmaPrepare(mm, vma);
     if (!collapseAnonBlock(mm, vma, b, b + PMD)) return -Errno.EINVAL;

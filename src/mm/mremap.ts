@@ -245,7 +245,7 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
   }
   // The source may have been merged into the new VMA.
   if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
-  moveResidency(mm, oldAddr, newAddr, Math.min(oldLen, newLen));
+  movePageTables(mm, vma, newVma, oldAddr, newAddr, Math.min(oldLen, newLen));
   const hiwater = mm.hiwaterVm;
   if ((newVma.flags & VM_LOCKED) !== 0) mm.lockedVm += newLen / 4096;
   if (dontunmap) {
@@ -278,33 +278,118 @@ function moveVma(mm: AddressSpace, vrm: Remap): number {
   return newAddr;
 }
 
-/** Move the PTEs of [from, from+len) to [to, to+len), frames and all (move_page_tables()). */
-function moveResidency(mm: AddressSpace, from: number, to: number, len: number): void {
-  // Huge PMDs move whole when the block lies inside the range and lands on a 2 MiB boundary
-  // (move_pgt_entry(HPAGE_PMD) → move_huge_pmd(), its deposited table with it); others are split
-  // first (move_page_tables() → split_huge_pmd()).
+/**
+ * Move the pages of [from, from+len) to [to, to+len), frames and all, and the page-table pages
+ * with them as the kernel does (Linux: mm/mremap.c move_page_tables()). `oldVma` and `newVma`
+ * are the source and destination VMAs as move_page_tables() sees them (the source not split yet).
+ *
+ * The walk goes by the largest extent both sides allow (get_extent()):
+ * - after try_realign_addr(): when [from, to) are mutually misaligned by the same offset in their
+ *   2 MiB blocks, the range reaches the next block boundary, and both VMAs start there with no
+ *   VMA below them in their first block (can_realign_addr(), can_align_down()), the walk starts
+ *   at the blocks' starts, so the first block moves whole too;
+ * - no PMD table over the source (get_old_pud() is NULL): the 1 GiB extent is passed over;
+ *   otherwise the destination gets a PUD table (alloc_new_pud()), even if nothing moves;
+ * - a whole, mutually aligned 1 GiB extent whose destination has no PMD table: the source's PMD
+ *   table moves there, with every PTE table and huge PMD under it (move_normal_pud());
+ * - no PTE table over the source block (get_old_pmd() is NULL): passed over; otherwise the
+ *   destination gets a PMD table (alloc_new_pmd());
+ * - a huge PMD: moved with its deposited table over a whole, aligned 2 MiB extent (move_huge_pmd()),
+ *   split otherwise (split_huge_pmd(): a file PMD leaves nothing to move);
+ * - a whole, mutually aligned 2 MiB extent whose destination has no PTE table: the source's PTE
+ *   table moves there (move_normal_pmd());
+ * - otherwise the PTEs move one by one into a destination table (pte_alloc(), move_ptes()): the
+ *   source keeps its table, empty.
+ * A moved table leaves the source without one: with MREMAP_DONTUNMAP the source VMA stays so, until
+ * a fault allocates a new table (recorded: mremap-tables/*). Page tables are otherwise freed only
+ * by free_pgtables() (munmap of the source).
+ */
+function movePageTables(mm: AddressSpace, oldVma: Vma, newVma: Vma, from: number, to: number, len: number): void {
+  if (len === 0) return;
   const R = 0x200000;
-  const movedPmds: number[] = [];
-  if (mm.hugePmds.size !== 0) {
-    for (const [r, kind] of [...mm.hugePmds]) {
-      if ((r + 1) * R <= from || r * R >= from + len) continue;
-      if (from <= r * R && (r + 1) * R <= from + len && (to - from) % R === 0) {
-        mm.hugePmds.delete(r);
-        movedPmds.push(r + (to - from) / R, kind);
-      } else {
-        mm.splitHugePmd(r);
-      }
+  const G = R * 512;
+  const P = G * 512;
+  let oldAddr = from;
+  let newAddr = to;
+  const oldEnd = from + len;
+  if (canRealign(mm, oldVma, newVma, from, to, len)) {
+    oldAddr -= from % R;
+    newAddr -= to % R;
+  }
+  const extentOf = (size: number): number => {
+    let extent = Math.min((Math.floor(oldAddr / size) + 1) * size, oldEnd) - oldAddr;
+    extent = Math.min(extent, (Math.floor(newAddr / size) + 1) * size - newAddr);
+    return extent;
+  };
+  let extent: number;
+  for (; oldAddr < oldEnd; oldAddr += extent, newAddr += extent) {
+    extent = extentOf(G);
+    const g = Math.floor(oldAddr / G);
+    if (!mm.pmdPages.has(g)) continue;
+    mm.pudPages.add(Math.floor(newAddr / P));
+    if (extent === G && !mm.pmdPages.has(newAddr / G)) {
+      movePmdTable(mm, g, newAddr / G);
+      continue;
     }
+    extent = extentOf(R);
+    const r = Math.floor(oldAddr / R);
+    if (!mm.ptePages.has(r)) continue;
+    const gNew = Math.floor(newAddr / G);
+    if (!mm.pmdPages.has(gNew)) mm.addPmdTable(gNew);
+    const rNew = Math.floor(newAddr / R);
+    const whole = extent === R && !mm.ptePages.has(rNew);
+    const kind = mm.hugePmds.get(r);
+    if (kind !== undefined) {
+      if (whole) {
+        mm.hugePmds.delete(r);
+        mm.ptePages.delete(r);
+        mm.ptePages.add(rNew);
+        mm.setHugePmd(rNew, kind);
+        continue;
+      }
+      mm.splitHugePmd(r);
+      if (!mm.ptePages.has(r)) continue;
+    } else if (whole) {
+      mm.ptePages.delete(r);
+      mm.ptePages.add(rNew);
+      continue;
+    }
+    mm.ptePages.add(rNew);
   }
   mm.pt.move(from / 4096, to / 4096, len / 4096);
-  for (let i = 0; i < movedPmds.length; i += 2) mm.setHugePmd(movedPmds[i], movedPmds[i + 1]);
-  // The destination gets page-table pages where the source had them.
-  for (let r = Math.floor(from / R); r * R < from + len; r++) {
-    if (!mm.ptePages.has(r)) continue;
-    const lo = Math.max(from, r * R) - from + to;
-    const hi = Math.min(from + len, (r + 1) * R) - from + to;
-    if (lo >= hi) continue; // nothing moves (a zero-length source: mremap's duplicate of a shared mapping)
-    for (let d = Math.floor(lo / R); d * R < hi; d++) mm.addPtePage(d);
-  }
   mm.flushTlb();
+}
+
+/** Linux: can_realign_addr() with can_align_down() for PMD_MASK (not the exec stack case). */
+function canRealign(mm: AddressSpace, oldVma: Vma, newVma: Vma, from: number, to: number, len: number): boolean {
+  const R = 0x200000;
+  const oldAlign = from % R;
+  if (len < R - oldAlign || oldAlign === 0 || oldAlign !== to % R) return false;
+  if (oldVma.start !== from || newVma.start !== to) return false;
+  return mm.tree.firstIntersecting(from - oldAlign, from) === undefined &&
+    mm.tree.firstIntersecting(to - oldAlign, to) === undefined;
+}
+
+/**
+ * The PMD table of 1 GiB region `g` becomes region `gNew`'s, with the PTE tables and huge PMDs
+ * under it (Linux: move_normal_pud()).
+ */
+function movePmdTable(mm: AddressSpace, g: number, gNew: number): void {
+  const shift = (gNew - g) * 512;
+  const moved: number[] = [];
+  for (let r = g * 512; r < (g + 1) * 512; r++) {
+    if (!mm.ptePages.has(r)) continue;
+    mm.ptePages.delete(r);
+    moved.push(r);
+  }
+  for (const r of moved) {
+    mm.ptePages.add(r + shift);
+    const kind = mm.hugePmds.get(r);
+    if (kind !== undefined) {
+      mm.hugePmds.delete(r);
+      mm.setHugePmd(r + shift, kind);
+    }
+  }
+  mm.pmdPages.delete(g);
+  mm.addPmdTable(gNew);
 }
