@@ -847,6 +847,7 @@ class Generator {
   private remapData(): void {
     const r = this.region();
     if (!r || r.heap) return this.access();
+    if (r.len >= 2 * MIB && this.rng.chance(0.25)) return this.remapTables(r);
     const len = Math.min(r.len, this.rng.range(1, 8) * PAGE);
     const off = this.rng.int(len / PAGE) * PAGE + this.rng.int(PAGE - 8);
     const data = this.randomData(this.rng.pick([1, 4, 8]));
@@ -884,6 +885,30 @@ class Generator {
     if (this.rng.chance(0.4)) this.emit({ op: 'load', addr: at(r.ref, off), len: hex(data.length / 2) });
     if (this.rng.chance(0.3)) this.accessAt(at(ref, newLen - PAGE), PAGE);
     if (this.rng.chance(0.3)) this.emit({ op: 'mincore', addr: ref, len: hex(newLen) });
+  }
+
+  /**
+   * mremap of a whole region of 2 MiB or more with pages touched across it, to a destination at
+   * the same offset within its 2 MiB block when the source address is known (so whole page
+   * tables move: move_page_tables() → move_normal_pmd(), realigned by can_align_down()), with or
+   * without MREMAP_DONTUNMAP; then accesses at both places and the page-table and THP counters.
+   */
+  private remapTables(r: Region): void {
+    const len = r.len;
+    for (let i = this.rng.range(1, 4); i > 0; i--) {
+      this.emit({ op: 'store', addr: at(r.ref, this.rng.int(len / PAGE) * PAGE), data: this.randomData(8) });
+    }
+    const blockOff = r.abs !== undefined && this.rng.chance(0.7) ? r.abs % (2 * MIB) : this.rng.pick([0, PAGE]);
+    const abs = Math.ceil(this.arenaAddr(len + 2 * MIB) / (2 * MIB)) * 2 * MIB + blockOff;
+    const dontunmap = !r.file && !r.shared && this.rng.chance(0.5);
+    const ref = this.emit({
+      op: 'mremap', old_addr: r.ref, old_len: hex(len), new_len: hex(len),
+      flags: dontunmap ? 'MREMAP_MAYMOVE|MREMAP_DONTUNMAP|MREMAP_FIXED' : 'MREMAP_MAYMOVE|MREMAP_FIXED', new_addr: hex(abs),
+    });
+    this.addRegion({ ref, len, abs, shared: r.shared, file: r.file });
+    this.accessAt(at(ref, this.rng.int(len / PAGE) * PAGE), 8);
+    if (dontunmap) this.accessAt(at(r.ref, this.rng.int(len / PAGE) * PAGE), 8);
+    this.emit({ op: 'status' });
   }
 
   /**
