@@ -141,9 +141,10 @@ function fileKind(v: Vma): number {
 
 /**
  * Linux: mm/memory.c handle_mm_fault() for an access the VMA allows (access_error() passed),
- * after stack growth. Returns FAULT_*.
+ * after stack growth. Returns FAULT_*. `untriedRetry`: a fault that drops the mmap lock to read
+ * (VM_FAULT_RETRY) is retried without FAULT_FLAG_TRIED, as __mm_populate() does (doFilePage()).
  */
-export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Access): number {
+export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Access, untriedRetry = false): number {
   const vpn = Math.floor(addr / 4096);
   // __handle_mm_fault() allocates the PUD and PMD tables above the address before any handler
   // runs, so they stay even when the fault fails (a SIGBUS past EOF); the PTE table comes
@@ -170,7 +171,7 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
       const kind = mm.hugePmds.get(r);
       if (kind !== undefined && !(kind === KIND_ANON && hugeFolioExclusive(mm, r))) {
         mm.splitHugePmd(r);
-        if (kind !== KIND_ANON) return handleMmFault(mm, v, addr, access);
+        if (kind !== KIND_ANON) return handleMmFault(mm, v, addr, access, untriedRetry);
       }
     }
     return doWpPage(mm, v, vpn, pte, perms);
@@ -188,7 +189,7 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
   }
   if (v.special === 'vdso') return doSpecialPage(mm, v, vpn, perms);
   if (v.file === null) return doAnonymousPage(mm, v, vpn, write, perms);
-  return doFilePage(mm, v, vpn, write, perms);
+  return doFilePage(mm, v, vpn, write, perms, untriedRetry);
 }
 
 /** Whether every page of the THP mapped at 2 MiB region `r` has one reference (folio_ref_count() == 1). */
@@ -285,7 +286,7 @@ function doAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, 
 }
 
 /** Linux: do_read_fault() (with fault-around), do_cow_fault(), do_shared_fault(). */
-function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
+function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number, untriedRetry: boolean): number {
   const inode = v.file!.inode;
   const index = v.pgoff + (vpn - v.start / 4096);
   const shared = (v.flags & VM_SHARED) !== 0;
@@ -306,6 +307,21 @@ function doFilePage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms
     // an async read-ahead, fuzz seed 50042).
     faultAround(mm, v, vpn, perms);
     if (mm.pt.get(vpn) !== 0) return FAULT_NONE;
+  }
+  if (readAhead && untriedRetry) {
+    // __mm_populate() (MAP_POPULATE, mlock) retries the page in a new populate_vma_page_range()
+    // call, without FOLL_TRIED, so the retry's filemap_fault() runs do_async_mmap_readahead() on
+    // the page it finds: one mmap_miss less, and a PG_readahead mark on it (the fault-around
+    // skips it) is cleared and reads the next window, which drops the lock again; the retries
+    // end when the page has no mark. (Recorded: the mark page_cache_ra_unbounded() puts on the
+    // faulting page when the read-around is clipped at EOF is gone after MAP_POPULATE and mlock,
+    // kept after MADV_POPULATE_*, whose __get_user_pages_locked() retries with FOLL_TRIED:
+    // fileio/residency/populate-retry-clears-eof-mark, mlock-retry-clears-eof-mark-*.)
+    while (faultReadahead(mm, v, inode, index)) {
+      if (write) continue;
+      faultAround(mm, v, vpn, perms);
+      if (mm.pt.get(vpn) !== 0) return FAULT_NONE;
+    }
   }
   if (write && !shared) {
     const nf = mm.frames.allocCopy(f);

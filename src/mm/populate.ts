@@ -24,9 +24,12 @@ export type FaultAccess = 'populate' | 'read' | 'write';
 /**
  * Fault in [start, end) of one VMA as get_user_pages would (Linux: mm/gup.c
  * populate_vma_page_range() → handle_mm_fault()). Returns 0, -EFAULT when a page lies past the
- * end of the file (SIGBUS) or under a guard marker, -ENOMEM when memory runs out.
+ * end of the file (SIGBUS) or under a guard marker, -ENOMEM when memory runs out. `untriedRetry`:
+ * a fault that drops the mmap lock is retried without FAULT_FLAG_TRIED (__mm_populate()).
  */
-export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: number, access: FaultAccess): number {
+export function faultInRange(
+  mm: AddressSpace, v: Vma, start: number, end: number, access: FaultAccess, untriedRetry = false,
+): number {
   const write = access === 'write' || (access === 'populate' && (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE);
   const kind = write ? ACCESS_WRITE : ACCESS_READ;
   const frames = mm.frames;
@@ -35,7 +38,7 @@ export function faultInRange(mm: AddressSpace, v: Vma, start: number, end: numbe
     // follow_page_pte() uses a present PTE that allows the access as it is; only a missing or
     // insufficient one takes a fault.
     if ((mm.pt.get(a / 4096) & need) !== need) {
-      const r = handleMmFault(mm, v, a, kind);
+      const r = handleMmFault(mm, v, a, kind, untriedRetry);
       if (r !== FAULT_NONE) return r === FAULT_OOM ? -Errno.ENOMEM : -Errno.EFAULT;
     }
     // FOLL_TOUCH: folio_mark_accessed() (recorded: a MAP_POPULATE'd page is still Referenced in a
@@ -65,7 +68,8 @@ export function mmPopulate(mm: AddressSpace, start: number, len: number, ignoreE
     let r = 0;
     if ((v.flags & VM_LOCKONFAULT) !== 0 || (v.flags & (VM_IO | VM_PFNMAP)) !== 0) r = 0;
     else if (!isAccessible(v)) r = -Errno.EFAULT;
-    else r = faultInRange(mm, v, nstart, nend, 'populate');
+    // (A fault that dropped the mmap lock is retried by a new populate_vma_page_range() call.)
+    else r = faultInRange(mm, v, nstart, nend, 'populate', true);
     if (r < 0 && !ignoreErrors) return r;
     nstart = nend;
   }
