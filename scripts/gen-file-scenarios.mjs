@@ -2293,6 +2293,29 @@ group(() => {
     s.load(at(x, 0), 1);
     s.mincore(view, 2048 * K);
   });
+  def(g, 'exec-random-fault', `${CITE}, §4.6: MADV_RANDOM on a 64-page PROT_READ|PROT_EXEC mapping at file page 100 of a 512-page file: do_sync_mmap_readahead() still reads the exec window forward within the VMA (VM_RAND_READ alone reads one page)`, (s) => {
+    const fd = s.file(512 * K);
+    const view = s.mmap(512 * K, R, SH, { fd });
+    const x = s.mmap(64 * K, RX, PR, { fd, offset: 100 * K });
+    s.madvise(x, 64 * K, 'RANDOM');
+    s.load(at(x, 10 * K), 1);
+    s.mincore(view, 512 * K);
+    s.load(at(x, 50 * K), 1);
+    s.mincore(view, 512 * K);
+    s.smaps(['Rss', 'VmFlags']);
+  });
+  def(g, 'exec-random-mprotect-half', `${CITE}, §4.6: MADV_RANDOM on a 128-page PROT_READ|PROT_EXEC shared mapping, then PROT_READ on its first half: a fault there reads one page, a fault in the exec half reads forward to the VMA end`, (s) => {
+    const fd = s.file(512 * K);
+    const view = s.mmap(512 * K, R, SH, { fd });
+    const x = s.mmap(128 * K, RX, SH, { fd, offset: 200 * K });
+    s.madvise(x, 128 * K, 'RANDOM');
+    s.mprotect(x, 64 * K, R);
+    s.load(at(x, 20 * K), 1);
+    s.mincore(view, 512 * K);
+    s.load(at(x, 100 * K), 1);
+    s.mincore(view, 512 * K);
+    s.smaps(['Rss', 'VmFlags']);
+  });
   // dense files: pwrite makes (large) folios; faults, truncation and msync over them
   for (const [pages, p] of [[64, 5], [256, 100], [512, 300]]) {
     def(g, `dense-${pages}p-fault-${p}-rss`, `${CITE}, §6.2: a ${pages}-page file written by one pwrite, mapped MAP_SHARED: a read fault at page ${p} maps cached neighbours (fault-around); smaps Rss and dirty counts`, (s) => {

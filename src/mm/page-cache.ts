@@ -31,8 +31,12 @@ export function faultReadahead(mm: AddressSpace, v: Vma, inode: MmInode, index: 
     else if (inode.stale?.delete(index)) inode.cached.add(index); // read alone: no read-ahead
     else {
       const rand = (v.flags & VM_RAND_READ) !== 0;
+      // do_sync_mmap_readahead() gives up on VM_RAND_READ only without VM_EXEC
+      // ((vm_flags & (VM_RAND_READ | VM_EXEC)) == VM_RAND_READ): its VM_EXEC window, meant for
+      // random access already, is read for an exec mapping under MADV_RANDOM too.
       const how = (v.flags & VM_HUGEPAGE) !== 0 ? (rand ? 'hugeRand' : 'huge')
-        : rand ? 'rand' : (v.flags & VM_SEQ_READ) !== 0 ? 'seq' : (v.flags & VM_EXEC) !== 0 ? 'exec' : 'around';
+        : rand && (v.flags & VM_EXEC) === 0 ? 'rand'
+          : (v.flags & VM_SEQ_READ) !== 0 ? 'seq' : (v.flags & VM_EXEC) !== 0 ? 'exec' : 'around';
       mmapSyncReadahead(inode, file.ra ??= newRaState(), raGeometry(mm.sys, inode), index, how, v.pgoff, v.pgoff + v.pages);
     }
     return true;

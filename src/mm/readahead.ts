@@ -233,8 +233,8 @@ export function asyncReadahead(
 
 /**
  * do_sync_mmap_readahead(): a page fault at file page `index` missed the cache. VM_RAND_READ
- * reads the page alone; VM_SEQ_READ reads ahead like read(); exec mappings read forward within
- * the VMA; the rest read around the fault. VM_HUGEPAGE mappings read PMD-sized folios (`huge`,
+ * without VM_EXEC reads the page alone; VM_SEQ_READ reads ahead like read(); exec mappings
+ * (VM_RAND_READ or not) read forward within the VMA; the rest read around the fault. VM_HUGEPAGE mappings read PMD-sized folios (`huge`,
  * `hugeRand` with VM_RAND_READ).
  */
 export function mmapSyncReadahead(
