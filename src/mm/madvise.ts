@@ -328,6 +328,11 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
   pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
+    // A THP's pages (a partly covered one was split above unless shared) are left alone while
+    // another process maps the folio: madvise_free_huge_pmd() and, for a PTE-mapped one,
+    // madvise_free_pte_range() skip a folio that folio_maybe_mapped_shared() (fuzz seed
+    // 2100005: they stayed dirty).
+    if (frames.map[f] > 1 && frames.folio[f] !== 0) return;
     // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
     // clean and old either way (Linux: madvise_free_pte_range()).
     // PG_referenced stays until the lazyfree batch drains (recorded: fuzz seed 80015).
