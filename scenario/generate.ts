@@ -888,6 +888,47 @@ class Generator {
   }
 
   /**
+   * Transparent huge pages: a 2 MiB-aligned anonymous region, mostly MADV_HUGEPAGE, touched in
+   * whole blocks (a THP fault maps a PMD), then one of the operations that split, zap, copy, move
+   * or collapse a PMD mapping (vma_adjust_trans_huge, zap_huge_pmd, copy_huge_pmd, move_huge_pmd,
+   * madvise_collapse), then the THP counters (AnonHugePages) and VmPTE.
+   */
+  private thp(): void {
+    const blocks = this.rng.range(2, 4);
+    const len = blocks * 2 * MIB;
+    const abs = Math.ceil(this.arenaAddr(len + 2 * MIB) / (2 * MIB)) * 2 * MIB;
+    const ref = this.emit({ op: 'mmap', addr: hex(abs), len: hex(len), prot: 'PROT_READ|PROT_WRITE', flags: 'MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED' });
+    this.addRegion({ ref, len, abs });
+    if (this.rng.chance(0.85)) this.emit({ op: 'madvise', addr: ref, len: hex(len), advice: 'MADV_HUGEPAGE' });
+    for (let b = 0; b < blocks; b++) {
+      if (this.rng.chance(0.7)) this.accessAt(at(ref, b * 2 * MIB + this.rng.int(512) * PAGE), 8);
+    }
+    const blk = this.rng.int(blocks) * 2 * MIB;
+    const part = this.rng.pick([PAGE, 16 * PAGE, MIB]);
+    const inBlock = blk + this.rng.int((2 * MIB - part) / PAGE + 1) * PAGE;
+    const y = this.rng.int(10);
+    if (y === 0) this.emit({ op: 'munmap', addr: at(ref, inBlock), len: hex(this.rng.chance(0.3) ? 2 * MIB : part) });
+    else if (y === 1) this.emit({ op: 'mprotect', addr: at(ref, inBlock), len: hex(part), prot: this.rng.pick(['PROT_READ', 'PROT_NONE']) });
+    else if (y === 2) this.emit({ op: 'madvise', addr: at(ref, this.rng.chance(0.4) ? blk : inBlock), len: hex(this.rng.chance(0.4) ? 2 * MIB : part), advice: 'MADV_DONTNEED' });
+    else if (y === 3) this.emit({ op: 'madvise', addr: at(ref, inBlock), len: hex(part), advice: this.rng.pick(['MADV_COLD', 'MADV_PAGEOUT', 'MADV_FREE']) });
+    else if (y === 4) this.emit({ op: 'madvise', addr: ref, len: hex(len), advice: 'MADV_COLLAPSE' });
+    else if (y === 5) {
+      this.fork();
+      this.accessAt(at(ref, inBlock), 8);
+    } else if (y === 6) {
+      const to = Math.ceil(this.arenaAddr(len + 2 * MIB) / (2 * MIB)) * 2 * MIB + this.rng.pick([0, 0, PAGE]);
+      const moved = this.emit({ op: 'mremap', old_addr: ref, old_len: hex(len), new_len: hex(len), flags: 'MREMAP_MAYMOVE|MREMAP_FIXED', new_addr: hex(to) });
+      this.addRegion({ ref: moved, len, abs: to });
+    } else if (y === 7) this.emit({ op: 'store', addr: at(ref, inBlock), data: this.randomData(8) });
+    else if (y === 8) {
+      this.emit({ op: 'madvise', addr: ref, len: hex(len), advice: 'MADV_NOHUGEPAGE' });
+      this.accessAt(at(ref, inBlock), 8);
+    } else this.emit({ op: 'touch', addr: at(ref, blk), len: hex(2 * MIB), write: this.rng.chance(0.5) });
+    this.emit({ op: 'smaps', fields: this.smapsFields() });
+    if (this.rng.chance(0.5)) this.emit({ op: 'status' });
+  }
+
+  /**
    * mremap of a whole region of 2 MiB or more with pages touched across it, to a destination at
    * the same offset within its 2 MiB block when the source address is known (so whole page
    * tables move: move_page_tables() → move_normal_pmd(), realigned by can_align_down()), with or
@@ -996,7 +1037,7 @@ class Generator {
       file: this.opts.files ? 6 : 0, fileMap: this.opts.files ? 6 : 0, fileIo: this.opts.files ? 5 : 0,
       access: this.opts.memory ? 8 : 0, fork: this.opts.memory ? 2.5 : 0,
       edge: this.opts.memory ? 6 : 0, dataAdvice: this.opts.memory ? 7 : 0, protAccess: this.opts.memory ? 3 : 0,
-      remapData: this.opts.memory ? 3 : 0, stack: this.opts.memory ? 3 : 0,
+      remapData: this.opts.memory ? 3 : 0, stack: this.opts.memory ? 3 : 0, thp: this.opts.memory ? 1.5 : 0,
     };
     /** Ops that change per-process state this generator tracks for pid 0 only. */
     const rootOnly = new Set<keyof typeof w>(['brk', 'lockAll', 'limits', 'file']);
@@ -1086,6 +1127,9 @@ class Generator {
           break;
         case 'stack':
           this.stack();
+          break;
+        case 'thp':
+          this.thp();
           break;
       }
       this.sinceMaps += this.ops.length - before;
