@@ -7,7 +7,7 @@ import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
 import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_MLOCKED, FRAME_REFERENCED, ZERO_FRAME } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte,
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, PT_PAGES, makePte,
   pteFrame,
 } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
@@ -415,15 +415,20 @@ function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
   const frames = mm.frames;
   // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
   mm.splitHugePmd(block / 0x200000);
+  // remap_page() reaches every page of the folio through the rmap: pages that mremap moved out
+  // of the block (its PMD split, their PTEs moved) are split and remapped too (fuzz seed
+  // 2200171). Frames keep no reverse map here, and the folio is this mm's alone (the caller
+  // leaves shared ones), so the page table is searched: splits are rare.
+  const vpns: number[] = [];
+  mm.pt.forEachIn(0, PT_PAGES, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.folio[pteFrame(pte)] === head) vpns.push(vpn);
+  });
   let changed = false;
-  for (let a = block; a < block + 0x200000; a += 4096) {
-    const vpn = a / 4096;
+  for (const vpn of vpns) {
     const pte = mm.pt.get(vpn);
-    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) continue;
     const f = pteFrame(pte);
-    if (frames.folio[f] !== head) continue;
     frames.folio[f] = 0;
-    const v = mm.tree.find(a);
+    const v = mm.tree.find(vpn * 4096);
     if (v === undefined || (v.flags & VM_LOCKED) !== 0 || !frameIsZero(mm, f)) continue;
     mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | vmaPtePerms(v.flags) | PTE_YOUNG | KIND_ZERO), pte);
     changed = true;
