@@ -380,28 +380,33 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
 /**
  * Split the anonymous large folios that [start, end) of `vma` reaches, when only this process
  * maps them: MADV_PAGEOUT always (reclaim without swap splits a large anonymous folio it cannot
- * swap out), MADV_COLD and MADV_FREE when the range covers a folio's block only in part
- * (`partialOnly`). Linux: madvise_cold_or_pageout_pte_range(), madvise_free_pte_range() →
- * split_folio(); shrink_folio_list() → split_folio_to_list().
+ * swap out), MADV_COLD and MADV_FREE when the range maps a folio only in part (`partialOnly`):
+ * the batch of PTEs mapping it there is shorter than the folio, because the range covers its
+ * block only in part or some of its pages are no longer mapped there (zapped, or moved by
+ * mremap; fuzz seed 2300006). Linux: madvise_cold_or_pageout_pte_range(),
+ * madvise_free_pte_range() → madvise_folio_pte_batch() < folio_nr_pages() → split_folio();
+ * shrink_folio_list() → split_folio_to_list().
  */
 function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partialOnly: boolean): void {
   const frames = mm.frames;
   // The folios first (a walk over the present entries only), the splits after: a split changes
-  // entries the walk has not reached.
-  const found: number[] = [];
-  let lastHead = 0;
+  // entries the walk has not reached. Per folio head: its block and the pages the range maps.
+  const block = new Map<number, number>();
+  const mapped = new Map<number, number>();
   mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
     const head = frames.folio[f];
-    if (head === 0 || head === lastHead) return;
-    lastHead = head;
+    if (head === 0) return;
     if (frames.map[f] !== 1) return; // folio_maybe_mapped_shared(): left alone
-    const block = Math.floor(vpn / 512) * 0x200000;
-    if (partialOnly && start <= block && block + 0x200000 <= end) return;
-    found.push(head, block);
+    if (!block.has(head)) block.set(head, Math.floor(vpn / 512) * 0x200000);
+    mapped.set(head, (mapped.get(head) ?? 0) + 1);
   });
-  for (let i = 0; i < found.length; i += 2) splitAnonFolio(mm, found[i], found[i + 1]);
+  for (const [head, b] of block) {
+    // Anonymous large folios are PMD-sized here (512 pages): the whole folio, mapped in the range.
+    if (partialOnly && mapped.get(head) === 512) continue;
+    splitAnonFolio(mm, head, b);
+  }
 }
 
 /**
