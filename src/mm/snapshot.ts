@@ -85,6 +85,37 @@ function hugePmdMapped(mm: AddressSpace, v: Vma, r: number, kind: number): boole
   return true;
 }
 
+/**
+ * A huge PMD has one dirty and one accessed bit for its 512 pages: smaps_pmd_entry() accounts
+ * them all dirty when pmd_dirty() (or the folio is), all referenced when pmd_young(). vmspace
+ * keeps the PMD as 512 entries, so a store to one page dirties the whole mapping here, as the
+ * PMD's dirty bit does (fuzz seed 2400172: MADV_FREE cleaned the PMD, one store dirtied it
+ * again, and smaps showed 2048 kB Private_Dirty). The pages were counted per entry above;
+ * this moves the clean ones to dirty, the unreferenced ones to referenced.
+ */
+function pmdWide(mm: AddressSpace, mem: SmapsMem, r: number): void {
+  const frames = mm.frames;
+  let dirty = false;
+  let young = false;
+  for (let p = r * 512; p < r * 512 + 512; p++) {
+    const pte = mm.pt.get(p);
+    const f = pteFrame(pte);
+    if ((pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0) dirty = true;
+    if ((pte & PTE_YOUNG) !== 0 || (frames.flags[f] & FRAME_REFERENCED) !== 0) young = true;
+  }
+  if (!dirty && !young) return;
+  for (let p = r * 512; p < r * 512 + 512; p++) {
+    const pte = mm.pt.get(p);
+    const f = pteFrame(pte);
+    if (young && (pte & PTE_YOUNG) === 0 && (frames.flags[f] & FRAME_REFERENCED) === 0) mem.referenced++;
+    if (!dirty || (pte & PTE_DIRTY) !== 0 || (frames.flags[f] & FRAME_DIRTY) !== 0) continue;
+    const mapcount = frames.map[f];
+    const priv = frames.ref[f] === 1 || mapcount < 2;
+    mem.pssDirty += priv ? 4096 << PSS_SHIFT : Math.floor((4096 << PSS_SHIFT) / mapcount);
+    if (priv) { mem.privateClean--; mem.privateDirty++; } else { mem.sharedClean--; mem.sharedDirty++; }
+  }
+}
+
 export interface MmCounters {
   totalVm: number; dataVm: number; execVm: number; stackVm: number; lockedVm: number;
   pinnedVm: number; hiwaterVm: number; hiwaterRss: number; mapCount: number;
@@ -169,6 +200,7 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
       if (kind === KIND_ANON) mem.anonHuge += 512;
       else if (kind === KIND_SHMEM) mem.shmemPmd += 512;
       else mem.filePmd += 512;
+      pmdWide(mm, mem, r);
     }
   }
   const ino = v.file?.inode;
