@@ -418,16 +418,25 @@ function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partial
  */
 function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
   const frames = mm.frames;
-  // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
-  mm.splitHugePmd(block / 0x200000);
   // remap_page() reaches every page of the folio through the rmap: pages that mremap moved out
   // of the block (its PMD split, their PTEs moved) are split and remapped too (fuzz seed
   // 2200171). Frames keep no reverse map here, and the folio is this mm's alone (the caller
   // leaves shared ones), so the page table is searched: splits are rare.
   const vpns: number[] = [];
+  let shared = false;
   mm.pt.forEachIn(0, PT_PAGES, (vpn, pte) => {
-    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.folio[pteFrame(pte)] === head) vpns.push(vpn);
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
+    const f = pteFrame(pte);
+    if (frames.folio[f] !== head) return;
+    vpns.push(vpn);
+    if (frames.map[f] > 1) shared = true;
   });
+  // folio_maybe_mapped_shared() is about the folio, not the page: pages of it that another
+  // process still maps (fork, then a part unmapped on one side and moved on the other) keep it
+  // whole (fuzz seed 2510139).
+  if (shared) return;
+  // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
+  mm.splitHugePmd(block / 0x200000);
   let changed = false;
   for (const vpn of vpns) {
     const pte = mm.pt.get(vpn);
