@@ -391,50 +391,47 @@ function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partial
   const frames = mm.frames;
   // The folios first (a walk over the present entries only), the splits after: a split changes
   // entries the walk has not reached. Per folio head: its block and the pages the range maps.
-  const block = new Map<number, number>();
-  const mapped = new Map<number, number>();
+  const found = new Map<number, { block: number; mapped: number; vpns: number[]; shared: boolean }>();
   mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
     const head = frames.folio[f];
     if (head === 0) return;
     if (frames.map[f] !== 1) return; // folio_maybe_mapped_shared(): left alone
-    if (!block.has(head)) block.set(head, Math.floor(vpn / 512) * 0x200000);
-    mapped.set(head, (mapped.get(head) ?? 0) + 1);
+    const c = found.get(head);
+    if (c === undefined) found.set(head, { block: Math.floor(vpn / 512) * 0x200000, mapped: 1, vpns: [], shared: false });
+    else c.mapped++;
   });
-  for (const [head, b] of block) {
-    // Anonymous large folios are PMD-sized here (512 pages): the whole folio, mapped in the range.
-    if (partialOnly && mapped.get(head) === 512) continue;
-    splitAnonFolio(mm, head, b);
-  }
-}
-
-/**
- * The split of the anonymous large folio `head`, whose pages sit in the 2 MiB block at `block`:
- * its pages become small folios, and those holding only zeroes are mapped to the zero page
- * instead (their frames freed, Rss drops) unless the VMA is locked. Recorded:
- * madvise-data/thp-split-* (fuzz seed 820094). Linux: __folio_split() → remap_page(...,
- * RMP_USE_SHARED_ZEROPAGE) → try_to_map_unused_to_zeropage().
- */
-function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
-  const frames = mm.frames;
-  // remap_page() reaches every page of the folio through the rmap: pages that mremap moved out
-  // of the block (its PMD split, their PTEs moved) are split and remapped too (fuzz seed
-  // 2200171). Frames keep no reverse map here, and the folio is this mm's alone (the caller
-  // leaves shared ones), so the page table is searched: splits are rare.
-  const vpns: number[] = [];
-  let shared = false;
+  // Anonymous large folios are PMD-sized here (512 pages): the whole folio, mapped in the range.
+  if (partialOnly) for (const [head, c] of found) if (c.mapped === 512) found.delete(head);
+  if (found.size === 0) return;
+  // remap_page() reaches every page of a folio through the rmap: pages that mremap moved out of
+  // the block (its PMD split, their PTEs moved) are split and remapped too (fuzz seed 2200171).
+  // Frames keep no reverse map here, so one walk of the whole page table finds the pages of every
+  // folio to split (splits are rare). folio_maybe_mapped_shared() is about the folio, not the
+  // page: one that another process still maps in part stays whole (fuzz seed 2510139).
   mm.pt.forEachIn(0, PT_PAGES, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
-    if (frames.folio[f] !== head) return;
-    vpns.push(vpn);
-    if (frames.map[f] > 1) shared = true;
+    const c = frames.folio[f] === 0 ? undefined : found.get(frames.folio[f]);
+    if (c === undefined) return;
+    c.vpns.push(vpn);
+    if (frames.map[f] > 1) c.shared = true;
   });
-  // folio_maybe_mapped_shared() is about the folio, not the page: pages of it that another
-  // process still maps (fork, then a part unmapped on one side and moved on the other) keep it
-  // whole (fuzz seed 2510139).
-  if (shared) return;
+  let changed = false;
+  for (const c of found.values()) if (!c.shared && splitAnonFolio(mm, c.block, c.vpns)) changed = true;
+  if (changed) mm.flushTlb();
+}
+
+/**
+ * The split of an anonymous large folio whose pages sit at `vpns` (its block: `block`): its
+ * pages become small folios, and those holding only zeroes are mapped to the zero page instead
+ * (their frames freed, Rss drops) unless the VMA is locked. True when a PTE changed. Recorded:
+ * madvise-data/thp-split-* (fuzz seed 820094). Linux: __folio_split() → remap_page(...,
+ * RMP_USE_SHARED_ZEROPAGE) → try_to_map_unused_to_zeropage().
+ */
+function splitAnonFolio(mm: AddressSpace, block: number, vpns: number[]): boolean {
+  const frames = mm.frames;
   // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
   mm.splitHugePmd(block / 0x200000);
   let changed = false;
@@ -447,7 +444,7 @@ function splitAnonFolio(mm: AddressSpace, head: number, block: number): void {
     mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | vmaPtePerms(v.flags) | PTE_YOUNG | KIND_ZERO), pte);
     changed = true;
   }
-  if (changed) mm.flushTlb();
+  return changed;
 }
 
 function frameIsZero(mm: AddressSpace, f: number): boolean {
