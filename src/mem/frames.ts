@@ -25,6 +25,8 @@
  * allocation that asks for zeroes clears them, so no mapping ever sees another's data.
  */
 
+import { LargeMapcounts } from './large-mapcount.js';
+
 export const FRAME_SIZE = 4096;
 export const FRAME_SHIFT = 12;
 /** The shared zero frame: never written, never freed (Linux: ZERO_PAGE(0)). */
@@ -70,10 +72,15 @@ export class FramePool {
   /** FRAME_DIRTY (PG_dirty), FRAME_LAZYFREE (MADV_FREE'd), FRAME_REFERENCED (PG_referenced). */
   flags: Uint8Array;
   /**
-   * For the frames of an anonymous large folio (a THP: a huge-page fault or MADV_COLLAPSE), the
-   * folio's first frame; 0 otherwise. A split forgets it (Linux: the compound page).
+   * For the frames of an anonymous large folio (a THP: a huge-page fault or MADV_COLLAPSE), a
+   * number naming the folio (newFolioId(); never reused, so pages left of a folio whose first
+   * frame was freed and handed out again are not taken for a new folio's); 0 otherwise. A split
+   * forgets it (Linux: the compound page).
    */
   folio: Int32Array;
+  private lastFolioId = 0;
+  /** Per anonymous large folio (by head frame): its mapcount and the mm-id slots (large-mapcount.ts). */
+  readonly large = new LargeMapcounts();
   /** Frames the slab holds now. */
   capacity: number;
   /** Frames the per-frame arrays (`ref`, `map`, `flags`) cover now (at most `capacity`). */
@@ -161,6 +168,11 @@ export class FramePool {
     const f = this.alloc();
     if (f > 0) this.u8.copyWithin(f * FRAME_SIZE, src * FRAME_SIZE, (src + 1) * FRAME_SIZE);
     return f;
+  }
+
+  /** A name for a new anonymous large folio (see `folio`). */
+  newFolioId(): number {
+    return ++this.lastFolioId;
   }
 
   get(f: number): void {

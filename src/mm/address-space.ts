@@ -39,6 +39,8 @@ export function mlockFutureOk(mm: AddressSpace, vmFlags: number, bytes: number):
 
 export class AddressSpace {
   readonly sys: MmSystem;
+  /** Names this mm in the mm-id slots of large folios (Linux: mm_struct.mm_id). */
+  readonly mmId: number;
   readonly tree: VmaTree = new VmaTree(this);
   creds: Creds;
 
@@ -130,6 +132,7 @@ export class AddressSpace {
 
   constructor(sys: MmSystem, creds: Creds = defaultCreds()) {
     this.sys = sys;
+    this.mmId = sys.newMmId();
     this.creds = creds;
     sys.mms.add(this);
     for (let i = 0; i < RLIM_NLIMITS; i++) this.rlim.push([RLIM_INFINITY, RLIM_INFINITY]);
@@ -156,7 +159,9 @@ export class AddressSpace {
    */
   private readonly unmapLeaf = (leaf: Int32Array, lo: number, hi: number): void => {
     const frames = this.frames;
-    const { ref, map, flags } = frames;
+    const { ref, map, flags, folio } = frames;
+    // Pages of anonymous large folios leave the folio's mapcount too (rare: one test per leaf).
+    const large = frames.large.size !== 0 ? frames.large : null;
     let anon = 0;
     let file = 0;
     let shmem = 0;
@@ -165,8 +170,10 @@ export class AddressSpace {
       if ((pte & PTE_PRESENT) === 0) continue;
       const kind = pte & PTE_KIND;
       const f = pteFrame(pte);
-      if (kind === KIND_ANON) anon++;
-      else {
+      if (kind === KIND_ANON) {
+        anon++;
+        if (large !== null && folio[f] !== 0) large.sub(folio[f], this.mmId, 1);
+      } else {
         if (kind === KIND_FILE) file++;
         else if (kind === KIND_SHMEM) shmem++;
         if ((pte & PTE_DIRTY) !== 0) flags[f] |= FRAME_DIRTY;
@@ -209,7 +216,10 @@ export class AddressSpace {
     if (!this.ptePages.has(region)) this.addPtePage(region);
     if (old !== 0) this.dropPte(vpn, old);
     if ((pte & PTE_PRESENT) !== 0) {
-      this.frames.mapFrame(pteFrame(pte));
+      const f = pteFrame(pte);
+      this.frames.mapFrame(f);
+      const head = this.frames.folio[f];
+      if (head !== 0) this.frames.large.add(head, this.mmId, 1);
       this.rssAdd(pte, 1);
     }
     this.pt.set(vpn, pte);
@@ -226,7 +236,10 @@ export class AddressSpace {
     this.pt.clear(vpn);
     if ((pte & PTE_PRESENT) !== 0) {
       this.rssAdd(pte, -1);
-      this.frames.unmapFrame(pteFrame(pte));
+      const f = pteFrame(pte);
+      const head = this.frames.folio[f];
+      if (head !== 0) this.frames.large.sub(head, this.mmId, 1);
+      this.frames.unmapFrame(f);
     }
     for (const t of this.tlbs) t.flushPage(vpn);
   }
@@ -418,7 +431,10 @@ export class AddressSpace {
     const kind = this.hugePmds.get(r);
     if (kind === undefined) return;
     this.hugePmds.delete(r);
-    if (kind === KIND_ANON) return;
+    if (kind === KIND_ANON) {
+      this.frames.large.pmdSplit(this.frames.folio[pteFrame(this.pt.get(r * 512))], this.mmId);
+      return;
+    }
     this.zapRange(r * PMD_BYTES, (r + 1) * PMD_BYTES);
     this.ptePages.delete(r);
   }
@@ -442,6 +458,8 @@ export class AddressSpace {
     for (const [r, kind] of [...this.hugePmds]) {
       if (r < r0 || r >= r1 || (fileOnly && kind === KIND_ANON)) continue;
       if (start <= r * PMD_BYTES && (r + 1) * PMD_BYTES <= end) {
+        // zap_huge_pmd(): the PMD's mapping goes (its pages leave the folio's count in unmapLeaf()).
+        if (kind === KIND_ANON) this.frames.large.pmdUnmapped(this.frames.folio[pteFrame(this.pt.get(r * 512))]);
         this.hugePmds.delete(r);
         this.ptePages.delete(r);
       } else {

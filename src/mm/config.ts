@@ -83,6 +83,7 @@ export class MmSystem {
   committed = 0;
   private nextAnonVmaId = 1;
   private nextFileId = 1;
+  private nextMmId = 1;
   /** Inode numbers on the shmem device (00:01), given in creation order (scenario.md §3.3). */
   nextShmemIno = 2;
   /** Huge pages in use from vm.nr_hugepages. */
@@ -107,6 +108,11 @@ export class MmSystem {
 
   newAnonVmaId(): number {
     return this.nextAnonVmaId++;
+  }
+
+  /** A new address space's id (Linux: mm_struct.mm_id, mm_alloc_id()). */
+  newMmId(): number {
+    return this.nextMmId++;
   }
 
   newFileId(): number {

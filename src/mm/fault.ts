@@ -255,16 +255,16 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
   // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
   let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
   if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
-  let head = 0;
+  const folio = mm.frames.newFolioId();
   for (let p = first; p < first + 512; p++) {
     const f = mm.frames.allocZeroed();
-    if (head === 0) head = f;
-    mm.frames.folio[f] = head;
     mm.setPte(p, makePte(f, bits));
+    mm.frames.folio[f] = folio;
     mm.frames.put(f);
   }
   // set_pmd_at() of the new huge PMD, with a deposited page table (mm_inc_nr_ptes()).
   mm.setHugePmd(first / 512, KIND_ANON);
+  mm.frames.large.add(folio, mm.mmId, 512, true);
   return true;
 }
 
@@ -507,8 +507,13 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
     }
     return FAULT_NONE;
   }
-  // An anonymous page mapped only here is reused in place (wp_can_reuse_anon_folio()).
-  if (kind === KIND_ANON && frames.ref[f] === 1) {
+  // An anonymous page mapped only here is reused in place (wp_can_reuse_anon_folio()). A page of
+  // a large folio only when the folio is not maybe-shared (the mm-id bit may outlast the other
+  // processes' mappings) and more than this page of it is mapped: a folio down to one mapped
+  // page is given up (__wp_can_reuse_large_anon_folio()).
+  const folio = frames.folio[f];
+  if (kind === KIND_ANON && frames.ref[f] === 1 &&
+      (folio === 0 || (frames.large.total(folio) > 1 && !frames.large.maybeShared(folio)))) {
     mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
     return FAULT_NONE;
   }

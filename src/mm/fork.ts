@@ -41,6 +41,26 @@ function copyPinnedPages(parent: AddressSpace, child: AddressSpace, pinned: [num
   return true;
 }
 
+/**
+ * The child maps the pages of anonymous large folios that [start, end) copied: each folio's
+ * mapcount and mm-id slots learn of it (Linux: copy_present_ptes() / copy_huge_pmd() →
+ * folio_try_dup_anon_rmap_ptes() / _pmd() → folio_add_large_mapcount()).
+ */
+function addLargeMappings(parent: AddressSpace, child: AddressSpace, start: number, end: number): void {
+  const frames = child.frames;
+  const pages = new Map<number, number>();
+  const pmds = new Set<number>();
+  child.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0) return;
+    const folio = frames.folio[pteFrame(pte)];
+    if (folio === 0) return;
+    pages.set(folio, (pages.get(folio) ?? 0) + 1);
+    // The parent's anonymous huge PMDs are the child's too (copy_huge_pmd(), below).
+    if (vpn % 512 === 0 && parent.hugePmds.get(vpn / 512) === KIND_ANON) pmds.add(folio);
+  });
+  for (const [folio, n] of pages) frames.large.add(folio, child.mmId, n, pmds.has(folio));
+}
+
 function isCowMapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
 }
@@ -102,6 +122,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     const pinned = frames.pins.size !== 0 && isCowMapping(src.flags) ? pinnedAnonPtes(parent, src) : null;
     mm.pt.copyFrom(parent.pt, src.start / 4096, src.end / 4096,
       isCowMapping(src.flags), (src.flags & VM_SHARED) !== 0, frames.ref, frames.map);
+    if (frames.large.size !== 0) addLargeMappings(parent, mm, src.start, src.end);
     if (pinned !== null && !copyPinnedPages(parent, mm, pinned)) { failed = true; return; }
     // copy_pmd_range(): the child gets a page-table page wherever the parent has one.
     // (Neighbouring VMAs mostly share a region: a region just added is not looked up again.)

@@ -155,4 +155,44 @@ export function checkFrames(sys: MmSystem): void {
     if (frames.ref[f] > 0) inUse++;
   }
   if (inUse !== frames.inUse) throw new InvariantError(`frames in use ${frames.inUse} != recount ${inUse}`);
+  checkLargeMapcounts(sys);
+}
+
+/**
+ * Each anonymous large folio's mapcount is the number of PTEs mapping its pages in every live
+ * address space; a slot never counts more than its mm maps; the shared bit is set whenever
+ * mappings exist outside one slot (it may stay set longer: that is its point).
+ */
+function checkLargeMapcounts(sys: MmSystem): void {
+  const frames = sys.frames;
+  const perMm = new Map<number, Map<number, number>>(); // folio → mm id → pages
+  const pmds = new Map<number, number>();
+  for (const mm of sys.mms) {
+    for (const [r, kind] of mm.hugePmds) {
+      if (kind !== KIND_ANON) continue;
+      const folio = frames.folio[pteFrame(mm.pt.get(r * 512))];
+      pmds.set(folio, (pmds.get(folio) ?? 0) + 1);
+    }
+    mm.pt.forEach((_vpn, pte) => {
+      if ((pte & PTE_PRESENT) === 0) return;
+      const folio = frames.folio[pteFrame(pte)];
+      if (folio === 0) return;
+      let m = perMm.get(folio);
+      if (m === undefined) perMm.set(folio, (m = new Map()));
+      m.set(mm.mmId, (m.get(mm.mmId) ?? 0) + 1);
+    });
+  }
+  if (perMm.size !== frames.large.size) {
+    throw new InvariantError(`${frames.large.size} large folios tracked, ${perMm.size} mapped`);
+  }
+  for (const [folio, c] of frames.large.entries()) {
+    const m = perMm.get(folio);
+    let total = 0;
+    for (const n of m?.values() ?? []) total += n;
+    if (c.total !== total) throw new InvariantError(`large folio ${folio}: mapcount ${c.total} != ${total} PTEs`);
+    if (c.pmds !== (pmds.get(folio) ?? 0)) throw new InvariantError(`large folio ${folio}: ${c.pmds} PMDs counted, ${pmds.get(folio) ?? 0} mapped`);
+    if (c.mm0 !== 0 && c.n0 > (m?.get(c.mm0) ?? 0)) throw new InvariantError(`large folio ${folio}: slot 0 counts ${c.n0}`);
+    if (c.mm1 !== 0 && c.n1 > (m?.get(c.mm1) ?? 0)) throw new InvariantError(`large folio ${folio}: slot 1 counts ${c.n1}`);
+    if (!c.shared && c.n0 !== total && c.n1 !== total) throw new InvariantError(`large folio ${folio}: mapped outside one slot, shared bit clear`);
+  }
 }

@@ -302,11 +302,14 @@ function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number)
 function deactivateRange(mm: AddressSpace, start: number, end: number): void {
   const frames = mm.frames;
   const pt = mm.pt;
+  const large = largeFoliosIn(mm, start, end);
   let changed = false;
   pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0) return;
     const f = pteFrame(pte);
-    if (f === 0 || frames.map[f] !== 1) return;
+    if (f === 0) return;
+    const folio = frames.folio[f];
+    if (folio !== 0 && large !== null ? leftAlone(mm, folio, large.get(folio)!) : frames.map[f] !== 1) return;
     frames.flags[f] &= ~FRAME_REFERENCED;
     if ((pte & PTE_YOUNG) !== 0) {
       pt.set(vpn, pte & ~PTE_YOUNG);
@@ -324,15 +327,16 @@ function deactivateRange(mm: AddressSpace, start: number, end: number): void {
 function madviseFree(mm: AddressSpace, start: number, end: number): void {
   const frames = mm.frames;
   const pt = mm.pt;
+  const large = largeFoliosIn(mm, start, end);
   let changed = false;
   pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
     const f = pteFrame(pte);
     // A THP's pages (a partly covered one was split above unless shared) are left alone while
-    // another process maps the folio: madvise_free_huge_pmd() and, for a PTE-mapped one,
-    // madvise_free_pte_range() skip a folio that folio_maybe_mapped_shared() (fuzz seed
-    // 2100005: they stayed dirty).
-    if (frames.map[f] > 1 && frames.folio[f] !== 0) return;
+    // another process may map the folio: madvise_free_huge_pmd() and madvise_free_pte_range()
+    // skip it (fuzz seeds 2100005: they stayed dirty; 2600052: after others mapped it).
+    const folio = frames.folio[f];
+    if (folio !== 0 && large !== null && leftAlone(mm, folio, large.get(folio)!)) return;
     // The page's own dirty bit is cleared only when no other process maps it; the PTE is made
     // clean and old either way (Linux: madvise_free_pte_range()).
     // PG_referenced stays until the lazyfree batch drains (recorded: fuzz seed 80015).
@@ -367,9 +371,14 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
     mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
     frames.put(f);
   }
-  // The block is one anonymous large folio now (its frames name the first as their head).
-  const head = pteFrame(mm.pt.get(start / 4096));
-  for (let a = start; a < end; a += 4096) mm.frames.folio[pteFrame(mm.pt.get(a / 4096))] = head;
+  // The block is one new anonymous large folio now: pages kept from an older folio leave it.
+  const folio = frames.newFolioId();
+  for (let a = start; a < end; a += 4096) {
+    const f = pteFrame(mm.pt.get(a / 4096));
+    if (frames.folio[f] !== 0) frames.large.sub(frames.folio[f], mm.mmId, 1);
+    frames.folio[f] = folio;
+  }
+  frames.large.add(folio, mm.mmId, 512, true);
   // collapse_huge_page(): the block's page table is deposited under the new huge PMD (nr_ptes
   // unchanged: pgtable_trans_huge_deposit() of the old table).
   mm.setHugePmd(start / 0x200000, KIND_ANON);
@@ -377,49 +386,82 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
   return true;
 }
 
+/** An anonymous large folio met in a madvise range: its block, and the pages the range maps. */
+interface FolioInRange {
+  block: number;
+  mapped: number;
+  /** Mapped by a huge PMD there. */
+  pmd: boolean;
+}
+
+/** The anonymous large folios [start, end) maps, by folio id; null when there are none at all. */
+function largeFoliosIn(mm: AddressSpace, start: number, end: number): Map<number, FolioInRange> | null {
+  const frames = mm.frames;
+  if (frames.large.size === 0) return null;
+  const found = new Map<number, FolioInRange>();
+  mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
+    const folio = frames.folio[pteFrame(pte)];
+    if (folio === 0) return;
+    const c = found.get(folio);
+    if (c !== undefined) c.mapped++;
+    else {
+      const r = Math.floor(vpn / 512);
+      found.set(folio, { block: r * 0x200000, mapped: 1, pmd: mm.hugePmds.get(r) === KIND_ANON });
+    }
+  });
+  return found;
+}
+
 /**
- * Split the anonymous large folios that [start, end) of `vma` reaches, when only this process
- * maps them: MADV_PAGEOUT always (reclaim without swap splits a large anonymous folio it cannot
- * swap out), MADV_COLD and MADV_FREE when the range maps a folio only in part (`partialOnly`):
- * the batch of PTEs mapping it there is shorter than the folio, because the range covers its
- * block only in part or some of its pages are no longer mapped there (zapped, or moved by
- * mremap; fuzz seed 2300006). Linux: madvise_cold_or_pageout_pte_range(),
+ * Whether MADV_COLD, PAGEOUT and FREE leave a large folio alone as possibly another process's:
+ * - mapped by a huge PMD, or by a batch of PTEs shorter than the folio (the range covers it in
+ *   part, or some of its pages are mapped elsewhere or not at all): when
+ *   folio_maybe_mapped_shared(), which can stay true after the others unmapped it (see
+ *   large-mapcount.ts; fuzz seeds 2510139, 2600052);
+ * - mapped whole by PTEs here: when its mapcount is not its page count (other mappings exist).
+ * Linux: madvise_cold_or_pageout_pte_range(), madvise_free_huge_pmd(), madvise_free_pte_range().
+ */
+function leftAlone(mm: AddressSpace, folio: number, c: FolioInRange): boolean {
+  const large = mm.frames.large;
+  if (c.pmd || c.mapped < 512) return large.maybeShared(folio);
+  return large.total(folio) !== 512;
+}
+
+/**
+ * Split the anonymous large folios that [start, end) of `vma` reaches, unless left alone as
+ * shared (leftAlone()): MADV_PAGEOUT always (reclaim without swap splits a large anonymous folio
+ * it cannot swap out), MADV_COLD and MADV_FREE when the range maps a folio only in part
+ * (`partialOnly`): the batch of PTEs mapping it there is shorter than the folio, because the
+ * range covers its block only in part or some of its pages are no longer mapped there (zapped,
+ * or moved by mremap; fuzz seed 2300006). Linux: madvise_cold_or_pageout_pte_range(),
  * madvise_free_pte_range() → madvise_folio_pte_batch() < folio_nr_pages() → split_folio();
  * shrink_folio_list() → split_folio_to_list().
  */
 function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partialOnly: boolean): void {
   const frames = mm.frames;
   // The folios first (a walk over the present entries only), the splits after: a split changes
-  // entries the walk has not reached. Per folio head: its block and the pages the range maps.
-  const found = new Map<number, { block: number; mapped: number; vpns: number[]; shared: boolean }>();
-  mm.pt.forEachIn(start / 4096, end / 4096, (vpn, pte) => {
-    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
-    const f = pteFrame(pte);
-    const head = frames.folio[f];
-    if (head === 0) return;
-    if (frames.map[f] !== 1) return; // folio_maybe_mapped_shared(): left alone
-    const c = found.get(head);
-    if (c === undefined) found.set(head, { block: Math.floor(vpn / 512) * 0x200000, mapped: 1, vpns: [], shared: false });
-    else c.mapped++;
-  });
-  // Anonymous large folios are PMD-sized here (512 pages): the whole folio, mapped in the range.
-  if (partialOnly) for (const [head, c] of found) if (c.mapped === 512) found.delete(head);
+  // entries the walk has not reached.
+  const found = largeFoliosIn(mm, start, end);
+  if (found === null) return;
+  for (const [folio, c] of found) {
+    // Anonymous large folios are PMD-sized here (512 pages): the whole folio, mapped in the range.
+    if (leftAlone(mm, folio, c) || (partialOnly && c.mapped === 512)) found.delete(folio);
+  }
   if (found.size === 0) return;
   // remap_page() reaches every page of a folio through the rmap: pages that mremap moved out of
   // the block (its PMD split, their PTEs moved) are split and remapped too (fuzz seed 2200171).
   // Frames keep no reverse map here, so one walk of the whole page table finds the pages of every
-  // folio to split (splits are rare). folio_maybe_mapped_shared() is about the folio, not the
-  // page: one that another process still maps in part stays whole (fuzz seed 2510139).
+  // folio to split (splits are rare). A folio not left alone is mapped by this mm only.
+  const vpns = new Map<number, number[]>();
+  for (const folio of found.keys()) vpns.set(folio, []);
   mm.pt.forEachIn(0, PT_PAGES, (vpn, pte) => {
     if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
-    const f = pteFrame(pte);
-    const c = frames.folio[f] === 0 ? undefined : found.get(frames.folio[f]);
-    if (c === undefined) return;
-    c.vpns.push(vpn);
-    if (frames.map[f] > 1) c.shared = true;
+    const folio = frames.folio[pteFrame(pte)];
+    if (folio !== 0) vpns.get(folio)?.push(vpn);
   });
   let changed = false;
-  for (const c of found.values()) if (!c.shared && splitAnonFolio(mm, c.block, c.vpns)) changed = true;
+  for (const [folio, c] of found) if (splitAnonFolio(mm, folio, c.block, vpns.get(folio)!)) changed = true;
   if (changed) mm.flushTlb();
 }
 
@@ -430,8 +472,9 @@ function splitAnonFoliosIn(mm: AddressSpace, start: number, end: number, partial
  * madvise-data/thp-split-* (fuzz seed 820094). Linux: __folio_split() → remap_page(...,
  * RMP_USE_SHARED_ZEROPAGE) → try_to_map_unused_to_zeropage().
  */
-function splitAnonFolio(mm: AddressSpace, block: number, vpns: number[]): boolean {
+function splitAnonFolio(mm: AddressSpace, folio: number, block: number, vpns: number[]): boolean {
   const frames = mm.frames;
+  frames.large.forget(folio);
   // A PMD-mapped folio is remapped by PTEs first (unmap_folio() → split_huge_pmd_address()).
   mm.splitHugePmd(block / 0x200000);
   let changed = false;
