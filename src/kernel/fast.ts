@@ -42,6 +42,8 @@ const PROT_GROWS = M.PROT_GROWSDOWN | M.PROT_GROWSUP;
 const PROT_VALID = M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC | M.PROT_SEM;
 const MREMAP_VALID = M.MREMAP_FIXED | M.MREMAP_MAYMOVE | M.MREMAP_DONTUNMAP;
 // PAGE_ALIGN(v) for v < 2^53 is pageUp(v): exact (at most 2^53), and it never wraps.
+// `v & 4095` is the page offset of any safe integer (ToInt32 keeps its low 32 bits); `v % 4096`
+// of a value above 2^31 is a float modulus, a C call.
 
 /** Throws unless v is a non-negative safe integer (`signed`: any safe integer). */
 function check(v: number, what: string, signed = false): void {
@@ -91,7 +93,7 @@ export class FastSyscalls {
   /** Linux: mm/vma.c do_vmi_munmap(). */
   munmap(addr: number, len: number): number {
     check(addr, 'addr'); check(len, 'len');
-    if (addr % 4096 !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return EINVAL;
+    if ((addr & 4095) !== 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return EINVAL;
     const end = addr + pageUp(len);
     if (end === addr) return EINVAL;
     return doMunmap(this.mm, addr, end);
@@ -103,7 +105,7 @@ export class FastSyscalls {
     const lo = prot >>> 0;
     const grows = lo & PROT_GROWS;
     if (grows === PROT_GROWS) return EINVAL;
-    if (addr % 4096 !== 0) return EINVAL;
+    if ((addr & 4095) !== 0) return EINVAL;
     if (len === 0) return 0;
     // The facade's `end <= addr` (ENOMEM on wrap-around) cannot happen below 2^54.
     const end = addr + pageUp(len);
@@ -118,7 +120,7 @@ export class FastSyscalls {
     check(oldAddr, 'old_addr'); check(oldLen, 'old_len'); check(newLen, 'new_len'); check(flags, 'flags');
     check(newAddr, 'new_addr');
     if (flags > MREMAP_VALID) return EINVAL; // any bit beyond the three flags
-    if (oldAddr % 4096 !== 0) return EINVAL;
+    if ((oldAddr & 4095) !== 0) return EINVAL;
     const oldL = pageUp(oldLen);
     const newL = pageUp(newLen);
     if (newL === 0) return EINVAL;
@@ -126,7 +128,7 @@ export class FastSyscalls {
     const f = flags;
     if ((f & (M.MREMAP_FIXED | M.MREMAP_DONTUNMAP)) !== 0) {
       if (newAddr > TASK_SIZE - newL) return EINVAL;
-      if (newAddr % 4096 !== 0) return EINVAL;
+      if ((newAddr & 4095) !== 0) return EINVAL;
       if ((f & M.MREMAP_MAYMOVE) === 0) return EINVAL;
       if ((f & M.MREMAP_DONTUNMAP) !== 0 && oldL !== newL) return EINVAL;
       if (oldAddr < newAddr + newL && newAddr < oldAddr + oldL) return EINVAL;

@@ -91,7 +91,7 @@ export function accessError(v: Vma, access: Access): boolean {
  * then RLIMIT_AS/DATA, RLIMIT_STACK, RLIMIT_MEMLOCK and the commit charge.
  */
 export function expandDownwards(mm: AddressSpace, v: Vma, addr: number): boolean {
-  const address = addr - (addr % 4096);
+  const address = addr - (addr & 4095); // exact for an integer address (its low 32 bits)
   if (address < mm.mmapMinAddr) return false;
   const prev = mm.tree.prev(v);
   if (prev !== undefined && (prev.flags & VM_GROWSDOWN) === 0 &&
