@@ -180,7 +180,7 @@ const DATA_ADVICE = [
 /** smaps fields with the RSS-like values (memory mode); the noisy ones only with `noisyRss`. */
 const SMAPS_RSS_FIELDS = [
   'Size', 'Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree',
-  'Referenced', 'AnonHugePages', 'FilePmdMapped', 'Locked', 'VmFlags',
+  'Referenced', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Locked', 'VmFlags',
 ];
 const SMAPS_NOISY_FIELDS = new Set(['LazyFree', 'Referenced']);
 const EXTRA_MAP_FLAGS = [
@@ -891,18 +891,24 @@ class Generator {
    * Transparent huge pages: a 2 MiB-aligned anonymous region, mostly MADV_HUGEPAGE, touched in
    * whole blocks (a THP fault maps a PMD), then one of the operations that split, zap, copy, move
    * or collapse a PMD mapping (vma_adjust_trans_huge, zap_huge_pmd, copy_huge_pmd, move_huge_pmd,
-   * madvise_collapse), then the THP counters (AnonHugePages) and VmPTE.
+   * madvise_collapse), then the THP counters (AnonHugePages, ShmemPmdMapped) and VmPTE. A
+   * quarter of the regions are shared anonymous (shmem), whose huge pages only MADV_COLLAPSE
+   * makes here (shmem_enabled=never), so it mostly runs first (collapse_file()).
    */
   private thp(): void {
     const blocks = this.rng.range(2, 4);
     const len = blocks * 2 * MIB;
     const abs = Math.ceil(this.arenaAddr(len + 2 * MIB) / (2 * MIB)) * 2 * MIB;
-    const ref = this.emit({ op: 'mmap', addr: hex(abs), len: hex(len), prot: 'PROT_READ|PROT_WRITE', flags: 'MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED' });
+    const shmem = this.rng.chance(0.25);
+    const ref = this.emit({
+      op: 'mmap', addr: hex(abs), len: hex(len), prot: 'PROT_READ|PROT_WRITE', flags: `${shmem ? 'MAP_SHARED' : 'MAP_PRIVATE'}|MAP_ANONYMOUS|MAP_FIXED`,
+    });
     this.addRegion({ ref, len, abs });
     if (this.rng.chance(0.85)) this.emit({ op: 'madvise', addr: ref, len: hex(len), advice: 'MADV_HUGEPAGE' });
     for (let b = 0; b < blocks; b++) {
       if (this.rng.chance(0.7)) this.accessAt(at(ref, b * 2 * MIB + this.rng.int(512) * PAGE), 8);
     }
+    if (shmem && this.rng.chance(0.6)) this.emit({ op: 'madvise', addr: ref, len: hex(len), advice: 'MADV_COLLAPSE' });
     const blk = this.rng.int(blocks) * 2 * MIB;
     const part = this.rng.pick([PAGE, 16 * PAGE, MIB]);
     const inBlock = blk + this.rng.int((2 * MIB - part) / PAGE + 1) * PAGE;

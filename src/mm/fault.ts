@@ -57,7 +57,7 @@ export function vmaPtePerms(flags: number): number {
 }
 
 /** Whether a shared writable mapping's read fault may map the page writable (no dirty tracking). */
-function sharedWritableAtRead(v: Vma): boolean {
+export function sharedWritableAtRead(v: Vma): boolean {
   // ext4 tracks dirtying through page_mkwrite (vma_wants_writenotify()); shmem does not.
   return (v.flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE) && v.file !== null && v.file.inode.fs !== 'ext4';
 }
@@ -439,7 +439,7 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
   const kind = fileKind(v);
   const wr = sharedWritableAtRead(v) ? PTE_WRITE : 0;
   const marks = inode.raMarks !== undefined && inode.raMarks.size !== 0;
-  if (kind !== KIND_SHMEM && !mm.ptePages.has(Math.floor(vpn / 512))) {
+  if (!mm.ptePages.has(Math.floor(vpn / 512))) {
     // No page-table page here yet: filemap_map_pages() installs one only when the first
     // up-to-date page of the window is not the file's last page, or for shmem; otherwise it
     // maps nothing (recorded: a fault past EOF of a 1-page file in a fresh 2 MiB region maps
@@ -449,10 +449,11 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
       const index = v.pgoff + (vpn - pteOff + i - v.start / 4096);
       if (index < eofPages && inode.cached.has(index) && !(marks && markerAt(inode, index))) { first = index; break; }
     }
-    if (first < 0) return;
-    const fo = folioOf(inode, first);
-    if ((fo !== undefined ? fo[0] + fo[1] : first + 1) > eofPages - 1) return;
-    // filemap_map_pmd(): a 2 MiB folio is mapped whole by the new PMD.
+    if (first < 0 && kind !== KIND_SHMEM) return;
+    const fo = first < 0 ? undefined : folioOf(inode, first);
+    if (kind !== KIND_SHMEM && (fo !== undefined ? fo[0] + fo[1] : first + 1) > eofPages - 1) return;
+    // filemap_map_pmd(): a 2 MiB folio is mapped whole by the new PMD (shmem too: a folio
+    // MADV_COLLAPSE made; recorded: madvise-collapse/shmem-collapse-probe, a forked child).
     if (fo !== undefined && fo[1] === 512 && mapPmdFolio(mm, v, vpn, inode, first, PTE_PRESENT | perms | wr | PTE_YOUNG | kind)) return;
   }
   const bits = PTE_PRESENT | perms | wr | PTE_YOUNG | kind;

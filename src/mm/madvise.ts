@@ -7,7 +7,7 @@ import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
 import { FRAME_DIRTY, FRAME_LAZYFREE, FRAME_MLOCKED, FRAME_REFERENCED, ZERO_FRAME } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, PT_PAGES, makePte,
+  KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PT_PAGES, makePte,
   pteFrame,
 } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
@@ -17,12 +17,13 @@ import { anonVmaPrepare } from './anon-vma.js';
 import { faultInRange } from './populate.js';
 import { dropFolio, folioDirty, folioOf, markFolioDirty } from './folio.js';
 import { forEachMappingOf, raGeometry } from './page-cache.js';
+import { madviseCollapse } from './collapse.js';
 import { forceReadahead, setMarker } from './readahead.js';
 import { modifyRange } from './vma-merge.js';
 import {
   VMH_DROPPABLE, VMH_SEALED, VM_DONTCOPY, VM_DONTDUMP, VM_DONTEXPAND, VM_HUGEPAGE, VM_HUGETLB,
   VM_IO, VM_LOCKED, VM_MAYBE_GUARD, VM_MAYSHARE, VM_MAYWRITE, VM_MERGEABLE, VM_MIXEDMAP, VM_NOHUGEPAGE, VM_PFNMAP,
-  VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma, thpSuitable,
+  VM_RAND_READ, VM_READ, VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE, type Vma,
 } from './vma.js';
 
 /** Advice values this kernel accepts (CONFIG_MEMORY_FAILURE off: no HWPOISON/SOFT_OFFLINE). */
@@ -243,58 +244,6 @@ function reclaimEmptyPageTables(mm: AddressSpace, start: number, end: number): v
 }
 
 /**
- * Linux: mm/khugepaged.c madvise_collapse(): EINVAL unless the VMA could hold a PMD THP
- * (thp_vma_allowable_order(), sysfs settings ignored). Then the whole 2 MiB blocks of the range
- * are collapsed in order, each by its scan result (hpage_collapse_scan_pmd() →
- * find_pmd_or_thp_or_none()):
- * - no PMD table above the block (SCAN_PMD_NULL): passed over, the call will fail;
- * - a PMD table whose entry is empty (SCAN_PMD_NONE), or a guard marker in the block: the scan
- *   ends there with EINVAL, the blocks before it stay collapsed;
- * - a huge PMD (SCAN_PMD_MAPPED): counts as collapsed, left as it is;
- * - a page table, even an empty one: collapsed (empty entries read zero).
- * A range holding no whole block succeeds doing nothing. Recorded: madvise-collapse/*.
- */
-function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: number): Vma | number {
-  const shmem = vma.file !== null && vma.file.inode.fs === 'shmem';
-  if ((!vma.isAnonymous() && !shmem) || (vma.flags & (VM_NOHUGEPAGE | VM_SPECIAL | VM_HUGETLB)) !== 0 || !thpSuitable(vma)) {
-    return -Errno.EINVAL;
-  }
-  // __thp_vma_allowable_orders(): outside the fault path an anonymous VMA without an anon_vma
-  // has no orders (recorded: fuzz seed 790223).
-  if (!shmem && vma.anonVma === null) return -Errno.EINVAL;
-  const PMD = 0x200000;
-  const hstart = Math.ceil(start / PMD) * PMD;
-  const hend = Math.floor(end / PMD) * PMD;
-  // The result compares the blocks collapsed with (hend - hstart) >> 21 in u64: a range inside one
-  // block (hstart > hend) fails with EINVAL, an empty span (hstart == hend) succeeds (recorded).
-  if (hstart > hend) return -Errno.EINVAL;
-  let failed = false;
-  for (let b = hstart; b < hend; b += PMD) {
-    if (shmem) {
-      // hpage_collapse_scan_file(): the page cache is scanned, not the page table.
-      let present = false;
-      for (let a = b; a < b + PMD && !present; a += 4096) {
-        const k = mm.pt.get(a / 4096);
-        present = k !== 0 && (k & PTE_GUARD) === 0;
-      }
-      if (!present) { failed = true; continue; }
-      for (let a = b; a < b + PMD; a += 4096) vma.file!.inode.cached.add(vma.pgoff + (a - vma.start) / 4096);
-      continue;
-    }
-    if (!mm.pmdPages.has(Math.floor(b / (PMD * 512)))) { failed = true; continue; }
-    if (!mm.ptePages.has(b / PMD)) return -Errno.EINVAL;
-    // find_pmd_or_thp_or_none() → check_pmd_state(): a block already mapped by a huge PMD is
-    // SCAN_PMD_MAPPED, which madvise_collapse() counts as collapsed: nothing is copied, even when
-    // fork shares the THP (recorded: madvise-collapse/pmd-mapped-*).
-    if (mm.hugePmds.get(b / PMD) === KIND_ANON) continue;
-    for (let a = b; a < b + PMD; a += 4096) if (mm.pt.get(a / 4096) === PTE_GUARD) return -Errno.EINVAL;
-    anonVmaPrepare(mm, vma);
-    if (!collapseAnonBlock(mm, vma, b, b + PMD)) return -Errno.EINVAL;
-  }
-  return failed ? -Errno.EINVAL : vma;
-}
-
-/**
  * MADV_COLD on the pages only this mm maps: the PTE's young bit and the page's referenced bit
  * are cleared (Linux: madvise_cold_or_pageout_pte_range()); pages mapped more than once are
  * skipped. MADV_PAGEOUT leaves them (recorded: populated anonymous pages stay Referenced).
@@ -348,42 +297,6 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
     }
   });
   if (changed) mm.flushTlb();
-}
-
-/**
- * Make every page of [start, end) a private anonymous page of `vma`, contents kept (a THP
- * collapse copies the small pages into one huge page; absent pages read zero). False when memory
- * runs out. Linux: mm/khugepaged.c collapse_huge_page() → __collapse_huge_page_copy().
- */
-function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: number): boolean {
-  const frames = mm.frames;
-  const perms = vmaPtePerms(vma.flags) | ((vma.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0);
-  for (let a = start; a < end; a += 4096) {
-    const vpn = a / 4096;
-    const pte = mm.pt.get(vpn);
-    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && frames.ref[pteFrame(pte)] === 1) {
-      // The huge page is mapped dirty (collapse_huge_page(): pmd_mkdirty), kept pages included.
-      if ((pte & PTE_DIRTY) === 0) mm.pt.set(vpn, pte | PTE_DIRTY);
-      continue;
-    }
-    const f = (pte & PTE_PRESENT) !== 0 ? frames.allocCopy(pteFrame(pte)) : frames.allocZeroed();
-    if (f < 0) return false;
-    mm.setPte(vpn, makePte(f, PTE_PRESENT | perms | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
-    frames.put(f);
-  }
-  // The block is one new anonymous large folio now: pages kept from an older folio leave it.
-  const folio = frames.newFolioId();
-  for (let a = start; a < end; a += 4096) {
-    const f = pteFrame(mm.pt.get(a / 4096));
-    if (frames.folio[f] !== 0) frames.large.sub(frames.folio[f], mm.mmId, 1);
-    frames.folio[f] = folio;
-  }
-  frames.large.add(folio, mm.mmId, 512, true);
-  // collapse_huge_page(): the block's page table is deposited under the new huge PMD (nr_ptes
-  // unchanged: pgtable_trans_huge_deposit() of the old table).
-  mm.setHugePmd(start / 0x200000, KIND_ANON);
-  mm.flushTlb();
-  return true;
 }
 
 /** An anonymous large folio met in a madvise range: its block, and the pages the range maps. */
