@@ -46,10 +46,30 @@ export function faultInRange(
     const pte = mm.pt.get(a / 4096);
     const f = pte >>> PTE_FRAME_SHIFT;
     if ((pte & PTE_PRESENT) !== 0 && f !== 0) {
-      frames.flags[f] |= write && (pte & PTE_DIRTY) === 0 ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
+      const bits = write && (pte & PTE_DIRTY) === 0 ? FRAME_REFERENCED | FRAME_DIRTY : FRAME_REFERENCED;
+      if ((frames.flags[f] & bits) !== bits && frames.folio[f] !== 0) markLargeFolio(mm, frames.folio[f], bits);
+      frames.flags[f] |= bits;
     }
   }
   return 0;
+}
+
+/**
+ * folio_mark_dirty() / folio_mark_accessed() of an anonymous large folio: PG_dirty and
+ * PG_referenced belong to the folio, so every page of it shows them, wherever it is mapped
+ * (recorded: madvise-data/thp-populate-dirties-folio, fuzz seed 3000405: an mlock's write touch
+ * of 3 pages of a clean THP made the other 509 Private_Dirty). Rare (a clean or unreferenced
+ * page of a THP), so every page table is searched for the folio's frames.
+ */
+function markLargeFolio(mm: AddressSpace, folio: number, bits: number): void {
+  const frames = mm.frames;
+  for (const m of mm.sys.mms) {
+    m.pt.forEach((_vpn, pte) => {
+      if ((pte & PTE_PRESENT) === 0) return;
+      const f = pte >>> PTE_FRAME_SHIFT;
+      if (frames.folio[f] === folio) frames.flags[f] |= bits;
+    });
+  }
 }
 
 /**
