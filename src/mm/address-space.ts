@@ -432,7 +432,21 @@ export class AddressSpace {
     if (kind === undefined) return;
     this.hugePmds.delete(r);
     if (kind === KIND_ANON) {
-      this.frames.large.pmdSplit(this.frames.folio[pteFrame(this.pt.get(r * 512))], this.mmId);
+      // The PMD had one dirty and one accessed bit, kept here per entry (an access through it
+      // marked one): every PTE takes them, and a dirty PMD dirties the folio (recorded: fuzz
+      // seed 3000496, a child's split after its parent's store showed the rest of the THP clean).
+      const pt = this.pt;
+      const first = r * 512;
+      let bits = 0;
+      for (let p = first; p < first + 512; p++) bits |= pt.get(p) & (PTE_DIRTY | PTE_YOUNG);
+      if (bits !== 0) {
+        for (let p = first; p < first + 512; p++) {
+          const pte = pt.get(p);
+          if ((pte & bits) !== bits) pt.set(p, pte | bits);
+          if ((bits & PTE_DIRTY) !== 0) this.frames.flags[pteFrame(pte)] |= FRAME_DIRTY;
+        }
+      }
+      this.frames.large.pmdSplit(this.frames.folio[pteFrame(pt.get(first))], this.mmId);
       return;
     }
     this.zapRange(r * PMD_BYTES, (r + 1) * PMD_BYTES);
