@@ -96,6 +96,16 @@ function buddySplit(inode: MmInode, start: number, n: number, at: number): void 
   }
 }
 
+/**
+ * Whether truncation cannot split large folio `fo`: ext4 cannot release the buffers of a dirty
+ * one (filemap_release_folio() fails). shmem and tmpfs folios have no buffers and split dirty
+ * (recorded: a hole punched in a shmem THP that MADV_COLLAPSE made dirty splits it, and a later
+ * write fault maps only the buddy around it; fuzz seed 3200030).
+ */
+function splitFails(sys: MmSystem, inode: MmInode, fo: [number, number]): boolean {
+  return inode.fs === 'ext4' && folioDirty(sys.frames, inode, fo[0], fo[1]);
+}
+
 /** Set the inode's size and apply it to its page cache and to every mapping of it. */
 export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): void {
   const old = inode.size;
@@ -120,7 +130,7 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
   // byte at the new size, which may sit in the middle of one of its pages (fuzz seed 760000).
   const fo = folioOf(inode, Math.floor(size / 4096));
   if (fo !== undefined && fo[0] * 4096 < size && (fo[0] + fo[1]) * 4096 > size) {
-    if (folioDirty(sys.frames, inode, fo[0], fo[1])) {
+    if (splitFails(sys, inode, fo)) {
       // truncate_pagecache() first unmaps from the hole's start (`keep`), private COW copies
       // included; the failed split then unmaps the folio's own pages only (a COW copy below the
       // new EOF stays: fuzz seed 920240).
@@ -158,8 +168,8 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
 
 /**
  * Remove pages [first, first+n) of the file's data (a hole: they read zero again). A large folio
- * that reaches past either end of the hole is split, unless it is dirty: then its buffers cannot
- * be released, the split fails, and the folio stays cached whole, its pages in the hole zeroed,
+ * that reaches past either end of the hole is split, unless splitFails() (a dirty ext4 one: its
+ * buffers cannot be released), the split fails, and the folio stays cached whole, its pages in the hole zeroed,
  * unmapped everywhere (truncate_inode_partial_folio(); recorded: fileio/residency/
  * punch-dirty-folio-*: Rss 0 after the punch, and a later fault maps the whole folio again).
  */
@@ -171,7 +181,7 @@ export function punchHole(sys: MmSystem, inode: MmInode, first: number, n: numbe
   for (const edge of [first, end - 1]) {
     const fo = folioOf(inode, edge);
     if (fo === undefined || (fo[0] >= first && fo[0] + fo[1] <= end)) continue; // inside: it goes
-    if (!folioDirty(sys.frames, inode, fo[0], fo[1])) {
+    if (!splitFails(sys, inode, fo)) {
       // Split at the hole's first page in the folio, then the piece holding the page after the
       // hole at that page, so every piece lies inside or outside the hole; the pieces inside go
       // below (truncate_inode_partial_folio(); fuzz seed 790364: the split unmaps the folio).
