@@ -468,9 +468,10 @@ function faultAround(mm: AddressSpace, v: Vma, vpn: number, perms: number): void
       // filemap_map_folio_range() (6.18, "map entire large folio faultaround"): a large folio
       // the window reaches is mapped whole when it lies inside the VMA and one page table and
       // ends before the file's last page (recorded: an order-1 folio at file page 0 is mapped
-      // whole by a window that starts at page 1).
+      // whole by a window that starts at page 1), a shmem one whatever i_size (can_map_large;
+      // entries already there, guard markers included, are passed over: fuzz seed 3300166).
       const p0 = folioPteStart(v, p, index, fo);
-      if (p0 >= 0 && eofPages - 1 >= fo[0] + fo[1]) {
+      if (p0 >= 0 && (kind === KIND_SHMEM || eofPages - 1 >= fo[0] + fo[1])) {
         for (let k = 0; k < fo[1]; k++) {
           if (mm.pt.get(p0 + k) !== 0 || !inode.cached.has(fo[0] + k)) continue;
           const f = inodeFrame(mm, inode, fo[0] + k);
