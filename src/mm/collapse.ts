@@ -13,7 +13,7 @@ import {
 import type { AddressSpace } from './address-space.js';
 import { anonVmaPrepare } from './anon-vma.js';
 import { sharedWritableAtRead, vmaPtePerms } from './fault.js';
-import { addFolio, dropFolio, folioOf } from './folio.js';
+import { addFolio, dropFoliosIn, folioOf } from './folio.js';
 import { forEachMappingOf, inodeFrame } from './page-cache.js';
 import { VM_HUGETLB, VM_NOHUGEPAGE, VM_SPECIAL, VM_WRITE, type Vma, thpSuitable } from './vma.js';
 
@@ -129,7 +129,7 @@ function collapseShmemBlock(mm: AddressSpace, vma: Vma, b: number): boolean {
   if (fo === undefined || fo[0] !== first || fo[1] !== 512) {
     for (let i = first; i < first + 512; i++) if (inodeFrame(mm, inode, i) < 0) return false;
     // Smaller folios of the range are absorbed into the new one.
-    for (let i = first; i < first + 512; i++) dropFolio(inode, i);
+    dropFoliosIn(inode, first, first + 512);
     addFolio(inode, first, 512);
     for (let i = first; i < first + 512; i++) {
       frames.flags[inode.pages.get(i)!] |= FRAME_DIRTY;

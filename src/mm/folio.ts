@@ -44,6 +44,12 @@ export function dropFolio(inode: MmInode, index: number): void {
   if (f !== undefined) inode.folios!.delete(f[0]);
 }
 
+/** Forget every folio overlapping pages [first, last) (their pages dropped, or gathered into a new one). */
+export function dropFoliosIn(inode: MmInode, first: number, last: number): void {
+  if (inode.folios === undefined || inode.folios.size === 0) return;
+  for (const [s0, n0] of [...inode.folios]) if (s0 < last && s0 + n0 > first) inode.folios.delete(s0);
+}
+
 /** Page `index` became dirty: so does every page of its folio (folio_mark_dirty()). */
 export function markFolioDirty(frames: FramePool, inode: MmInode, index: number): void {
   const fo = folioOf(inode, index);

@@ -7,7 +7,7 @@
  */
 import type { MmSystem } from './config.js';
 import { FRAME_DIRTY } from '../mem/frames.js';
-import { addFolio, folioDirty, folioOf, markFolioDirty } from './folio.js';
+import { addFolio, dropFoliosIn, folioDirty, folioOf, markFolioDirty } from './folio.js';
 import { forEachMappingOf, indexesIn, inodeFrame } from './page-cache.js';
 import { type MmInode, VM_SHARED } from './vma.js';
 
@@ -34,9 +34,7 @@ function dropPages(sys: MmSystem, inode: MmInode, first: number, n: number): voi
   if (inode.stale !== undefined) for (const i of indexesIn(inode.stale, first, last)) inode.stale.delete(i);
   if (inode.raMarks !== undefined) for (const i of indexesIn(inode.raMarks, first, last)) inode.raMarks.delete(i);
   if (inode.blocks !== undefined) for (const i of indexesIn(inode.blocks, first, last)) inode.blocks.delete(i);
-  if (inode.folios !== undefined && inode.folios.size !== 0) {
-    for (const [s0, n0] of [...inode.folios]) if (s0 < last && s0 + n0 > first) inode.folios.delete(s0);
-  }
+  dropFoliosIn(inode, first, last);
 }
 
 /**
