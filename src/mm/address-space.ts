@@ -31,6 +31,15 @@ export interface TlbHolder {
   flushPage(vpn: number): void;
 }
 
+/**
+ * The page-cache flags a file or shmem page takes from a PTE that stops mapping it
+ * (zap_present_folio_ptes()): dirty from a dirty PTE, accessed from a young one
+ * (folio_mark_accessed()).
+ */
+function cacheFlagsOf(pte: number): number {
+  return ((pte & PTE_DIRTY) !== 0 ? FRAME_DIRTY : 0) | ((pte & PTE_YOUNG) !== 0 ? FRAME_REFERENCED : 0);
+}
+
 /** Linux: mm/mmap.c mlock_future_ok(). */
 export function mlockFutureOk(mm: AddressSpace, vmFlags: number, bytes: number): boolean {
   if ((vmFlags & VM_LOCKED) === 0 || mm.creds.capIpcLock) return true;
@@ -152,7 +161,6 @@ export class AddressSpace {
     if (rss > this.hiwaterRss) this.hiwaterRss = rss;
   }
 
-  /** A present PTE was removed: its frame loses a mapping, RSS a page. */
   /**
    * unmapPte() for the present entries of leaf[lo..hi) (zapRange()'s page-table walk hands over
    * a leaf at a time), with the RSS counters summed once.
@@ -176,8 +184,7 @@ export class AddressSpace {
       } else {
         if (kind === KIND_FILE) file++;
         else if (kind === KIND_SHMEM) shmem++;
-        if ((pte & PTE_DIRTY) !== 0) flags[f] |= FRAME_DIRTY;
-        if ((pte & PTE_YOUNG) !== 0) flags[f] |= FRAME_REFERENCED;
+        flags[f] |= cacheFlagsOf(pte);
       }
       if (f === ZERO_FRAME) continue;
       map[f]--;
@@ -188,14 +195,10 @@ export class AddressSpace {
     this.rssShmem -= shmem;
   };
 
+  /** A present PTE was removed: its frame loses a mapping, RSS a page. */
   private readonly unmapPte = (pte: number): void => {
     this.rssAdd(pte, -1);
-    // zap_present_folio_ptes(): a file or shmem page leaving a dirty PTE is dirty, leaving a young
-    // one is accessed (folio_mark_accessed()).
-    if ((pte & PTE_KIND) !== KIND_ANON) {
-      if ((pte & PTE_DIRTY) !== 0) this.frames.flags[pteFrame(pte)] |= FRAME_DIRTY;
-      if ((pte & PTE_YOUNG) !== 0) this.frames.flags[pteFrame(pte)] |= FRAME_REFERENCED;
-    }
+    if ((pte & PTE_KIND) !== KIND_ANON) this.frames.flags[pteFrame(pte)] |= cacheFlagsOf(pte);
     this.frames.unmapFrame(pteFrame(pte));
   };
 
