@@ -9,7 +9,8 @@
 import { Errno } from '../abi/errno.js';
 import type { UserAccess } from '../memmap/chardev.js';
 import type { AddressSpace } from '../mm/address-space.js';
-import { VM_IO, VM_PFNMAP, VM_READ, VM_WRITE } from '../mm/vma.js';
+import { FAULT_NONE, unshareAnonPage } from '../mm/fault.js';
+import { VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { ACCESS_READ, ACCESS_WRITE, type Memory } from './memory.js';
 import { sglRead, sglWrite } from '../scsi/sglist.js';
 
@@ -71,7 +72,15 @@ export function guestUserAccess(mem: Memory, mm: AddressSpace): UserAccess {
           release();
           return -Errno.EFAULT;
         }
-        const o = mem.translate(a, write ? ACCESS_WRITE : ACCESS_READ);
+        let o = mem.translate(a, write ? ACCESS_WRITE : ACCESS_READ);
+        // A read pin of a page this process shares copy-on-write unshares it first.
+        if (o >= 0 && !write && (v.flags & VM_SHARED) === 0) {
+          if (unshareAnonPage(mm, Math.floor(a / 4096)) !== FAULT_NONE) {
+            release();
+            return -Errno.ENOMEM;
+          }
+          o = mem.translate(a, ACCESS_READ);
+        }
         if (o < 0) {
           release();
           return -Errno.EFAULT;

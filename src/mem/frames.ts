@@ -186,6 +186,17 @@ export class FramePool {
    */
   readonly pins = new Map<number, number>();
 
+  /**
+   * Whether the one mapping of anonymous frame `f` is its only user apart from pins: vmspace's
+   * PageAnonExclusive. A pin is a reference (folio_ref_count() counts it) but does not share the
+   * page, so an exclusive page stays exclusive when pinned (the write fault reuses it, mprotect
+   * makes it writable at once).
+   */
+  exclusive(f: number): boolean {
+    const r = this.ref[f];
+    return r === 1 || (this.pins.size !== 0 && r - (this.pins.get(f) ?? 0) === 1);
+  }
+
   /** pin_user_pages(): a reference that marks the frame pinned. */
   pin(f: number): void {
     this.ref[f]++;

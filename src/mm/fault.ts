@@ -12,7 +12,7 @@
 import { RLIMIT_STACK } from '../abi/mman.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_EXEC, PTE_GUARD, PTE_KIND, PTE_PRESENT,
-  PTE_READ, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+  PTE_FRAME_SHIFT, PTE_READ, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
 } from '../mem/page-table.js';
 import { FRAME_DIRTY, ZERO_FRAME } from '../mem/frames.js';
 import { type AddressSpace, mlockFutureOk } from './address-space.js';
@@ -514,7 +514,7 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
   // processes' mappings) and more than this page of it is mapped: a folio down to one mapped
   // page is given up (__wp_can_reuse_large_anon_folio()).
   const folio = frames.folio[f];
-  if (kind === KIND_ANON && frames.ref[f] === 1 &&
+  if (kind === KIND_ANON && frames.exclusive(f) &&
       (folio === 0 || (frames.large.total(folio) > 1 && !frames.large.maybeShared(folio)))) {
     mm.updatePte(vpn, (pte & ~(PTE_READ | PTE_EXEC)) | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
     return FAULT_NONE;
@@ -523,6 +523,24 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
   const nf = kind === KIND_ZERO ? frames.allocZeroed() : frames.allocCopy(f);
   if (nf < 0) return FAULT_OOM;
   mm.setPte(vpn, makePte(nf, PTE_PRESENT | perms | PTE_WRITE | PTE_DIRTY | PTE_YOUNG | KIND_ANON), pte);
+  frames.put(nf);
+  return FAULT_NONE;
+}
+
+/**
+ * FAULT_FLAG_UNSHARE: a read-only pin of a private anonymous page that is not exclusive
+ * (gup_must_unshare()) first gives this address space a copy of its own (wp_page_copy()), so a
+ * later write fault cannot replace the pinned page. The copy is mapped as the old page was, and
+ * neither writable nor dirty (wp_page_copy() marks only a write's copy dirty). The zero page is
+ * not anonymous and is pinned as it is.
+ */
+export function unshareAnonPage(mm: AddressSpace, vpn: number): number {
+  const pte = mm.pt.get(vpn);
+  const frames = mm.frames;
+  if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON || frames.exclusive(pteFrame(pte))) return FAULT_NONE;
+  const nf = frames.allocCopy(pteFrame(pte));
+  if (nf < 0) return FAULT_OOM;
+  mm.setPte(vpn, makePte(nf, (pte & ((1 << PTE_FRAME_SHIFT) - 1) & ~(PTE_WRITE | PTE_DIRTY)) | PTE_YOUNG), pte);
   frames.put(nf);
   return FAULT_NONE;
 }

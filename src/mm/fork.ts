@@ -8,18 +8,40 @@
 import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
 import { releaseInodes } from './inode-release.js';
+import { ZERO_FRAME } from '../mem/frames.js';
 import { KIND_ANON, PTE_FRAME_SHIFT, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteFrame } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma, freeVmasOfExitedMm,
 } from './vma.js';
 
-/** Linux: include/linux/mm.h is_cow_mapping(). */
-/** The present anonymous PTEs of `v` whose frames are pinned for direct I/O: [vpn, pte]. */
+/**
+ * The present anonymous PTEs of `v` that fork must copy for the child at once because their
+ * pages may be pinned for direct I/O: [vpn, pte]. A pinned small page; and every exclusive page
+ * of a large folio with a pinned page in it, since folio_maybe_dma_pinned() answers for the
+ * whole folio (__folio_try_dup_anon_rmap() refuses them one by one: copy_present_ptes() falls
+ * back to copy_present_page()). A huge PMD of such a folio is split in the parent first
+ * (copy_huge_pmd(): __split_huge_pmd(), -EAGAIN, and the PTE copy). The zero page is not
+ * anonymous (vm_normal_page()) and is shared as always.
+ */
 function pinnedAnonPtes(mm: AddressSpace, v: Vma): [number, number][] {
+  const frames = mm.frames;
+  let pinnedFolios: Set<number> | null = null;
+  for (const f of frames.pins.keys()) if (frames.folio[f] !== 0) (pinnedFolios ??= new Set()).add(frames.folio[f]);
+  if (pinnedFolios !== null && mm.hugePmds.size !== 0) {
+    for (const [r, kind] of [...mm.hugePmds]) {
+      if (kind !== KIND_ANON || r * 0x200000 < v.start || (r + 1) * 0x200000 > v.end) continue;
+      if (pinnedFolios.has(frames.folio[pteFrame(mm.pt.get(r * 512))])) mm.splitHugePmd(r);
+    }
+  }
   const out: [number, number][] = [];
   mm.pt.forEachIn(v.start / 4096, v.end / 4096, (vpn, pte) => {
-    if ((pte & PTE_PRESENT) !== 0 && (pte & PTE_KIND) === KIND_ANON && mm.frames.pins.has(pteFrame(pte))) out.push([vpn, pte]);
+    if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON) return;
+    const f = pteFrame(pte);
+    if (f === ZERO_FRAME) return;
+    if (frames.pins.has(f) || (pinnedFolios !== null && frames.folio[f] !== 0 && pinnedFolios.has(frames.folio[f]) && frames.exclusive(f))) {
+      out.push([vpn, pte]);
+    }
   });
   return out;
 }
@@ -61,6 +83,7 @@ function addLargeMappings(parent: AddressSpace, child: AddressSpace, start: numb
   for (const [folio, n] of pages) frames.large.add(folio, child.mmId, n, pmds.has(folio));
 }
 
+/** Linux: include/linux/mm.h is_cow_mapping(). */
 function isCowMapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
 }

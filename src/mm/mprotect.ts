@@ -80,7 +80,7 @@ export function changeProtection(mm: AddressSpace, v: Vma, start: number, end: n
     if (writable && w === 0) {
       const kind = pte & PTE_KIND;
       if (sharedUpgrade && kind !== KIND_ZERO) w = PTE_WRITE;
-      else if ((flags & VM_SHARED) === 0 && kind === KIND_ANON && frames.ref[pteFrame(pte)] === 1) w = PTE_WRITE;
+      else if ((flags & VM_SHARED) === 0 && kind === KIND_ANON && frames.exclusive(pteFrame(pte))) w = PTE_WRITE;
     }
     const np = (pte & ~PTE_PERMS) | perms | w;
     if (np !== pte) { pt.set(vpn, np); changed = true; }

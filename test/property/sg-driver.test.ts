@@ -1256,6 +1256,118 @@ describe('sg driver: random operation sequences against a model', () => {
     expect(c.mem.read(buf, 512)).toEqual(new Uint8Array(512).fill(1)); // the child's copy predates the READ
   });
 
+  /** The smaps fields (kB) of the VMA of `t` that starts at `addr`. */
+  function smapsAt(t: Task, addr: number): Record<string, string> {
+    const e = t.proc.smaps().find((x) => x.line.startsWith(`${addr.toString(16)}-`));
+    if (e === undefined) throw new Error(`no VMA at 0x${addr.toString(16)}`);
+    return e.fields;
+  }
+  const kB = (f: Record<string, string>, k: string): number => Number.parseInt(f[k] ?? '', 10);
+
+  /** An outstanding direct-I/O request of `len` bytes at `buf` (cdb and header in `area`). */
+  function submitDirect(t: Task, fd: number, area: number, buf: number, dir: 'read' | 'write', len = 512): void {
+    t.mem.write(area + 128, Uint8Array.of(dir === 'read' ? 0x28 : 0x2a, 0, 0, 0, 0, 0, 0, 0, len / 512, 0));
+    const h: SgIoHdr = {
+      interfaceId: 0x53, dxferDirection: dir === 'read' ? S.SG_DXFER_FROM_DEV : S.SG_DXFER_TO_DEV, cmdLen: 10, mxSbLen: 0,
+      iovecCount: 0, dxferLen: len, dxferp: BigInt(buf), cmdp: BigInt(area + 128), sbp: 0n, timeout: 0,
+      flags: S.SG_FLAG_DIRECT_IO, packId: 1, usrPtr: 0n, status: 0, maskedStatus: 0, msgStatus: 0, sbLenWr: 0,
+      hostStatus: 0, driverStatus: 0, resid: 0, duration: 0, info: 0,
+    };
+    t.mem.write(area, encodeHdr(h));
+    expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
+  }
+
+  // folio_maybe_dma_pinned() answers for a whole large folio: fork splits the parent's huge PMD
+  // (copy_huge_pmd(): __split_huge_pmd(), -EAGAIN) and gives the child a copy of every exclusive
+  // page of the folio, not only of the pinned one (copy_present_ptes() → copy_present_page()).
+  it('fork while a direct-I/O READ into a THP is outstanding: the parent\'s PMD is split, the child copies all 512 pages', () => {
+    const s = createSystem();
+    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
+    const t = s.task(0)!;
+    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
+    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const thp = 0x200000000;
+    expect(t.fast.mmap(thp, 0x200000, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(thp);
+    expect(t.sys.madvise(BigInt(thp), 0x200000n, BigInt(M.MADV_HUGEPAGE))).toBe(0);
+    t.mem.store8(thp + 5 * PG + 700, 9); // one fault maps the whole huge page
+    expect(kB(smapsAt(t, thp), 'AnonHugePages')).toBe(2048);
+    const buf = thp + 5 * PG;
+    submitDirect(t, fd, area, buf, 'read');
+    const c = t.fork();
+    if (typeof c === 'number') throw new Error('fork failed');
+    t.checkInvariants();
+    c.checkInvariants();
+    s.checkFrames();
+    const ps = smapsAt(t, thp);
+    const cs = smapsAt(c, thp);
+    expect([kB(ps, 'AnonHugePages'), kB(ps, 'Rss'), kB(ps, 'Private_Dirty'), kB(ps, 'Shared_Dirty')]).toEqual([0, 2048, 2048, 0]);
+    expect([kB(cs, 'AnonHugePages'), kB(cs, 'Rss'), kB(cs, 'Private_Dirty'), kB(cs, 'Shared_Dirty')]).toEqual([0, 2048, 2048, 0]);
+    // The parent's pages stay writable: its store does not copy, and the READ lands where it looks.
+    const before = t.mem.translate(thp + 100 * PG, 1);
+    t.mem.store8(thp + 100 * PG, 3);
+    expect(t.mem.translate(thp + 100 * PG, 1)).toBe(before);
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    expect(firstDiff(t.mem.read(buf, 512), patternBytes(0, 512))).toBe(-1);
+    expect(c.mem.load8(buf + 700)).toBe(9);
+    expect(c.mem.load8(buf)).toBe(0);
+    c.exit();
+    t.checkInvariants();
+    s.checkFrames();
+  });
+
+  // A read pin (data to the device) of a page the process shares copy-on-write unshares it first
+  // (gup_must_unshare(), FAULT_FLAG_UNSHARE → wp_page_copy()): the pinned page is the process's
+  // own, mapped clean and read-only, and a later store reuses it instead of copying it away.
+  it('a direct-I/O WRITE from a page shared with a child unshares it: own clean copy, reused by the next store', () => {
+    const s = createSystem();
+    const disk = new PatternStore(64 * 512);
+    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: disk } });
+    const t = s.task(0)!;
+    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
+    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const data = 0x300000000; // apart from `area`, so that the two do not merge
+    expect(t.fast.mmap(data, 2 * PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(data);
+    t.mem.write(data, new Uint8Array(2 * PG).fill(0x5a));
+    const c = t.fork();
+    if (typeof c === 'number') throw new Error('fork failed');
+    expect(kB(smapsAt(t, data), 'Shared_Dirty')).toBe(8);
+    submitDirect(t, fd, area, data + PG, 'write');
+    const ps = smapsAt(t, data);
+    expect([kB(ps, 'Shared_Dirty'), kB(ps, 'Private_Clean'), kB(ps, 'Private_Dirty')]).toEqual([4, 4, 0]);
+    expect(kB(smapsAt(c, data), 'Private_Dirty')).toBe(4); // the child alone has the old page now
+    t.checkInvariants();
+    c.checkInvariants();
+    s.checkFrames();
+    const pinned = t.mem.translate(data + PG, 0);
+    t.mem.store8(data + PG + 1, 1);
+    expect(t.mem.translate(data + PG, 1)).toBe(pinned);
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    t.checkInvariants();
+    s.checkFrames();
+  });
+
+  // The shared zero page is not anonymous: a read pin takes it as it is, and fork shares it.
+  // (On a kernel that maps the zero page at read faults, spec §5.1; the recording kernel does not.)
+  it('a direct-I/O WRITE from a never-written page pins the zero page; fork then copies nothing', () => {
+    const s = createSystem();
+    s.mmSystem.sysctl.useZeroPage = true;
+    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
+    const t = s.task(0)!;
+    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
+    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const data = 0x300000000;
+    expect(t.fast.mmap(data, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(data);
+    submitDirect(t, fd, area, data, 'write');
+    expect(kB(smapsAt(t, data), 'Rss')).toBe(0);
+    const c = t.fork();
+    if (typeof c === 'number') throw new Error('fork failed');
+    expect(kB(smapsAt(c, data), 'Rss')).toBe(0);
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    c.checkInvariants();
+    t.checkInvariants();
+    s.checkFrames();
+  });
+
   it('the runs above reached every path that matters', () => {
     if (process.env.SG_PROPERTY_COVERAGE) {
       console.log([...coverage].sort((a, b) => a[0].localeCompare(b[0])).map(([k, v]) => `${String(v).padStart(6)}  ${k}`).join('\n'));
