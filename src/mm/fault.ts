@@ -192,10 +192,10 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
   return doFilePage(mm, v, vpn, write, perms, untriedRetry);
 }
 
-/** Whether every page of the THP mapped at 2 MiB region `r` has one reference (folio_ref_count() == 1). */
+/** Whether every page of the THP mapped at 2 MiB region `r` is this mapping's alone (pins aside). */
 function hugeFolioExclusive(mm: AddressSpace, r: number): boolean {
-  const ref = mm.frames.ref;
-  for (let p = r * 512; p < r * 512 + 512; p++) if (ref[pteFrame(mm.pt.get(p))] !== 1) return false;
+  const frames = mm.frames;
+  for (let p = r * 512; p < r * 512 + 512; p++) if (!frames.exclusive(pteFrame(mm.pt.get(p)))) return false;
   return true;
 }
 
@@ -535,9 +535,14 @@ function doWpPage(mm: AddressSpace, v: Vma, vpn: number, pte: number, perms: num
  * not anonymous and is pinned as it is.
  */
 export function unshareAnonPage(mm: AddressSpace, vpn: number): number {
-  const pte = mm.pt.get(vpn);
+  let pte = mm.pt.get(vpn);
   const frames = mm.frames;
   if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON || frames.exclusive(pteFrame(pte))) return FAULT_NONE;
+  // do_huge_pmd_wp_page(): a shared THP is split and the page unshared on the PTE level.
+  if (mm.hugePmds.get(Math.floor(vpn / 512)) === KIND_ANON) {
+    mm.splitHugePmd(Math.floor(vpn / 512));
+    pte = mm.pt.get(vpn);
+  }
   const nf = frames.allocCopy(pteFrame(pte));
   if (nf < 0) return FAULT_OOM;
   mm.setPte(vpn, makePte(nf, (pte & ((1 << PTE_FRAME_SHIFT) - 1) & ~(PTE_WRITE | PTE_DIRTY)) | PTE_YOUNG), pte);

@@ -159,7 +159,7 @@ export function checkFrames(sys: MmSystem): void {
 }
 
 /**
- * Each anonymous large folio's mapcount is the number of PTEs mapping its pages in every live
+ * Each anonymous huge PMD maps the 512 pages of one folio. Each anonymous large folio's mapcount is the number of PTEs mapping its pages in every live
  * address space; a slot never counts more than its mm maps; the shared bit is set whenever
  * mappings exist outside one slot (it may stay set longer: that is its point).
  */
@@ -171,6 +171,13 @@ function checkLargeMapcounts(sys: MmSystem): void {
     for (const [r, kind] of mm.hugePmds) {
       if (kind !== KIND_ANON) continue;
       const folio = frames.folio[pteFrame(mm.pt.get(r * 512))];
+      // A huge PMD maps one whole folio: every path that changes a page of it splits it first.
+      for (let p = r * 512; p < r * 512 + 512; p++) {
+        const pte = mm.pt.get(p);
+        if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ANON || folio === 0 || frames.folio[pteFrame(pte)] !== folio) {
+          throw new InvariantError(`huge PMD at ${hex(r * 0x200000)}: page ${hex(p * 4096)} is not of its folio`);
+        }
+      }
       pmds.set(folio, (pmds.get(folio) ?? 0) + 1);
     }
     mm.pt.forEach((_vpn, pte) => {

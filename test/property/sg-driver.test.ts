@@ -1346,6 +1346,39 @@ describe('sg driver: random operation sequences against a model', () => {
     s.checkFrames();
   });
 
+  // The same for a THP shared with a child: the parent's PMD is split first (do_huge_pmd_wp_page()
+  // falls back to the PTE level), the child keeps its PMD.
+  it('a direct-I/O WRITE from a THP shared with a child splits the parent\'s PMD and unshares one page', () => {
+    const s = createSystem();
+    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
+    const t = s.task(0)!;
+    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
+    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const thp = 0x200000000;
+    expect(t.fast.mmap(thp, 0x200000, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(thp);
+    expect(t.sys.madvise(BigInt(thp), 0x200000n, BigInt(M.MADV_HUGEPAGE))).toBe(0);
+    t.mem.store8(thp + 7 * PG, 0x11);
+    const c = t.fork();
+    if (typeof c === 'number') throw new Error('fork failed');
+    expect(kB(smapsAt(t, thp), 'AnonHugePages')).toBe(2048);
+    submitDirect(t, fd, area, thp + 7 * PG, 'write');
+    t.checkInvariants();
+    c.checkInvariants();
+    s.checkFrames();
+    const ps = smapsAt(t, thp);
+    expect([kB(ps, 'AnonHugePages'), kB(ps, 'Rss'), kB(ps, 'Shared_Dirty'), kB(ps, 'Private_Clean')]).toEqual([0, 2048, 2044, 4]);
+    expect(kB(smapsAt(c, thp), 'AnonHugePages')).toBe(2048);
+    expect(t.mem.load8(thp + 7 * PG)).toBe(0x11);
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    // The parent's mapping is PTEs now: a partial munmap and the child's exit leave counts exact.
+    expect(t.fast.munmap(thp, 16 * PG)).toBe(0);
+    t.checkInvariants();
+    s.checkFrames();
+    c.exit();
+    t.checkInvariants();
+    s.checkFrames();
+  });
+
   // The shared zero page is not anonymous: a read pin takes it as it is, and fork shares it.
   // (On a kernel that maps the zero page at read faults, spec §5.1; the recording kernel does not.)
   it('a direct-I/O WRITE from a never-written page pins the zero page; fork then copies nothing', () => {
