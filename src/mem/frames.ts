@@ -170,6 +170,43 @@ export class FramePool {
     return f;
   }
 
+  /**
+   * The frames of each anonymous large folio, by folio id, with how many of them still belong to
+   * it (entries of frames that left are skipped by framesOf()): a folio's pages are found without
+   * searching page tables. An entry goes with the folio's last frame.
+   */
+  private readonly folioMembers = new Map<number, { frames: number[]; live: number }>();
+
+  /** Frame `f` becomes a page of anonymous large folio `folio` (leaving any folio it was in). */
+  joinFolio(f: number, folio: number): void {
+    if (this.folio[f] !== 0) this.leaveFolio(f);
+    this.folio[f] = folio;
+    let m = this.folioMembers.get(folio);
+    if (m === undefined) this.folioMembers.set(folio, (m = { frames: [], live: 0 }));
+    m.frames.push(f);
+    m.live++;
+  }
+
+  /** Frame `f` is no longer part of a large folio (a split, or the frame is freed). */
+  leaveFolio(f: number): void {
+    const folio = this.folio[f];
+    this.folio[f] = 0;
+    const m = this.folioMembers.get(folio);
+    if (m !== undefined && --m.live === 0) this.folioMembers.delete(folio);
+  }
+
+  /** Calls `fn` with each frame of anonymous large folio `folio`. */
+  forEachFolioFrame(folio: number, fn: (f: number) => void): void {
+    const m = this.folioMembers.get(folio);
+    if (m === undefined) return;
+    for (const f of m.frames) if (this.folio[f] === folio) fn(f);
+  }
+
+  /** How many large folios have frames (checkFrames()). */
+  get foliosWithFrames(): number {
+    return this.folioMembers.size;
+  }
+
   /** A name for a new anonymous large folio (see `folio`). */
   newFolioId(): number {
     return ++this.lastFolioId;
@@ -219,7 +256,7 @@ export class FramePool {
 
   /** Frame `f`, whose last reference is gone (`ref[f]` is 0), back to the free list. */
   release(f: number): void {
-    this.folio[f] = 0;
+    if (this.folio[f] !== 0) this.leaveFolio(f);
     this.freeList[this.freeTop++] = f;
     this.inUse--;
   }

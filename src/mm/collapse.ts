@@ -100,7 +100,7 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
   for (let a = start; a < end; a += 4096) {
     const f = pteFrame(mm.pt.get(a / 4096));
     if (frames.folio[f] !== 0) frames.large.sub(frames.folio[f], mm.mmId, 1);
-    frames.folio[f] = folio;
+    frames.joinFolio(f, folio);
   }
   frames.large.add(folio, mm.mmId, 512, true);
   // collapse_huge_page(): the block's page table is deposited under the new huge PMD (nr_ptes

@@ -259,7 +259,7 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
   for (let p = first; p < first + 512; p++) {
     const f = mm.frames.allocZeroed();
     mm.setPte(p, makePte(f, bits));
-    mm.frames.folio[f] = folio;
+    mm.frames.joinFolio(f, folio);
     mm.frames.put(f);
   }
   // set_pmd_at() of the new huge PMD, with a deposited page table (mm_inc_nr_ptes()).

@@ -155,12 +155,28 @@ export function checkFrames(sys: MmSystem): void {
     if (frames.ref[f] > 0) inUse++;
   }
   if (inUse !== frames.inUse) throw new InvariantError(`frames in use ${frames.inUse} != recount ${inUse}`);
+  // Every frame of a large folio is found from its folio (FramePool.forEachFolioFrame()).
+  const members = new Map<number, number>();
+  for (let f = 1; f < frames.highWater; f++) {
+    const folio = frames.folio[f];
+    if (folio === 0) continue;
+    if (frames.ref[f] === 0) throw new InvariantError(`free frame ${f} still in folio ${folio}`);
+    members.set(folio, (members.get(folio) ?? 0) + 1);
+  }
+  for (const [folio, n] of members) {
+    let listed = 0;
+    frames.forEachFolioFrame(folio, () => { listed++; });
+    if (listed !== n) throw new InvariantError(`folio ${folio}: ${n} frames, ${listed} listed`);
+  }
+  if (frames.foliosWithFrames !== members.size) {
+    throw new InvariantError(`${frames.foliosWithFrames} folios listed, ${members.size} with frames`);
+  }
   checkLargeMapcounts(sys);
 }
 
 /**
- * Each anonymous huge PMD maps the 512 pages of one folio. Each anonymous large folio's mapcount is the number of PTEs mapping its pages in every live
- * address space; a slot never counts more than its mm maps; the shared bit is set whenever
+ * Each anonymous huge PMD maps the 512 pages of one folio. Each anonymous large folio's mapcount
+ * is the number of PTEs mapping its pages in every live address space; a slot never counts more than its mm maps; the shared bit is set whenever
  * mappings exist outside one slot (it may stay set longer: that is its point).
  */
 function checkLargeMapcounts(sys: MmSystem): void {

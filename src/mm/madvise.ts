@@ -394,7 +394,7 @@ function splitAnonFolio(mm: AddressSpace, folio: number, block: number, vpns: nu
   for (const vpn of vpns) {
     const pte = mm.pt.get(vpn);
     const f = pteFrame(pte);
-    frames.folio[f] = 0;
+    frames.leaveFolio(f);
     const v = mm.tree.find(vpn * 4096);
     if (v === undefined || (v.flags & VM_LOCKED) !== 0 || !frameIsZero(mm, f)) continue;
     mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | vmaPtePerms(v.flags) | PTE_YOUNG | KIND_ZERO), pte);

@@ -58,18 +58,11 @@ export function faultInRange(
  * folio_mark_dirty() / folio_mark_accessed() of an anonymous large folio: PG_dirty and
  * PG_referenced belong to the folio, so every page of it shows them, wherever it is mapped
  * (recorded: madvise-data/thp-populate-dirties-folio, fuzz seed 3000405: an mlock's write touch
- * of 3 pages of a clean THP made the other 509 Private_Dirty). Rare (a clean or unreferenced
- * page of a THP), so every page table is searched for the folio's frames.
+ * of 3 pages of a clean THP made the other 509 Private_Dirty).
  */
 function markLargeFolio(mm: AddressSpace, folio: number, bits: number): void {
-  const frames = mm.frames;
-  for (const m of mm.sys.mms) {
-    m.pt.forEach((_vpn, pte) => {
-      if ((pte & PTE_PRESENT) === 0) return;
-      const f = pte >>> PTE_FRAME_SHIFT;
-      if (frames.folio[f] === folio) frames.flags[f] |= bits;
-    });
-  }
+  const flags = mm.frames.flags;
+  mm.frames.forEachFolioFrame(folio, (f) => { flags[f] |= bits; });
 }
 
 /**
