@@ -1199,63 +1199,6 @@ describe('sg driver: random operation sequences against a model', () => {
     fc.assert(fc.property(seq, fc.boolean(), (ops, dio) => { runOps(ops, dio); }), { seed: 0x64617461, numRuns: 100 });
   });
 
-  // The smallest reproduction of the first finding: a pin is a reference, not a sharer.
-  it('checkInvariants() with an outstanding direct-I/O request (allow_dio, async READ into an anonymous buffer): a pin does not share the page', () => {
-    const s = createSystem();
-    s.addScsiDisk({ host: { allowDio: true } });
-    const t = s.task(0)!;
-    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
-    const area = t.fast.mmap(0, 2 * PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
-    const buf = area + PG;
-    t.mem.write(buf, new Uint8Array(512).fill(1)); // the page is present, writable, exclusive
-    t.mem.write(area + 128, Uint8Array.of(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0));
-    const h: SgIoHdr = {
-      interfaceId: 0x53, dxferDirection: S.SG_DXFER_FROM_DEV, cmdLen: 10, mxSbLen: 0, iovecCount: 0, dxferLen: 512,
-      dxferp: BigInt(buf), cmdp: BigInt(area + 128), sbp: 0n, timeout: 0, flags: S.SG_FLAG_DIRECT_IO, packId: 1, usrPtr: 0n,
-      status: 0, maskedStatus: 0, msgStatus: 0, sbLenWr: 0, hostStatus: 0, driverStatus: 0, resid: 0, duration: 0, info: 0,
-    };
-    t.mem.write(area, encodeHdr(h));
-    expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
-    t.checkInvariants();
-    s.checkFrames();
-    // Collecting the request unpins the page and everything still holds.
-    if (t.sys.read(BigInt(fd), BigInt(area), 88n) !== 88) throw new Error('read() did not collect the request');
-    t.checkInvariants();
-    s.checkFrames();
-  });
-
-  // The second finding: Linux's fork gives the child a copy of a page that may be pinned for DMA
-  // and leaves the pinned page with the parent (mm/memory.c copy_present_page(),
-  // folio_maybe_dma_pinned()), so the process that submitted a direct-I/O READ receives its data.
-  it('fork while a direct-I/O READ is outstanding, then the parent writes the page: the data reaches the parent (copy_present_page())', () => {
-    const s = createSystem();
-    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
-    const t = s.task(0)!;
-    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
-    const area = t.fast.mmap(0, 2 * PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
-    const buf = area + PG;
-    t.mem.write(buf, new Uint8Array(512).fill(1));
-    t.mem.write(area + 128, Uint8Array.of(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0)); // READ(10) LBA 0, 1 block
-    const h: SgIoHdr = {
-      interfaceId: 0x53, dxferDirection: S.SG_DXFER_FROM_DEV, cmdLen: 10, mxSbLen: 0, iovecCount: 0, dxferLen: 512,
-      dxferp: BigInt(buf), cmdp: BigInt(area + 128), sbp: 0n, timeout: 0, flags: S.SG_FLAG_DIRECT_IO, packId: 1, usrPtr: 0n,
-      status: 0, maskedStatus: 0, msgStatus: 0, sbLenWr: 0, hostStatus: 0, driverStatus: 0, resid: 0, duration: 0, info: 0,
-    };
-    t.mem.write(area, encodeHdr(h));
-    expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
-    const c = t.fork();
-    if (typeof c === 'number') throw new Error('fork failed');
-    t.mem.store8(buf + 1000, 7); // the parent touches its buffer past the transfer
-    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
-    const data = patternBytes(0, 512);
-    const parentHas = firstDiff(t.mem.read(buf, 512), data) < 0;
-    const childHas = firstDiff(c.mem.read(buf, 512), data) < 0;
-    expect(childHas).toBe(false);
-    expect(parentHas).toBe(true);
-    expect(t.mem.load8(buf + 1000)).toBe(7);
-    expect(c.mem.read(buf, 512)).toEqual(new Uint8Array(512).fill(1)); // the child's copy predates the READ
-  });
-
   /** The smaps fields (kB) of the VMA of `t` that starts at `addr`. */
   function smapsAt(t: Task, addr: number): Record<string, string> {
     const e = t.proc.smaps().find((x) => x.line.startsWith(`${addr.toString(16)}-`));
@@ -1277,18 +1220,66 @@ describe('sg driver: random operation sequences against a model', () => {
     expect(t.sys.write(BigInt(fd), BigInt(area), 88n)).toBe(88);
   }
 
-  // folio_maybe_dma_pinned() answers for a whole large folio: fork splits the parent's huge PMD
-  // (copy_huge_pmd(): __split_huge_pmd(), -EAGAIN) and gives the child a copy of every exclusive
-  // page of the folio, not only of the pinned one (copy_present_ptes() → copy_present_page()).
-  it('fork while a direct-I/O READ into a THP is outstanding: the parent\'s PMD is split, the child copies all 512 pages', () => {
+  /** A system with one sg disk that allows direct I/O, task 0, an sg fd and a page for headers. */
+  function dioSetup(): { s: System; t: Task; fd: number; area: number } {
     const s = createSystem();
     s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
     const t = s.task(0)!;
     const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
     const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    return { s, t, fd, area };
+  }
+
+  /** A 2 MiB MADV_HUGEPAGE mapping at 8 GiB (its first store maps a THP). */
+  function mapThp(t: Task): number {
     const thp = 0x200000000;
     expect(t.fast.mmap(thp, 0x200000, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(thp);
     expect(t.sys.madvise(BigInt(thp), 0x200000n, BigInt(M.MADV_HUGEPAGE))).toBe(0);
+    return thp;
+  }
+
+  // The smallest reproduction of the first finding: a pin is a reference, not a sharer.
+  it('checkInvariants() with an outstanding direct-I/O request (allow_dio, async READ into an anonymous buffer): a pin does not share the page', () => {
+    const { s, t, fd, area } = dioSetup();
+    const buf = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    t.mem.write(buf, new Uint8Array(512).fill(1)); // the page is present, writable, exclusive
+    submitDirect(t, fd, area, buf, 'read');
+    t.checkInvariants();
+    s.checkFrames();
+    // Collecting the request unpins the page and everything still holds.
+    if (t.sys.read(BigInt(fd), BigInt(area), 88n) !== 88) throw new Error('read() did not collect the request');
+    t.checkInvariants();
+    s.checkFrames();
+  });
+
+  // The second finding: Linux's fork gives the child a copy of a page that may be pinned for DMA
+  // and leaves the pinned page with the parent (mm/memory.c copy_present_page(),
+  // folio_maybe_dma_pinned()), so the process that submitted a direct-I/O READ receives its data.
+  it('fork while a direct-I/O READ is outstanding, then the parent writes the page: the data reaches the parent (copy_present_page())', () => {
+    const { t, fd, area } = dioSetup();
+    const buf = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    t.mem.write(buf, new Uint8Array(512).fill(1));
+    submitDirect(t, fd, area, buf, 'read'); // READ(10) LBA 0, 1 block
+    const c = t.fork();
+    if (typeof c === 'number') throw new Error('fork failed');
+    t.mem.store8(buf + 1000, 7); // the parent touches its buffer past the transfer
+    expect(t.sys.read(BigInt(fd), BigInt(area), 88n)).toBe(88);
+    const data = patternBytes(0, 512);
+    const parentHas = firstDiff(t.mem.read(buf, 512), data) < 0;
+    const childHas = firstDiff(c.mem.read(buf, 512), data) < 0;
+    expect(childHas).toBe(false);
+    expect(parentHas).toBe(true);
+    expect(t.mem.load8(buf + 1000)).toBe(7);
+    expect(c.mem.read(buf, 512)).toEqual(new Uint8Array(512).fill(1)); // the child's copy predates the READ
+  });
+
+
+  // folio_maybe_dma_pinned() answers for a whole large folio: fork splits the parent's huge PMD
+  // (copy_huge_pmd(): __split_huge_pmd(), -EAGAIN) and gives the child a copy of every exclusive
+  // page of the folio, not only of the pinned one (copy_present_ptes() → copy_present_page()).
+  it('fork while a direct-I/O READ into a THP is outstanding: the parent\'s PMD is split, the child copies all 512 pages', () => {
+    const { s, t, fd, area } = dioSetup();
+    const thp = mapThp(t);
     t.mem.store8(thp + 5 * PG + 700, 9); // one fault maps the whole huge page
     expect(kB(smapsAt(t, thp), 'AnonHugePages')).toBe(2048);
     const buf = thp + 5 * PG;
@@ -1319,12 +1310,7 @@ describe('sg driver: random operation sequences against a model', () => {
   // (gup_must_unshare(), FAULT_FLAG_UNSHARE → wp_page_copy()): the pinned page is the process's
   // own, mapped clean and read-only, and a later store reuses it instead of copying it away.
   it('a direct-I/O WRITE from a page shared with a child unshares it: own clean copy, reused by the next store', () => {
-    const s = createSystem();
-    const disk = new PatternStore(64 * 512);
-    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: disk } });
-    const t = s.task(0)!;
-    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
-    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const { s, t, fd, area } = dioSetup();
     const data = 0x300000000; // apart from `area`, so that the two do not merge
     expect(t.fast.mmap(data, 2 * PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(data);
     t.mem.write(data, new Uint8Array(2 * PG).fill(0x5a));
@@ -1349,14 +1335,8 @@ describe('sg driver: random operation sequences against a model', () => {
   // The same for a THP shared with a child: the parent's PMD is split first (do_huge_pmd_wp_page()
   // falls back to the PTE level), the child keeps its PMD.
   it('a direct-I/O WRITE from a THP shared with a child splits the parent\'s PMD and unshares one page', () => {
-    const s = createSystem();
-    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
-    const t = s.task(0)!;
-    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
-    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
-    const thp = 0x200000000;
-    expect(t.fast.mmap(thp, 0x200000, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(thp);
-    expect(t.sys.madvise(BigInt(thp), 0x200000n, BigInt(M.MADV_HUGEPAGE))).toBe(0);
+    const { s, t, fd, area } = dioSetup();
+    const thp = mapThp(t);
     t.mem.store8(thp + 7 * PG, 0x11);
     const c = t.fork();
     if (typeof c === 'number') throw new Error('fork failed');
@@ -1382,12 +1362,8 @@ describe('sg driver: random operation sequences against a model', () => {
   // The shared zero page is not anonymous: a read pin takes it as it is, and fork shares it.
   // (On a kernel that maps the zero page at read faults, spec §5.1; the recording kernel does not.)
   it('a direct-I/O WRITE from a never-written page pins the zero page; fork then copies nothing', () => {
-    const s = createSystem();
+    const { s, t, fd, area } = dioSetup();
     s.mmSystem.sysctl.useZeroPage = true;
-    s.addScsiDisk({ host: { allowDio: true }, disk: { blocks: 64, store: new PatternStore(64 * 512) } });
-    const t = s.task(0)!;
-    const fd = t.sys.openat('/dev/sg0', BigInt(O_RDWR), 0n);
-    const area = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
     const data = 0x300000000;
     expect(t.fast.mmap(data, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED, -1, 0)).toBe(data);
     submitDirect(t, fd, area, data, 'write');
