@@ -96,7 +96,7 @@ export function fileRead(sys: MmSystem, file: OpenFile, pos: number, count: numb
         inode.cached.add(index); // filemap_create_folio()
         runEnd = index + 1;
       }
-      if (marker !== undefined) asyncReadahead(inode, ra, g, marker[0], marker[1], lastIndex - marker[0]);
+      if (marker !== undefined) asyncReadahead(inode, ra, g, marker[0], marker[1], marker[0], lastIndex - marker[0]);
     } else if (inode.pages.has(index) || inode.backing !== undefined) {
       inode.cached.add(index);
     }

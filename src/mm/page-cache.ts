@@ -47,7 +47,7 @@ export function faultReadahead(mm: AddressSpace, v: Vma, inode: MmInode, index: 
   const m = markerAt(inode, index);
   if (m === undefined) return false;
   const g = raGeometry(mm.sys, inode);
-  asyncReadahead(inode, ra, g, m[0], m[1], g.raPages);
+  asyncReadahead(inode, ra, g, m[0], m[1], index, g.raPages);
   return true;
 }
 

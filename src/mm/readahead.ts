@@ -196,16 +196,21 @@ export function syncReadahead(inode: MmInode, ra: RaState, g: RaGeometry, index:
 }
 
 /**
- * page_cache_async_ra(): a read reached the PG_readahead folio [folioStart, +folioPages):
- * the marker goes, and the next window is read ahead.
+ * page_cache_async_ra(): an access at page `index` reached the PG_readahead folio
+ * [folioStart, +folioPages): the marker goes, and the next window is read ahead. A read() passes
+ * the folio's first page as `index` and the pages it still wants as `count`
+ * (filemap_readahead()); a page fault passes the faulting page and the whole read-ahead limit
+ * (do_async_mmap_readahead()), so a fault inside a marked folio of several pages is not "the
+ * expected index" and sizes its window from the cached run after it instead (recorded:
+ * fileio/residency/async-fault-inside-folio, fuzz seed 4500128: an mlock fault on page 5 of the
+ * marked folio 4..7 read the whole 2 MiB file in 16-page folios).
  */
 export function asyncReadahead(
-  inode: MmInode, ra: RaState, g: RaGeometry, folioStart: number, folioPages: number, count: number,
+  inode: MmInode, ra: RaState, g: RaGeometry, folioStart: number, folioPages: number, index: number, count: number,
 ): void {
   clearMarker(inode, folioStart);
   const max = g.raPages;
   if (max === 0) return;
-  const index = folioStart;
   const expectedRaw = ra.start + ra.size - ra.asyncSize;
   const expected = expectedRaw - (expectedRaw % folioPages);
   if (index === expected) {
@@ -222,10 +227,12 @@ export function asyncReadahead(
     ra.size = nextRaSize(ra.size, max);
     ra.asyncSize = ra.size;
   }
-  // The window ends on a boundary of the bigger folios it will be read with.
+  // The window ends on a boundary of the bigger folios it will be read with (at most the
+  // largest power of two dividing the limit).
   ra.order += 2;
+  const align = 2 ** Math.min(ra.order, ctz(max));
   const end = ra.start + ra.size;
-  const alignedEnd = end - (end % 2 ** ra.order);
+  const alignedEnd = end - (end % align);
   if (alignedEnd > ra.start) ra.size -= end - alignedEnd;
   ra.asyncSize = ra.size;
   raOrder(inode, ra, g.largeFolios);
