@@ -196,6 +196,13 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
     inode.cached.add(index);
     const c = buf.copyInAtomic(frames, f * 4096 + off, n, done);
     if (c === 0) {
+      // block_write_end() of nothing still commits [pos, pos): __block_commit_write() dirties a
+      // block that range lies inside of, so a failed write starting off a block boundary dirties
+      // its page (recorded: files-io/efault-write-dirties-block, fuzz seed 4600058).
+      if (inode.fs === 'ext4' && off !== 0) {
+        frames.flags[f] |= FRAME_DIRTY;
+        markFolioDirty(frames, inode, index);
+      }
       // write_end with nothing copied: ext4 still moves i_size up to the write position
       // (ext4_da_do_write_end(): new_i_size = pos + copied). Then the source is faulted in, with
       // that size (recorded: a pwrite from a mapping of the same file's pages past the old EOF
