@@ -83,6 +83,10 @@ function remapMove(mm: AddressSpace, vrm: Remap): number {
     if (!seen) res = r;
     seen = true;
     target = r + vrm.newLen;
+    // The iterator resumes after the VMA just moved and ends at `end`: a move that merged the
+    // source with its destination (an unfaulted anonymous VMA moved right behind itself with
+    // MREMAP_DONTUNMAP, copy_vma()) is not visited again (fuzz seed 4900079).
+    if (nextStart >= end) break;
     v = mm.tree.findNext(nextStart);
   }
   return res;
