@@ -172,7 +172,7 @@ export class FramePool {
 
   /**
    * The frames of each anonymous large folio, by folio id, with how many of them still belong to
-   * it (entries of frames that left are skipped by framesOf()): a folio's pages are found without
+   * it (entries of frames that left are skipped by forEachFolioFrame()): a folio's pages are found without
    * searching page tables. An entry goes with the folio's last frame.
    */
   private readonly folioMembers = new Map<number, { frames: number[]; live: number }>();

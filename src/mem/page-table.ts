@@ -38,6 +38,11 @@ export function pteFrame(pte: number): number {
   return pte >>> PTE_FRAME_SHIFT;
 }
 
+/** The state bits of `pte` (present, permissions, dirty, young, kind), its frame left out. */
+export function pteBits(pte: number): number {
+  return pte & ((1 << PTE_FRAME_SHIFT) - 1);
+}
+
 export function makePte(frame: number, bits: number): number {
   return (frame << PTE_FRAME_SHIFT) | bits;
 }

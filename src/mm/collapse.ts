@@ -39,7 +39,6 @@ export function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: 
   // __thp_vma_allowable_orders(): outside the fault path an anonymous VMA without an anon_vma
   // has no orders (recorded: fuzz seed 790223).
   if (!shmem && vma.anonVma === null) return -Errno.EINVAL;
-  const PMD = 0x200000;
   const hstart = Math.ceil(start / PMD) * PMD;
   const hend = Math.floor(end / PMD) * PMD;
   // The result compares the blocks collapsed with (hend - hstart) >> 21 in u64: a range inside one
@@ -73,7 +72,6 @@ export function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: 
   return failed ? -Errno.EINVAL : vma;
 }
 
-
 /**
  * Make every page of [start, end) a private anonymous page of `vma`, contents kept (a THP
  * collapse copies the small pages into one huge page; absent pages read zero). False when memory
@@ -105,7 +103,7 @@ function collapseAnonBlock(mm: AddressSpace, vma: Vma, start: number, end: numbe
   frames.large.add(folio, mm.mmId, 512, true);
   // collapse_huge_page(): the block's page table is deposited under the new huge PMD (nr_ptes
   // unchanged: pgtable_trans_huge_deposit() of the old table).
-  mm.setHugePmd(start / 0x200000, KIND_ANON);
+  mm.setHugePmd(start / PMD, KIND_ANON);
   mm.flushTlb();
   return true;
 }

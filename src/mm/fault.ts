@@ -12,7 +12,7 @@
 import { RLIMIT_STACK } from '../abi/mman.js';
 import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_DIRTY, PTE_EXEC, PTE_GUARD, PTE_KIND, PTE_PRESENT,
-  PTE_FRAME_SHIFT, PTE_READ, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+  PTE_READ, PTE_WRITE, PTE_YOUNG, makePte, pteBits, pteFrame,
 } from '../mem/page-table.js';
 import { FRAME_DIRTY, ZERO_FRAME } from '../mem/frames.js';
 import { type AddressSpace, mlockFutureOk } from './address-space.js';
@@ -545,7 +545,7 @@ export function unshareAnonPage(mm: AddressSpace, vpn: number): number {
   }
   const nf = frames.allocCopy(pteFrame(pte));
   if (nf < 0) return FAULT_OOM;
-  mm.setPte(vpn, makePte(nf, (pte & ((1 << PTE_FRAME_SHIFT) - 1) & ~(PTE_WRITE | PTE_DIRTY)) | PTE_YOUNG), pte);
+  mm.setPte(vpn, makePte(nf, (pteBits(pte) & ~(PTE_WRITE | PTE_DIRTY)) | PTE_YOUNG), pte);
   frames.put(nf);
   return FAULT_NONE;
 }

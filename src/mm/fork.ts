@@ -9,7 +9,7 @@ import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
 import { releaseInodes } from './inode-release.js';
 import { ZERO_FRAME } from '../mem/frames.js';
-import { KIND_ANON, PTE_FRAME_SHIFT, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteFrame } from '../mem/page-table.js';
+import { KIND_ANON, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteBits, pteFrame } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma, freeVmasOfExitedMm,
@@ -57,7 +57,7 @@ function copyPinnedPages(parent: AddressSpace, child: AddressSpace, pinned: [num
     const old = child.pt.get(vpn);
     const nf = child.frames.allocCopy(pteFrame(pte));
     if (nf < 0) return false;
-    child.setPte(vpn, makePte(nf, pte & ((1 << PTE_FRAME_SHIFT) - 1)), old);
+    child.setPte(vpn, makePte(nf, pteBits(pte)), old);
     child.frames.put(nf);
   }
   return true;

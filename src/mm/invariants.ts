@@ -148,21 +148,19 @@ export function checkFrames(sys: MmSystem): void {
     });
   }
   let inUse = 0;
+  const members = new Map<number, number>(); // large folio → its frames
   for (let f = 1; f < frames.highWater; f++) {
     if (frames.map[f] !== maps[f]) throw new InvariantError(`frame ${f}: map count ${frames.map[f]} != ${maps[f]} PTEs`);
     const extra = frames.ref[f] - frames.map[f] - (frames.pins.get(f) ?? 0);
     if (extra < 0 || extra > 1) throw new InvariantError(`frame ${f}: ref ${frames.ref[f]} with map count ${frames.map[f]}`);
     if (frames.ref[f] > 0) inUse++;
-  }
-  if (inUse !== frames.inUse) throw new InvariantError(`frames in use ${frames.inUse} != recount ${inUse}`);
-  // Every frame of a large folio is found from its folio (FramePool.forEachFolioFrame()).
-  const members = new Map<number, number>();
-  for (let f = 1; f < frames.highWater; f++) {
     const folio = frames.folio[f];
     if (folio === 0) continue;
     if (frames.ref[f] === 0) throw new InvariantError(`free frame ${f} still in folio ${folio}`);
     members.set(folio, (members.get(folio) ?? 0) + 1);
   }
+  if (inUse !== frames.inUse) throw new InvariantError(`frames in use ${frames.inUse} != recount ${inUse}`);
+  // Every frame of a large folio is found from its folio (FramePool.forEachFolioFrame()).
   for (const [folio, n] of members) {
     let listed = 0;
     frames.forEachFolioFrame(folio, () => { listed++; });
@@ -176,7 +174,8 @@ export function checkFrames(sys: MmSystem): void {
 
 /**
  * Each anonymous huge PMD maps the 512 pages of one folio. Each anonymous large folio's mapcount
- * is the number of PTEs mapping its pages in every live address space; a slot never counts more than its mm maps; the shared bit is set whenever
+ * is the number of PTEs mapping its pages in every live address space; a slot never counts more
+ * than its mm maps; the shared bit is set whenever
  * mappings exist outside one slot (it may stay set longer: that is its point).
  */
 function checkLargeMapcounts(sys: MmSystem): void {

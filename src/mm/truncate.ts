@@ -166,8 +166,8 @@ export function truncatePagecache(sys: MmSystem, inode: MmInode, size: number): 
 
 /**
  * Remove pages [first, first+n) of the file's data (a hole: they read zero again). A large folio
- * that reaches past either end of the hole is split, unless splitFails() (a dirty ext4 one: its
- * buffers cannot be released), the split fails, and the folio stays cached whole, its pages in the hole zeroed,
+ * that reaches past either end of the hole is split. When splitFails() (a dirty ext4 folio: its
+ * buffers cannot be released), the folio stays cached whole instead, its pages in the hole zeroed,
  * unmapped everywhere (truncate_inode_partial_folio(); recorded: fileio/residency/
  * punch-dirty-folio-*: Rss 0 after the punch, and a later fault maps the whole folio again).
  */
