@@ -79,6 +79,18 @@ export function faultToSignal(fault: number, addr: number, access: Access): Gues
   }
 }
 
+/**
+ * The bytes of a buffer argument: a Uint8Array itself, any other typed array or DataView as the
+ * bytes it covers (as Node's fs.write takes them: a Uint32Array of one element is 4 bytes).
+ * Anything else — a string, a plain array — is a TypeError rather than bytes made up by
+ * TypedArray.set()'s coercion.
+ */
+function bytesOf(buf: ArrayBufferView, what: string): Uint8Array {
+  if (buf instanceof Uint8Array) return buf;
+  if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  throw new TypeError(`${what} must be a Uint8Array, another typed array or a DataView, got ${buf === null ? 'null' : typeof buf}`);
+}
+
 function checkAddr(addr: number): void {
   if (typeof addr !== 'number' || !Number.isInteger(addr) || addr < 0 || addr >= TWO_64) {
     throw new RangeError(`guest address must be an integer in [0, 2^64), got ${String(addr)}`);
@@ -170,10 +182,20 @@ export class Memory implements TlbHolder {
   // ---- translation (slow path) ----
 
   /**
-   * The slab byte offset of `addr` for `access`, faulting the page in as Linux would and filling
-   * the TLB slot; or -FAULT_* when the access raises a signal. `addr` must be valid.
+   * The slab byte offset of `addr` for `access` (ACCESS_READ, ACCESS_WRITE or ACCESS_EXEC),
+   * faulting the page in as Linux would and filling the TLB slot; or -FAULT_* when the access
+   * raises a signal. A bad address or access code is a RangeError.
    */
   translate(addr: number, access: Access): number {
+    checkAddr(addr);
+    if (access !== ACCESS_READ && access !== ACCESS_WRITE && access !== ACCESS_EXEC) {
+      throw new RangeError(`access must be ACCESS_READ (0), ACCESS_WRITE (1) or ACCESS_EXEC (2), got ${String(access)}`);
+    }
+    return this.translateValid(addr, access);
+  }
+
+  /** translate() of an address and access already checked. */
+  private translateValid(addr: number, access: Access): number {
     if (addr >= USER_TOP) return -handleUserFault(this.mm, addr, access);
     // Below 2^47 the low bits survive ToInt32: bitwise offsets, no float modulus.
     const off = addr & 4095;
@@ -261,7 +283,7 @@ export class Memory implements TlbHolder {
   // Callers must translate before reading `this.dv`/`this.u8`: a fault may grow the slab.
   private offsetOf(addr: number, access: Access): number {
     checkAddr(addr);
-    const o = this.translate(addr, access);
+    const o = this.translateValid(addr, access);
     if (o < 0) throw faultToSignal(-o, addr, access);
     return o;
   }
@@ -273,10 +295,10 @@ export class Memory implements TlbHolder {
   private splitOffsets(addr: number, size: number, access: Access): [number, number, number] {
     checkAddr(addr);
     const first = 4096 - (addr & 4095);
-    const o1 = this.translate(addr, access);
+    const o1 = this.translateValid(addr, access);
     if (o1 < 0) throw faultToSignal(-o1, addr, access);
     const a2 = addr + first;
-    const o2 = a2 >= TWO_64 ? -FAULT_MAPERR : this.translate(a2, access);
+    const o2 = a2 >= TWO_64 ? -FAULT_MAPERR : this.translateValid(a2, access);
     if (o2 < 0) throw faultToSignal(-o2, a2, access);
     return [o1, o2, first];
   }
@@ -536,15 +558,16 @@ export class Memory implements TlbHolder {
    * Copy `dst.length` guest bytes at `addr` into `dst`, page run by page run. A fault throws
    * after the bytes before it were copied.
    */
-  readInto(addr: number, dst: Uint8Array): void {
+  readInto(addr: number, dst: ArrayBufferView): void {
     checkAddr(addr);
-    const len = dst.length;
+    const bytes = bytesOf(dst, 'dst');
+    const len = bytes.length;
     let done = 0;
     while (done < len) {
       // One copy per run of physically contiguous frames (fresh frames usually are).
       const o = this.run(addr + done, len - done, ACCESS_READ);
       const n = this.runLength;
-      dst.set(this.slabView(o, n), done);
+      bytes.set(this.slabView(o, n), done);
       done += n;
     }
   }
@@ -586,7 +609,7 @@ export class Memory implements TlbHolder {
     if (access === ACCESS_READ && this.rTag[s] === a - off) o = this.rOff[s] + off;
     else if (access === ACCESS_WRITE && this.wTag[s] === a - off) o = this.wOff[s] + off;
     else {
-      o = this.translate(a, access);
+      o = this.translateValid(a, access);
       if (o < 0) throw faultToSignal(-o, a, access);
     }
     let n = Math.min(max, 4096 - (a & 4095));
@@ -596,7 +619,7 @@ export class Memory implements TlbHolder {
       const next = a + n; // page aligned
       if (next >= USER_TOP) break;
       const t = (next >>> 12) & 255;
-      const o2 = tags[t] === next ? offs[t] : this.translate(next, access);
+      const o2 = tags[t] === next ? offs[t] : this.translateValid(next, access);
       if (o2 !== o + n) break; // a fault or a discontiguous frame: the next run starts there
       n = Math.min(max, n + 4096);
     }
@@ -613,14 +636,15 @@ export class Memory implements TlbHolder {
   }
 
   /** Copy `src` to guest memory at `addr`; a fault throws after the bytes before it were stored. */
-  write(addr: number, src: Uint8Array): void {
+  write(addr: number, src: ArrayBufferView): void {
     checkAddr(addr);
-    const len = src.length;
+    const bytes = bytesOf(src, 'src');
+    const len = bytes.length;
     let done = 0;
     while (done < len) {
       const o = this.run(addr + done, len - done, ACCESS_WRITE);
       const n = this.runLength;
-      this.u8.set(n === len ? src : src.subarray(done, done + n), o);
+      this.u8.set(n === len ? bytes : bytes.subarray(done, done + n), o);
       done += n;
     }
   }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../src/abi/errno.js';
 import * as M from '../../src/abi/mman.js';
-import { GuestFault, type Memory } from '../../src/kernel/memory.js';
+import { ACCESS_READ, ACCESS_WRITE, GuestFault, type Memory } from '../../src/kernel/memory.js';
 import { createSystem, type System, type Task } from '../../src/kernel/system.js';
 
 const PG = 4096;
@@ -496,6 +496,7 @@ describe('Memory: bad and non-user addresses', () => {
     ['storeF64', (m, x) => m.storeF64(x, 1)], ['read', (m, x) => m.read(x, 4)],
     ['readInto', (m, x) => m.readInto(x, new Uint8Array(4))], ['write', (m, x) => m.write(x, new Uint8Array(4))],
     ['pageView', (m, x) => m.pageView(x)], ['pageView(write)', (m, x) => m.pageView(x, true)],
+    ['runView', (m, x) => m.runView(x, 4)], ['translate', (m, x) => m.translate(x, ACCESS_READ)],
   ];
 
   function state(system: System, t: Task, a: number): unknown {
@@ -541,6 +542,43 @@ describe('Memory: bad and non-user addresses', () => {
     m.store8(a, 1);
     const before = state(system, t, a);
     for (const [name, fn] of calls) expect(() => fn(m, BigInt(a) as unknown as number), name).toThrow();
+    expect(state(system, t, a)).toEqual(before);
+    checkAll(system);
+  });
+
+  it('translate() refuses an access code other than read, write, exec', () => {
+    const { system, t, m } = env();
+    const a = mmap(t, 1);
+    m.store8(a, 1);
+    const before = state(system, t, a);
+    for (const bad of [3, 7, -1, 0.5, NaN, '0']) {
+      expect(() => m.translate(a, bad as unknown as typeof ACCESS_READ), String(bad)).toThrow(RangeError);
+    }
+    expect(state(system, t, a)).toEqual(before);
+    expect(m.translate(a, ACCESS_WRITE)).toBeGreaterThanOrEqual(0);
+    expect(m.translate(0x10, ACCESS_READ)).toBeLessThan(0); // a fault is a value here, not a throw
+    checkAll(system);
+  });
+
+  it('write()/readInto() take any typed array or DataView as its bytes, and refuse anything else', () => {
+    const { system, t, m } = env();
+    const a = mmap(t, 2);
+    // A Uint32Array is its 4 bytes each (as Node's fs.write takes it), not one byte per element.
+    m.write(a + PG - 2, Uint32Array.of(0x44332211, 0x88776655));
+    expect([...m.read(a + PG - 2, 8)]).toEqual([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
+    m.write(a + 16, new DataView(Uint8Array.of(9, 9, 1, 2, 3, 9).buffer, 2, 3));
+    expect([...m.read(a + 16, 4)]).toEqual([1, 2, 3, 0]);
+    const u16 = new Uint16Array(4);
+    m.readInto(a + PG - 2, u16);
+    expect([...u16]).toEqual([0x2211, 0x4433, 0x6655, 0x8877]);
+    const dv = new DataView(new ArrayBuffer(8), 4, 2);
+    m.readInto(a + 16, dv);
+    expect([dv.getUint8(0), dv.getUint8(1), new Uint8Array(dv.buffer)[3], new Uint8Array(dv.buffer)[6]]).toEqual([1, 2, 0, 0]);
+    const before = state(system, t, a);
+    for (const bad of ['hello', [1, 2, 3], null, undefined, 42, { length: 4 }, new ArrayBuffer(4)]) {
+      expect(() => m.write(a, bad as unknown as Uint8Array), `write(${String(bad)})`).toThrow(TypeError);
+      expect(() => m.readInto(a, bad as unknown as Uint8Array), `readInto(${String(bad)})`).toThrow(TypeError);
+    }
     expect(state(system, t, a)).toEqual(before);
     checkAll(system);
   });
