@@ -571,7 +571,10 @@ class Generator {
   private dump(): void {
     const y = this.rng.int(10);
     if (y < 7) this.emit({ op: 'maps' });
-    else if (y < 9) this.emit({ op: 'smaps', fields: this.opts.memory ? this.smapsFields() : ['Size', 'KernelPageSize', 'MMUPageSize', 'THPeligible', 'VmFlags'] });
+    else if (y < 8 || (y < 9 && !this.opts.memory)) this.emit({ op: 'smaps', fields: this.opts.memory ? this.smapsFields() : ['Size', 'KernelPageSize', 'MMUPageSize', 'THPeligible', 'VmFlags'] });
+    // The rollup sums the raw per-VMA figures before rounding (show_smaps_rollup()), and adds
+    // Pss_Anon/Pss_File/Pss_Shmem/Pss_Dirty: worth checking on its own.
+    else if (y < 9) this.emit({ op: 'smaps_rollup' });
     else this.emit({ op: 'status' });
     this.sinceMaps = 0;
   }
