@@ -7,11 +7,15 @@
  * - `maps`: exactly, line by line (for a start state of another origin than the kernel oracle,
  *   the `[stack]` line's start address is not compared);
  * - `status`, `smaps`, `smaps_rollup`: exactly, except RSS-like values: compared with
- *   `rss: 'strict'`; with `rss: 'user'` only in smaps entries of VMAs outside the oracle's harness
- *   ranges (the executor's own pages change as it runs, and status/rollup totals include them),
- *   LazyFree excepted (it follows the kernel's per-CPU folio batches, spec §6.2);
- *   not at all with `rss: 'loose'` (the default). VmPTE and AnonHugePages are not RSS-like
- *   here: they are compared exactly in every mode;
+ *   `rss: 'strict'`; with `rss: 'exact'` too, except VmHWM, whose kernel value lags by the
+ *   per-CPU batches of the RSS counters (percpu_counter_batch, not modelled: update_hiwater_rss()
+ *   reads the folded count); with `rss: 'user'` only in smaps entries of VMAs outside the
+ *   oracle's harness ranges (the executor's own pages, and the status/rollup totals that include
+ *   them, follow scenario/executor-model.ts), LazyFree excepted (it follows the kernel's per-CPU
+ *   folio batches, spec §6.2); not at all with `rss: 'loose'` (the default). VmPTE and
+ *   AnonHugePages are not RSS-like here: they are compared exactly in every mode. In every mode
+ *   the sharing of `[vdso]` pages (Pss, Shared_*, Private_*) is not compared: the kernel's vdso
+ *   pages are mapped by every process of the machine that touched them;
  * - `skip`: both must skip (the reason is not compared);
  * - an expected `error` ends the comparison (the runs no longer did the same thing).
  * The init line is compared on `maps` only.
@@ -34,7 +38,7 @@ export interface CompareOptions {
   /** Compare RSS-like /proc values too (default false): the same as `rss: 'strict'`. */
   readonly strictRss?: boolean;
   /** How RSS-like /proc values are compared (default 'loose', see above). */
-  readonly rss?: 'loose' | 'user' | 'strict';
+  readonly rss?: 'loose' | 'user' | 'exact' | 'strict';
   /** The scenario's ops: lets `load` bytes from live or harness ranges go uncompared. */
   readonly ops?: readonly Op[];
   /** Stop after this many divergences (default: all). */
@@ -108,14 +112,14 @@ class Comparer {
   readonly out: Divergence[] = [];
   /** Harness and [vvar] ranges (their smaps RSS values are never compared in 'user' mode). */
   harness: Array<[bigint, bigint]> = [];
-  private readonly rssMode: 'loose' | 'user' | 'strict';
+  private readonly rssMode: 'loose' | 'user' | 'exact' | 'strict';
   constructor(private readonly opts: CompareOptions, private readonly foreign: boolean) {
     this.rssMode = opts.rss ?? (opts.strictRss ? 'strict' : 'loose');
   }
 
   /** Whether the smaps entry of `line` has its RSS values compared. */
   private rssCompared(line: unknown): boolean {
-    if (this.rssMode !== 'user') return this.rssMode === 'strict';
+    if (this.rssMode !== 'user') return this.rssMode === 'strict' || this.rssMode === 'exact';
     const m = typeof line === 'string' ? /^([0-9a-f]+)-([0-9a-f]+) /.exec(line) : null;
     if (!m) return false;
     const s = BigInt('0x' + m[1]);
@@ -149,17 +153,24 @@ class Comparer {
     }
   }
 
-  proc(index: number, key: string, exp: unknown, act: unknown, rss = this.rssMode === 'strict'): void {
+  proc(
+    index: number, key: string, exp: unknown, act: unknown, rss = this.rssMode === 'strict' || this.rssMode === 'exact',
+    vdso = false,
+  ): void {
     if (!isObj(exp) || !isObj(act)) {
       if (!deepEqual(exp, act)) this.add(index, key, exp, act);
       return;
     }
+    const full = this.rssMode === 'strict' || this.rssMode === 'exact';
     for (const k of new Set([...Object.keys(exp), ...Object.keys(act)])) {
       if (!(k in exp) || !(k in act)) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
-      } else if (((rss && (k !== 'LazyFree' || this.rssMode === 'strict')) || !isRssLike(k)) && !deepEqual(exp[k], act[k])) {
-        this.add(index, `${key}.${k}`, exp[k], act[k]);
+        continue;
       }
+      const rssLike = isRssLike(k);
+      const compared = !rssLike || (rss && (k !== 'LazyFree' || full) && !(k === 'VmHWM' && this.rssMode === 'exact')
+        && !(vdso && /^(Pss|Shared_|Private_)/.test(k)));
+      if (compared && !deepEqual(exp[k], act[k])) this.add(index, `${key}.${k}`, exp[k], act[k]);
     }
   }
 
@@ -175,7 +186,8 @@ class Comparer {
     exp.forEach((e, i) => {
       const { line: _l1, ...ee } = isObj(e) ? e : {};
       const { line: _l2, ...aa } = isObj(act[i]) ? (act[i] as Json) : {};
-      this.proc(index, `smaps[${i}]`, ee, aa, this.rssCompared(isObj(e) ? e.line : undefined));
+      const line = isObj(e) ? e.line : undefined;
+      this.proc(index, `smaps[${i}]`, ee, aa, this.rssCompared(line), typeof line === 'string' && / \[vdso\]$/.test(line));
     });
   }
 }

@@ -16,6 +16,7 @@ import { ACCESS_READ, ACCESS_WRITE, faultToSignal } from '../src/kernel/memory.j
 import type { System, Task } from '../src/kernel/system.js';
 import type { Access } from '../src/mm/fault.js';
 import { poll, scsiDisk, sgIo, sgReceive, sgSubmit } from './execute-devices.js';
+import { ExecutorModel } from './executor-model.js';
 import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
 import type { Op } from './parse.js';
 import { EXEC_BUF_SIZE, MAX_PIDS, evalExpr, hex, hexBytes } from './values.js';
@@ -79,6 +80,8 @@ export class OpExecutor {
   readonly init: Record<string, unknown>;
   /** The last op that ran (finish() blames it). */
   private last: Op | undefined;
+  /** The kernel oracle's executor's own memory effects, when the start state is that executor. */
+  private readonly executor: ExecutorModel | undefined;
 
   /**
    * @param checkInvariants check the task's invariants after ops
@@ -90,6 +93,7 @@ export class OpExecutor {
     private readonly stride = 1,
   ) {
     this.init = system.initRecord();
+    this.executor = ExecutorModel.fromInit(this.init);
     this.output.push(formatInit(this.init));
   }
 
@@ -116,7 +120,14 @@ export class OpExecutor {
     if (!task) return { skip: `pid ${op.pid} does not exist` };
     let result: OpResult;
     try {
+      const model = this.executor !== undefined && ExecutorModel.wakes(op) ? this.executor : undefined;
+      model?.beforeOp(task);
       result = this.perform(op, a, task);
+      if (model !== undefined) {
+        model.afterOp(op, a, result, task);
+        const child = op.op === 'fork' && result.ret !== undefined ? this.system.task(op.child!) : undefined;
+        if (child !== undefined) model.afterFork(task, child);
+      }
     } catch (e) {
       throw new ScenarioRunError('crash', op, messageOf(e), this.output.slice(), { cause: e });
     }

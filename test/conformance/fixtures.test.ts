@@ -24,10 +24,11 @@ const LEDGER = join(HERE, 'known-divergences.json');
 /** Divergences shown in a failure message. */
 const SHOW = 5;
 /**
- * RSS-like smaps values are compared for VMAs outside the oracle's harness ranges (the executor's
- * own pages change as it runs; status and rollup totals include them): compare.ts 'user' mode.
+ * RSS-like values are compared everywhere: every VMA's smaps, the oracle executor's own
+ * (scenario/executor-model.ts), status and smaps_rollup totals; VmHWM alone is not
+ * (compare.ts 'exact' mode: the kernel's lags by its per-CPU RSS counter batches).
  */
-const RSS_MODE = 'user' as const;
+const RSS_MODE = 'exact' as const;
 
 interface LedgerEntry {
   scenario: string;

@@ -67,7 +67,10 @@ describe('Session', () => {
     const fork = kinds(10);
     expect(fork.pages).toContain('write-protected');
     expect(fork.processes[0]).toMatch(/^process 1 created \(fork of 0\)/);
-    expect(kinds(11).pages).toEqual(['cow-break']);
+    // The child's first op: its store breaks COW, and the executor itself, taking its first
+    // command in the child, faults in its .rodata page (scenario/executor-model.ts).
+    expect(kinds(11).pages).toEqual(['faulted-in', 'cow-break']);
+    expect(s.lastDiff!.pages.changes.get('faulted-in')).toEqual([0x402000]);
     expect(kinds(19).processes).toEqual(['process 1 exited: its address space was released']);
   });
 

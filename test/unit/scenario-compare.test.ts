@@ -49,6 +49,22 @@ describe('compareOutputs', () => {
     expect(isRssLike('Pss_Anon') && isRssLike('Private_Dirty') && !isRssLike('Size')).toBe(true);
   });
 
+  it("compares everything but VmHWM in 'exact' mode, and never the sharing of [vdso] pages", () => {
+    const vdso = '7ffff7ffd000-7ffff7fff000 r-xp 00000000 00:00 0                          [vdso]';
+    const e = out(
+      { status: { VmHWM: 20, VmRSS: 10 } }, { smaps_rollup: { Rss: 10, Pss: 10 } },
+      { smaps: [{ line: vdso, Rss: 8, Pss: 2, Shared_Clean: 8, Private_Clean: 0, Referenced: 8 }] },
+    );
+    const a = out(
+      { status: { VmHWM: 24, VmRSS: 12 } }, { smaps_rollup: { Rss: 10, Pss: 11 } },
+      { smaps: [{ line: vdso, Rss: 8, Pss: 8, Shared_Clean: 0, Private_Clean: 8, Referenced: 4 }] },
+    );
+    expect(compareOutputs(e, a, { rss: 'exact' }).map((x) => x.key))
+      .toEqual(['status.VmRSS', 'smaps_rollup.Pss', 'smaps[0].Referenced']);
+    expect(compareOutputs(e, a, { rss: 'strict' }).map((x) => x.key))
+      .toEqual(['status.VmHWM', 'status.VmRSS', 'smaps_rollup.Pss', 'smaps[0].Referenced']);
+  });
+
   it('requires both sides to skip, whatever the reason', () => {
     expect(compareOutputs(out({ skip: '$0 has no ret' }), out({ skip: 'pid 1 does not exist' }))).toEqual([]);
     expect(compareOutputs(out({ skip: '$0 has no ret' }), out({ ret: '0x0' }))[0]).toMatchObject({ key: 'result' });
