@@ -144,9 +144,11 @@ function expandVma(mm: AddressSpace, vrm: Remap): number {
   if (vma.end - vrm.addr === vrm.oldLen && vmaExpandable(mm, vma, vrm.delta)) {
     if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.vmEnoughMemory(vrm.delta / 4096)) return -Errno.ENOMEM;
     // vma_merge_extend(): the extension merges into the VMA, and with the next one if it fits.
+    // It takes the VMA only for the merge's fields (vmg.middle = NULL): a VMA whose anon_vma
+    // came through fork still merges with a next VMA that has none.
     const merged = mergeNewRange(mm, vma.end, vma.end + vrm.delta, {
       flags: vma.flags, flagsHi: vma.flagsHi, pgoff: vma.pgoff + vma.pages, file: vma.file,
-      anonName: vma.anonName, anonVma: vma.anonVma, middle: vma,
+      anonName: vma.anonName, anonVma: vma.anonVma, middle: null,
     });
     vrm.vma = merged;
     if ((merged.flags & VM_LOCKED) !== 0) mm.lockedVm += vrm.delta / 4096;
