@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ScenarioError } from '../scenario/parse.js';
 import { ScenarioRunError, ScenarioStream, runScenarioText } from '../scenario/run.js';
 import { type ReplayFlags, replayCommand } from './replay.js';
@@ -275,9 +275,10 @@ export async function main(
     .description('run a scenario and compare its output with a recorded one (e.g. the kernel oracle\'s .expected.jsonl)')
     .argument('<scenario>', 'the scenario (JSON lines)')
     .argument('<expected>', 'the recorded output')
-    .option('--rss <mode>', 'how RSS-like /proc values are compared: loose, user or strict', 'loose')
+    .addOption(new Option('--rss <mode>', 'how RSS-like /proc values are compared (exact: all but VmHWM, as the fixtures)')
+      .choices(['loose', 'user', 'exact', 'strict']).default('loose'))
     .option('--json', 'the divergences as JSON')
-    .action((scenario: string, expected: string, flags: { json?: boolean; rss?: 'loose' | 'user' | 'strict' }) => {
+    .action((scenario: string, expected: string, flags: { json?: boolean; rss?: 'loose' | 'user' | 'exact' | 'strict' }) => {
       try {
         const r = diffCommand(scenario, expected, flags);
         io.stdout.write(r.out);

@@ -75,7 +75,7 @@ export function stateCommand(what: 'maps' | 'smaps' | 'status' | 'pmap', file: s
 }
 
 /** Run SCENARIO and compare with EXPECTED: the differences, one per line (empty when equal). */
-export function diffCommand(scenario: string, expected: string, flags: { json?: boolean; rss?: 'loose' | 'user' | 'strict' }): { out: string; diverged: boolean } {
+export function diffCommand(scenario: string, expected: string, flags: { json?: boolean; rss?: 'loose' | 'user' | 'exact' | 'strict' }): { out: string; diverged: boolean } {
   const text = readFileSync(scenario, 'utf8');
   const exp = readFileSync(expected, 'utf8');
   const parsed = parseScenario(text);

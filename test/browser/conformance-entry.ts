@@ -23,7 +23,7 @@ export function runCases(cases: Case[]): string[] {
       const parsed = parseScenario(input);
       const n = parsed.ops.length;
       const actual = runScenarioText(input, { checkInvariants: true, invariantStride: n > 2000 ? Math.ceil(n / 100) : 1 });
-      const ds = compareOutputs(c.expected, actual, { ops: parsed.ops, limit: 5, rss: 'user' });
+      const ds = compareOutputs(c.expected, actual, { ops: parsed.ops, limit: 5, rss: 'exact' });
       return ds.length === 0 ? '' : `${ds.length} divergences: ${JSON.stringify(ds[0])}`;
     } catch (e) {
       return `threw: ${e instanceof Error ? e.message : String(e)}`;

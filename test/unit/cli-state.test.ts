@@ -3,6 +3,7 @@
  */
 import { Writable, Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { runScenario } from '../../scenario/run.js';
@@ -72,6 +73,16 @@ describe('vmspace diff', () => {
     const r = await run('diff', path, path.replace(/\.jsonl$/, '.expected.jsonl'));
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/ ops, 0 divergences\n$/);
+  });
+
+  it('--rss exact compares the whole-process figures too; an unknown mode is refused', async () => {
+    const h = fileURLToPath(new URL('../conformance/scenarios/harness/first-op-reads-rodata.jsonl', import.meta.url));
+    const ok = await run('diff', '--rss', 'exact', h, h.replace(/\.jsonl$/, '.expected.jsonl'));
+    expect(ok.status).toBe(0);
+    expect(ok.out).toMatch(/ 0 divergences\n$/);
+    const bad = await run('diff', '--rss', 'bogus', h, h.replace(/\.jsonl$/, '.expected.jsonl'));
+    expect(bad.status).not.toBe(0);
+    expect(bad.err).toMatch(/bogus/);
   });
 
   it('a changed recording: the divergence is reported, status 1', async () => {
