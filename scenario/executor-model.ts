@@ -43,9 +43,10 @@ const ALTSTACK_SIZE = 64 * 1024;
  * machine (the frame with the xsave area of an AVX-512 CPU: under 4 KiB).
  */
 const SIGNAL_FRAME_PAGES = 1;
-/** Ops the controller answers itself, from /proc. */
-const DUMP_OPS = new Set(['maps', 'smaps', 'smaps_rollup', 'status']);
-/** Ops that wake the executor (the oracle's op set, spec/scenario.md §4, less the dumps). */
+/**
+ * Ops that wake the executor: the oracle's op set (spec/scenario.md §4) less the dumps (maps,
+ * smaps, smaps_rollup, status), which the controller answers from /proc.
+ */
 const EXECUTOR_OPS = new Set([
   'mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'madvise', 'msync', 'mlock', 'munlock', 'mlockall', 'munlockall',
   'mincore', 'mseal', 'open', 'close', 'ftruncate', 'pwrite', 'pread', 'unlink', 'store', 'load', 'touch', 'fork',
@@ -53,6 +54,8 @@ const EXECUTOR_OPS = new Set([
 ]);
 
 const MAPS_RE = /^([0-9a-f]+)-([0-9a-f]+) (r)(-)(-)(p) /;
+/** Paths and names reach the executor as C strings: their UTF-8 bytes and a NUL. */
+const UTF8 = new TextEncoder();
 
 function hexOf(v: unknown): number | undefined {
   return typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? Number(BigInt(v)) : undefined;
@@ -105,7 +108,7 @@ export class ExecutorModel {
 
   /** Whether `op` is one the executor performs (the dumps are not). */
   static wakes(op: Op): boolean {
-    return EXECUTOR_OPS.has(op.op) && !DUMP_OPS.has(op.op);
+    return EXECUTOR_OPS.has(op.op);
   }
 
   /** The executor takes a command: its dispatch reads .rodata, its command loop writes the stack. */
@@ -130,10 +133,10 @@ export class ExecutorModel {
       }
       case 'open':
       case 'unlink':
-        bufBytes = op.path !== undefined ? new TextEncoder().encode(op.path).length + 1 : 0;
+        bufBytes = op.path !== undefined ? UTF8.encode(op.path).length + 1 : 0;
         break;
       case 'anon_name':
-        bufBytes = op.name !== undefined && op.name !== null ? new TextEncoder().encode(op.name).length + 1 : 0;
+        bufBytes = op.name !== undefined && op.name !== null ? UTF8.encode(op.name).length + 1 : 0;
         break;
       case 'setrlimit':
         bufBytes = 16;
