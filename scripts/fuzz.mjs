@@ -13,8 +13,9 @@
 //   --noisy-rss    with --memory: smaps dumps also ask for Referenced and LazyFree, whose kernel
 //                  values vary between runs now and then (use with --twice)
 //   --rss MODE     how RSS-like /proc values are compared (scenario/compare.ts): loose, user
-//                  (default: smaps values of VMAs outside the oracle's harness ranges), exact
-//                  (everything but VmHWM, as the conformance fixtures), strict
+//                  (smaps values of VMAs outside the oracle's harness ranges), exact (default:
+//                  everything but VmHWM, as the conformance fixtures; the rollup's LazyFree and
+//                  Referenced and the [vdso]'s sharing are noise here), strict
 //   --oracle-only  do not run vmspace: only check that the oracle accepts every generated scenario
 //   --no-shrink    do not minimize the first divergence     --stop   stop at the first divergence
 //   --shrink-all   minimize every kind of divergence of every seed (a kind is the op and the key,
@@ -51,7 +52,7 @@ function usage(msg) {
 }
 const opt = {
   seed: 1, seeds: 1, ops: 200, files: false, memory: false, oracleOnly: false, shrink: true, shrinkAll: false, stop: false,
-  save: null, printSeed: null, rss: 'user', twice: false, shrinkMax: Infinity, ignore: new Set(), noisyRss: false,
+  save: null, printSeed: null, rss: 'exact', twice: false, shrinkMax: Infinity, ignore: new Set(), noisyRss: false,
 };
 {
   const a = process.argv.slice(2);
