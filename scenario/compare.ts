@@ -7,9 +7,9 @@
  * - `maps`: exactly, line by line (for a start state of another origin than the kernel oracle,
  *   the `[stack]` line's start address is not compared);
  * - `status`, `smaps`, `smaps_rollup`: exactly, except RSS-like values: compared with
- *   `rss: 'strict'`; with `rss: 'exact'` too, except VmHWM, whose kernel value lags by the
- *   per-CPU batches of the RSS counters (percpu_counter_batch, not modelled: update_hiwater_rss()
- *   reads the folded count); with `rss: 'user'` only in smaps entries of VMAs outside the
+ *   `rss: 'strict'`; with `rss: 'exact'` too, except VmHWM, whose kernel value lags the true
+ *   peak in a way vmspace does not model (docs/kernel-facts.md: by batches of 32 pages, as the
+ *   RSS counters' per-CPU parts would); with `rss: 'user'` only in smaps entries of VMAs outside the
  *   oracle's harness ranges (the executor's own pages, and the status/rollup totals that include
  *   them, follow scenario/executor-model.ts), LazyFree excepted (it follows the kernel's per-CPU
  *   folio batches, spec §6.2); not at all with `rss: 'loose'` (the default). VmPTE and

@@ -26,7 +26,7 @@ const SHOW = 5;
 /**
  * RSS-like values are compared everywhere: every VMA's smaps, the oracle executor's own
  * (scenario/executor-model.ts), status and smaps_rollup totals; VmHWM alone is not
- * (compare.ts 'exact' mode: the kernel's lags by its per-CPU RSS counter batches).
+ * (compare.ts 'exact' mode: the kernel's lags the true peak in 32-page steps, not modelled).
  */
 const RSS_MODE = 'exact' as const;
 
