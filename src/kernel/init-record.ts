@@ -4,9 +4,7 @@
  */
 import { PAGE_SIZE } from '../abi/layout.js';
 import type { AddressSpace } from '../mm/address-space.js';
-import { FRAME_DIRTY } from '../mem/frames.js';
 import { installInitialPage } from '../mm/fault.js';
-import { inodeFrame } from '../mm/page-cache.js';
 import type { Sysctl } from '../mm/config.js';
 import type { FsKind, MmFile } from '../mm/vma.js';
 import { Vma, parseVmFlags } from '../mm/vma.js';
@@ -137,12 +135,7 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
     if (file !== null) for (let k = 0; k < (end - start) / PAGE_SIZE; k++) file.inode.cached.add(pgoff + k);
     // A shmem file's pages (a memfd the program was written into) have no backing store: they
     // are dirty from the write that filled them (shmem_write_end()) on. smaps shows them so.
-    if (file !== null && file.inode.fs === 'shmem') {
-      for (let k = 0; k < (end - start) / PAGE_SIZE; k++) {
-        const f = inodeFrame(mm, file.inode, pgoff + k);
-        if (f >= 0) mm.frames.flags[f] |= FRAME_DIRTY;
-      }
-    }
+    if (file !== null && file.inode.fs === 'shmem') file.inode.writtenBefore = true;
     const v = new Vma(start, end, flags, flagsHi, pgoff, file);
     if (name === '[vvar]') v.special = 'vvar';
     else if (name === '[vvar_vclock]') v.special = 'vvar_vclock';

@@ -82,6 +82,7 @@ export function inodeFrame(mm: AddressSpace | MmSystem, inode: MmInode, index: n
     if (f < 0) return -1;
     inode.pages.set(index, f);
     if (inode.backing !== undefined && index * 4096 < inode.size) inode.backing.readPage(index, frames.u8.subarray(f * 4096, f * 4096 + 4096));
+    if (inode.writtenBefore === true && inode.cached.has(index)) frames.flags[f] |= FRAME_DIRTY;
     // A page of a large folio is as dirty as the folio: its frame may come after the folio was
     // dirtied (frames are made when a page is first used), so it takes the state of the folio's
     // other frames, which are dirtied and cleaned together (recorded: fuzz seed 760586, pages

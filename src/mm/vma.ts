@@ -130,6 +130,11 @@ export interface MmInode {
   /** Page-cache pages present but not up to date (mincore 0; read-ahead skips them). */
   stale?: Set<number>;
   /**
+   * Its cached pages were written before the start state (a memfd a program was written into:
+   * shmem pages, dirty from that write on, shmem_write_end()): a frame made for one is dirty.
+   */
+  writtenBefore?: boolean;
+  /**
    * Where the data lives when it is not in the page cache (a host file): read on a cache miss,
    * written back from dirty pages. Without one, the page cache is the only copy (a RAM file
    * system: the scratch directory's ext4 model, tmpfs, shmem).
