@@ -117,9 +117,14 @@ class Comparer {
     this.rssMode = opts.rss ?? (opts.strictRss ? 'strict' : 'loose');
   }
 
+  /** 'strict' and 'exact': RSS-like values are compared in every VMA and in the totals. */
+  private get rssEverywhere(): boolean {
+    return this.rssMode === 'strict' || this.rssMode === 'exact';
+  }
+
   /** Whether the smaps entry of `line` has its RSS values compared. */
   private rssCompared(line: unknown): boolean {
-    if (this.rssMode !== 'user') return this.rssMode === 'strict' || this.rssMode === 'exact';
+    if (this.rssMode !== 'user') return this.rssEverywhere;
     const m = typeof line === 'string' ? /^([0-9a-f]+)-([0-9a-f]+) /.exec(line) : null;
     if (!m) return false;
     const s = BigInt('0x' + m[1]);
@@ -153,15 +158,12 @@ class Comparer {
     }
   }
 
-  proc(
-    index: number, key: string, exp: unknown, act: unknown, rss = this.rssMode === 'strict' || this.rssMode === 'exact',
-    vdso = false,
-  ): void {
+  proc(index: number, key: string, exp: unknown, act: unknown, rss = this.rssEverywhere, vdso = false): void {
     if (!isObj(exp) || !isObj(act)) {
       if (!deepEqual(exp, act)) this.add(index, key, exp, act);
       return;
     }
-    const full = this.rssMode === 'strict' || this.rssMode === 'exact';
+    const full = this.rssEverywhere;
     for (const k of new Set([...Object.keys(exp), ...Object.keys(act)])) {
       if (!(k in exp) || !(k in act)) {
         this.add(index, `${key}.${k}`, exp[k], act[k]);
