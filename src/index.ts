@@ -3,7 +3,7 @@
  */
 export { createSystem } from './kernel/system.js';
 export type { System, SystemOptions, Task, InitRecord } from './kernel/system.js';
-export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, GuestFault, Memory } from './kernel/memory.js';
+export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, GuestFault, Memory, Memory32 } from './kernel/memory.js';
 export type { FramePoolOptions } from './mem/frames.js';
 export type { RawSyscalls, ProcView, SmapsEntry } from './kernel/api.js';
 export { FastSyscalls } from './kernel/fast.js';

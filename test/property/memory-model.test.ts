@@ -2,7 +2,7 @@
  * Model-based test of the memory layer: random sequences over up to three processes of mmap
  * (private / shared anonymous), munmap, mprotect, mremap (MREMAP_MAYMOVE), madvise(MADV_DONTNEED),
  * stores and loads of every width (possibly crossing pages and into holes), bulk write/read,
- * fork and exit, against a byte-level reference model (fixed seed, STYLE §1.3.5).
+ * fork and exit, each access through Task.mem or Task.mem32 (two TLBs over the same pages), against a byte-level reference model (fixed seed, STYLE §1.3.5).
  *
  * The model, per process, maps page addresses to pages: a private page owns its 4 KiB of bytes
  * (fork copies them), a shared page names a shared object and its page index (fork shares the
@@ -47,8 +47,8 @@ type Op =
   | { k: 'mprotect'; proc: number; pick: number; pages: number; prot: number }
   | { k: 'mremap'; proc: number; pick: number; oldPages: number; newPages: number }
   | { k: 'dontneed'; proc: number; pick: number; pages: number }
-  | { k: 'store'; proc: number; pick: number; off: number; how: StoreHow; len: number; seed: number }
-  | { k: 'load'; proc: number; pick: number; off: number; how: LoadHow; len: number }
+  | { k: 'store'; proc: number; pick: number; off: number; how: StoreHow; len: number; seed: number; via32: boolean }
+  | { k: 'load'; proc: number; pick: number; off: number; how: LoadHow; len: number; via32: boolean }
   | { k: 'fork'; proc: number }
   | { k: 'exit'; proc: number }
   | { k: 'check'; proc: number };
@@ -90,12 +90,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: named(fc.record({
     k: fc.constant('store' as const), proc: procArb, pick: pickArb, off: offArb,
     how: fc.constantFrom<StoreHow>('store8', 'store16', 'store32', 'store64', 'write'),
-    len: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 3 * PG })), seed: fc.nat(),
+    len: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 3 * PG })), seed: fc.nat(), via32: fc.boolean(),
   })) },
   { weight: 5, arbitrary: named(fc.record({
     k: fc.constant('load' as const), proc: procArb, pick: pickArb, off: offArb,
     how: fc.constantFrom<LoadHow>('load8', 'load16', 'load32', 'load64', 'read', 'fetch8'),
-    len: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 3 * PG })),
+    len: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 3 * PG })), via32: fc.boolean(),
   })) },
   { weight: 2, arbitrary: named(fc.record({ k: fc.constant('fork' as const), proc: procArb })) },
   { weight: 2, arbitrary: named(fc.record({ k: fc.constant('exit' as const), proc: procArb })) },
@@ -455,7 +455,7 @@ class World {
     const size = { store8: 1, store16: 2, store32: 4, store64: 8, write: op.len }[op.how];
     if (this.rangeForeign(addr - (addr % PG), Math.ceil(((addr % PG) + size) / PG))) return 'skipped (start-state memory)';
     const bytes = bytesFrom(op.seed, size);
-    const m = p.task.mem;
+    const m = op.via32 ? p.task.mem32 : p.task.mem;
     const chunks = this.chunks(p, addr, size, 'write');
     const firstFault = chunks.findIndex((c) => !(c.r instanceof Uint8Array));
     // write() stores page by page up to the faulting page; a single store is all or nothing.
@@ -491,7 +491,7 @@ class World {
     const size = { load8: 1, load16: 2, load32: 4, load64: 8, read: op.len, fetch8: 1 }[op.how];
     if (this.rangeForeign(addr - (addr % PG), Math.ceil(((addr % PG) + size) / PG))) return 'skipped (start-state memory)';
     const chunks = this.chunks(p, addr, size, op.how === 'fetch8' ? 'exec' : 'read');
-    const m = p.task.mem;
+    const m = op.via32 ? p.task.mem32 : p.task.mem;
     const firstFault = chunks.findIndex((c) => !(c.r instanceof Uint8Array));
     /** The model's bytes of the first `upto` chunks, the rest 0xEE. */
     const modelBytes = (upto: number): Uint8Array => {
@@ -623,10 +623,12 @@ describe('memory model: random operations over up to three processes', () => {
       { weight: 2, arbitrary: named(fc.record({
         k: fc.constant('store' as const), proc: procArb, pick: pickArb, off: fc.constantFrom(PG - 1, PG - 3, PG - 5, PG - 7, 0),
         how: fc.constantFrom<StoreHow>('store16', 'store32', 'store64', 'write'), len: fc.integer({ min: 1, max: 12 }), seed: fc.nat(),
+        via32: fc.boolean(),
       })) },
       { weight: 2, arbitrary: named(fc.record({
         k: fc.constant('load' as const), proc: procArb, pick: pickArb, off: fc.constantFrom(PG - 1, PG - 3, PG - 5, PG - 7, 0),
         how: fc.constantFrom<LoadHow>('load16', 'load32', 'load64', 'read', 'fetch8'), len: fc.integer({ min: 1, max: 12 }),
+        via32: fc.boolean(),
       })) },
     ), { minLength: 20, maxLength: 80 });
     const heavy = fc.tuple(mmaps, body).map(([a, b]) => [...a, ...b]);
@@ -648,7 +650,7 @@ describe('memory model: random operations over up to three processes', () => {
       const w = new World();
       w.run({ k: 'mmap', proc: 0, fixed: true, page: 0, pages: 1, shared: false, prot: 3 });
       w.proc(0).pages.get(ARENA)!.kind === 'priv' && ((w.proc(0).pages.get(ARENA) as { data: Uint8Array }).data[5] = 1);
-      w.run({ k: 'load', proc: 0, pick: 0, off: 5, how: 'load8', len: 1 });
+      w.run({ k: 'load', proc: 0, pick: 0, off: 5, how: 'load8', len: 1, via32: false });
     } catch (e) {
       msg = (e as Error).message;
     }
