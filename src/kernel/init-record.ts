@@ -51,6 +51,9 @@ export function applySysctl(s: Sysctl, init: InitRecord): void {
   if (typeof init.swap_total_kb === 'number') s.swapTotalKb = init.swap_total_kb;
   const kc = (init.kconfig ?? {}) as Record<string, string>;
   if (kc.CONFIG_ANON_VMA_NAME !== undefined) s.anonVmaName = kc.CONFIG_ANON_VMA_NAME === 'y';
+  // The oracle probes whether its kernel maps the zero page on an anonymous read fault; records
+  // made before it did (every fixture, from a kernel that allocated) keep the default.
+  if (typeof init.zero_page === 'boolean') s.useZeroPage = init.zero_page;
 }
 
 /** Fill `mm` (empty) from the record. Files named in maps become known read-only paths in `fs`. */
