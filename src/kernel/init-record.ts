@@ -54,6 +54,8 @@ export function applySysctl(s: Sysctl, init: InitRecord): void {
   // The oracle probes whether its kernel maps the zero page on an anonymous read fault; records
   // made before it did (every fixture, from a kernel that allocated) keep the default.
   if (typeof init.zero_page === 'boolean') s.useZeroPage = init.zero_page;
+  const thp = (init.thp ?? {}) as Record<string, unknown>;
+  if (typeof thp.use_zero_page === 'number') s.thpUseZeroPage = thp.use_zero_page !== 0;
 }
 
 /** Fill `mm` (empty) from the record. Files named in maps become known read-only paths in `fs`. */

@@ -15,7 +15,7 @@ import { VmaTree } from './vma-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
 import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool, ZERO_FRAME } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
+  KIND_ANON, KIND_ZERO, KIND_FILE, KIND_SHMEM, PTE_DIRTY, PTE_KIND, PTE_PRESENT, PTE_YOUNG, PageTable, pteFrame,
 } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_SHARED, VM_WRITE, Vma,
@@ -415,7 +415,7 @@ export class AddressSpace {
    */
   pgtablesBytes(): number {
     let ptes = this.ptePages.size;
-    for (const [r, kind] of this.hugePmds) if (kind !== KIND_ANON && this.ptePages.has(r)) ptes--;
+    for (const [r, kind] of this.hugePmds) if (kind !== KIND_ANON && kind !== KIND_ZERO && this.ptePages.has(r)) ptes--;
     return this.ptBytesBase + (ptes + this.pmdPages.size + this.pudPages.size) * PAGE_SIZE;
   }
 
@@ -434,6 +434,8 @@ export class AddressSpace {
     const kind = this.hugePmds.get(r);
     if (kind === undefined) return;
     this.hugePmds.delete(r);
+    // __split_huge_zero_page_pmd(): 512 entries of the small zero page, in the deposited table.
+    if (kind === KIND_ZERO) return;
     if (kind === KIND_ANON) {
       // The PMD had one dirty and one accessed bit, kept here per entry (an access through it
       // marked one): every PTE takes them, and a dirty PMD dirties the folio (recorded: fuzz
@@ -473,7 +475,7 @@ export class AddressSpace {
     const r0 = Math.floor(start / PMD_BYTES);
     const r1 = Math.ceil(end / PMD_BYTES);
     for (const [r, kind] of [...this.hugePmds]) {
-      if (r < r0 || r >= r1 || (fileOnly && kind === KIND_ANON)) continue;
+      if (r < r0 || r >= r1 || (fileOnly && (kind === KIND_ANON || kind === KIND_ZERO))) continue;
       if (start <= r * PMD_BYTES && (r + 1) * PMD_BYTES <= end) {
         // zap_huge_pmd(): the PMD's mapping goes (its pages leave the folio's count in unmapLeaf()).
         if (kind === KIND_ANON) this.frames.large.pmdUnmapped(this.frames.folio[pteFrame(this.pt.get(r * 512))]);

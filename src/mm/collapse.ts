@@ -8,7 +8,7 @@
 import { Errno } from '../abi/errno.js';
 import { FRAME_DIRTY } from '../mem/frames.js';
 import {
-  KIND_ANON, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
+  KIND_ANON, KIND_ZERO, KIND_SHMEM, PTE_DIRTY, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, makePte, pteFrame,
 } from '../mem/page-table.js';
 import type { AddressSpace } from './address-space.js';
 import { anonVmaPrepare } from './anon-vma.js';
@@ -64,7 +64,8 @@ export function madviseCollapse(mm: AddressSpace, vma: Vma, start: number, end: 
     // find_pmd_or_thp_or_none() → check_pmd_state(): a block already mapped by a huge PMD is
     // SCAN_PMD_MAPPED, which madvise_collapse() counts as collapsed: nothing is copied, even when
     // fork shares the THP (recorded: madvise-collapse/pmd-mapped-*).
-    if (mm.hugePmds.get(b / PMD) === KIND_ANON) continue;
+    const pmdKind = mm.hugePmds.get(b / PMD);
+    if (pmdKind === KIND_ANON || pmdKind === KIND_ZERO) continue;
     for (let a = b; a < b + PMD; a += 4096) if (mm.pt.get(a / 4096) === PTE_GUARD) return -Errno.EINVAL;
     anonVmaPrepare(mm, vma);
     if (!collapseAnonBlock(mm, vma, b, b + PMD)) return -Errno.EINVAL;

@@ -37,6 +37,11 @@ export interface Sysctl {
    */
   useZeroPage: boolean;
   /**
+   * /sys/kernel/mm/transparent_hugepage/use_zero_page: with useZeroPage, a read fault in a
+   * THP-eligible 2 MiB block maps the huge zero page (do_huge_pmd_anonymous_page()).
+   */
+  thpUseZeroPage: boolean;
+  /**
    * read_ahead_kb of the block device under the disk file systems: the read-ahead window limit
    * (ra_pages = this / 4). The recording machine's disk (vda) has 8192.
    */
@@ -62,6 +67,7 @@ export function defaultSysctl(): Sysctl {
     anonVmaName: false,
     committedBase: 0,
     useZeroPage: false,
+    thpUseZeroPage: true,
   };
 }
 

@@ -166,7 +166,8 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
       // wp_huge_pmd(): a write-protected huge PMD is kept only for an anonymous THP this mm
       // alone holds (do_huge_pmd_wp_page() reuses it); otherwise it is split and the write is
       // handled on the PTE level (VM_FAULT_FALLBACK). A file PMD's split clears it, so the
-      // retried fault finds no PTE.
+      // retried fault finds no PTE; the huge zero page's leaves 512 small zero-page entries, and
+      // the retried fault copies one (do_wp_page() → wp_page_copy()).
       const r = Math.floor(vpn / 512);
       const kind = mm.hugePmds.get(r);
       if (kind !== undefined && !(kind === KIND_ANON && hugeFolioExclusive(mm, r))) {
@@ -243,14 +244,27 @@ function doSpecialPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): nu
 /**
  * A fault in an empty, wholly covered 2 MiB block of a THP-eligible VMA maps a huge page (Linux:
  * do_huge_pmd_anonymous_page()): here 512 zeroed frames mapped at once, so Rss grows by 2 MiB as
- * recorded. False when the block does not qualify or memory runs short (a small page then).
+ * recorded. A read fault maps the huge zero page instead where the kernel uses zero pages: 512
+ * entries of the zero frame under a huge PMD, counted nowhere but in VmPTE (its deposited
+ * table). False when the block does not qualify or memory runs short (a small page then).
  */
-function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: number): boolean {
+function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): boolean {
   const first = vpn - (vpn % 512);
   if (first * 4096 < v.start || (first + 512) * 4096 > v.end || !thpEligible(v)) return false;
   // pmd_none(): no page table at all, not merely an empty one (a table outlives its last page
   // until free_pgtables() or PT reclaim; recorded: madvise-data/thp-fault-empty-page-table).
-  if (mm.ptePages.has(Math.floor(vpn / 512)) || mm.frames.available < 512) return false;
+  if (mm.ptePages.has(Math.floor(vpn / 512))) return false;
+  const sysctl = mm.sys.sysctl;
+  if (!write && sysctl.useZeroPage && sysctl.thpUseZeroPage) {
+    // vmf_anon_prepare() comes first, so the VMA gets its anon_vma; then set_huge_zero_folio()
+    // (with pgtable_trans_huge_deposit() + mm_inc_nr_ptes()).
+    anonVmaPrepare(mm, v);
+    const bits = PTE_PRESENT | perms | PTE_YOUNG | KIND_ZERO;
+    for (let p = first; p < first + 512; p++) mm.setPte(p, makePte(ZERO_FRAME, bits));
+    mm.setHugePmd(first / 512, KIND_ZERO);
+    return true;
+  }
+  if (mm.frames.available < 512) return false;
   anonVmaPrepare(mm, v);
   // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
   let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
@@ -270,7 +284,7 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, perms: numbe
 
 /** Linux: do_anonymous_page(). */
 function doAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boolean, perms: number): number {
-  if (doHugeAnonymousPage(mm, v, vpn, perms)) return FAULT_NONE;
+  if (doHugeAnonymousPage(mm, v, vpn, write, perms)) return FAULT_NONE;
   if (!write && mm.sys.sysctl.useZeroPage && (v.flags & VM_SHARED) === 0) {
     mm.setPte(vpn, makePte(ZERO_FRAME, PTE_PRESENT | perms | PTE_YOUNG | KIND_ZERO));
     return FAULT_NONE;

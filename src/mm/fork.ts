@@ -9,7 +9,7 @@ import { Errno } from '../abi/errno.js';
 import { AddressSpace } from './address-space.js';
 import { releaseInodes } from './inode-release.js';
 import { ZERO_FRAME } from '../mem/frames.js';
-import { KIND_ANON, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteBits, pteFrame } from '../mem/page-table.js';
+import { KIND_ANON, KIND_ZERO, PTE_KIND, PTE_PRESENT, PT_PAGES, makePte, pteBits, pteFrame } from '../mem/page-table.js';
 import {
   VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED_MASK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_NOHUGEPAGE,
   VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, type Vma, freeVmasOfExitedMm,
@@ -179,7 +179,7 @@ export function dupMm(parent: AddressSpace): AddressSpace | number {
     if (parent.hugePmds.size !== 0) {
       for (const [r, kind] of parent.hugePmds) {
         if (r * 0x200000 < src.start || (r + 1) * 0x200000 > src.end) continue;
-        if (kind === KIND_ANON) mm.setHugePmd(r, kind);
+        if (kind === KIND_ANON || kind === KIND_ZERO) mm.setHugePmd(r, kind);
         else {
           mm.zapRange(r * 0x200000, (r + 1) * 0x200000);
           mm.ptePages.delete(r);

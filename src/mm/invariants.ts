@@ -7,6 +7,7 @@ import {
   KIND_ANON, KIND_FILE, KIND_SHMEM, KIND_ZERO, PTE_EXEC, PTE_GUARD, PTE_KIND, PTE_PRESENT, PTE_READ, PTE_WRITE,
   pteFrame,
 } from '../mem/page-table.js';
+import { ZERO_FRAME } from '../mem/frames.js';
 import type { AddressSpace } from './address-space.js';
 import type { MmSystem } from './config.js';
 import { vmaPtePerms } from './fault.js';
@@ -184,6 +185,16 @@ function checkLargeMapcounts(sys: MmSystem): void {
   const pmds = new Map<number, number>();
   for (const mm of sys.mms) {
     for (const [r, kind] of mm.hugePmds) {
+      if (kind === KIND_ZERO) {
+        // The huge zero page: all 512 entries map the zero frame.
+        for (let p = r * 512; p < r * 512 + 512; p++) {
+          const pte = mm.pt.get(p);
+          if ((pte & PTE_PRESENT) === 0 || (pte & PTE_KIND) !== KIND_ZERO || pteFrame(pte) !== ZERO_FRAME) {
+            throw new InvariantError(`huge zero PMD at ${hex(r * 0x200000)}: page ${hex(p * 4096)} is not the zero page`);
+          }
+        }
+        continue;
+      }
       if (kind !== KIND_ANON) continue;
       const folio = frames.folio[pteFrame(mm.pt.get(r * 512))];
       // A huge PMD maps one whole folio: every path that changes a page of it splits it first.

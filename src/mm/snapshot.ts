@@ -196,7 +196,7 @@ export function snapshotVma(mm: AddressSpace, v: Vma): VmaInfo {
   // shmem_thp or file_thp by its folio (the huge zero page, not a normal page, adds nothing).
   if (mm.hugePmds.size !== 0) {
     for (const [r, kind] of mm.hugePmds) {
-      if (!hugePmdMapped(mm, v, r, kind)) continue;
+      if (kind === KIND_ZERO || !hugePmdMapped(mm, v, r, kind)) continue;
       if (kind === KIND_ANON) mem.anonHuge += 512;
       else if (kind === KIND_SHMEM) mem.shmemPmd += 512;
       else mem.filePmd += 512;
