@@ -171,6 +171,7 @@ export function handleMmFault(mm: AddressSpace, v: Vma, addr: number, access: Ac
       const r = Math.floor(vpn / 512);
       const kind = mm.hugePmds.get(r);
       if (kind !== undefined && !(kind === KIND_ANON && hugeFolioExclusive(mm, r))) {
+        if (kind === KIND_ZERO && doHugeZeroWpPmd(mm, v, r, perms)) return FAULT_NONE;
         mm.splitHugePmd(r);
         if (kind !== KIND_ANON) return handleMmFault(mm, v, addr, access, untriedRetry);
       }
@@ -278,6 +279,28 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boole
   }
   // set_pmd_at() of the new huge PMD, with a deposited page table (mm_inc_nr_ptes()).
   mm.setHugePmd(first / 512, KIND_ANON);
+  mm.frames.large.add(folio, mm.mmId, 512, true);
+  return true;
+}
+
+/**
+ * A write to the huge zero page maps a new THP in its place, its deposited table kept (Linux
+ * 6.13+: do_huge_pmd_wp_page() → do_huge_zero_wp_pmd() → map_anon_folio_pmd(); recorded live on
+ * 6.18: a read then a write in a MADV_HUGEPAGE block leaves 2048 kB AnonHugePages). False when
+ * 512 frames are not there: the caller then splits the PMD and copies one small zero page.
+ */
+function doHugeZeroWpPmd(mm: AddressSpace, v: Vma, r: number, perms: number): boolean {
+  if (mm.frames.available < 512) return false;
+  let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
+  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
+  const folio = mm.frames.newFolioId();
+  for (let p = r * 512; p < r * 512 + 512; p++) {
+    const f = mm.frames.allocZeroed();
+    mm.setPte(p, makePte(f, bits), mm.pt.get(p));
+    mm.frames.joinFolio(f, folio);
+    mm.frames.put(f);
+  }
+  mm.setHugePmd(r, KIND_ANON);
   mm.frames.large.add(folio, mm.mmId, 512, true);
   return true;
 }
