@@ -30,3 +30,32 @@ describe('init record: shmem files', () => {
     system.checkFrames();
   });
 });
+
+describe('init record: zero pages', () => {
+  // A read of one page of a fresh private mapping, and the Rss it leaves.
+  const readRss = (init: Record<string, unknown>, hugepage: boolean): { rss: number; sysctl: { useZeroPage: boolean; thpUseZeroPage: boolean } } => {
+    const system = createSystem({ init });
+    const t = system.task(0)!;
+    const a = t.fast.mmap(0x200000000, 0x200000, 3, 0x22 | 0x10, -1, 0);
+    if (hugepage) expect(t.sys.madvise(BigInt(a), 0x200000n, 14n)).toBe(0); // MADV_HUGEPAGE
+    t.mem.load8(a + 0x1000);
+    const rss = t.proc.smaps().find((e) => e.line.startsWith('200000000-'))!.fields.Rss as number;
+    t.checkInvariants();
+    system.checkFrames();
+    return { rss, sysctl: system.mmSystem.sysctl };
+  };
+
+  it('without zero_page (records from the fixtures\' kernel) a read fault allocates', () => {
+    const init = structuredClone(DEFAULT_INIT) as Record<string, unknown>;
+    delete init.zero_page;
+    expect(readRss(init, false)).toMatchObject({ rss: 4, sysctl: { useZeroPage: false } });
+  });
+
+  it('zero_page true maps the zero page; thp.use_zero_page 0 keeps the huge one out', () => {
+    const init = { ...structuredClone(DEFAULT_INIT), zero_page: true } as Record<string, unknown>;
+    expect(readRss(init, false)).toMatchObject({ rss: 0, sysctl: { useZeroPage: true, thpUseZeroPage: true } });
+    expect(readRss(init, true).rss).toBe(0); // the huge zero page
+    const noHuge = { ...init, thp: { ...(init.thp as object), use_zero_page: 0 } };
+    expect(readRss(noHuge, true)).toMatchObject({ rss: 2048, sysctl: { thpUseZeroPage: false } });
+  });
+});
