@@ -146,10 +146,12 @@ export class Memory implements TlbHolder {
    * bumps `l2Gen` instead of clearing 4096 entries (munmap and mprotect flush; a 32 KiB fill
    * there would cost more than the syscall).
    */
-  private readonly l2Tag = new Float64Array(L2_SLOTS).fill(-1);
-  private readonly l2Pte = new Int32Array(L2_SLOTS);
-  private readonly l2GenOf = new Int32Array(L2_SLOTS);
-  private l2Gen = 1;
+  protected readonly l2Tag = new Float64Array(L2_SLOTS).fill(-1);
+  /** The same entries' page numbers below 2^32, else -1 (Memory32's integer compare). */
+  protected readonly l2Vpn = new Int32Array(L2_SLOTS).fill(-1);
+  protected readonly l2Pte = new Int32Array(L2_SLOTS);
+  protected readonly l2GenOf = new Int32Array(L2_SLOTS);
+  protected l2Gen = 1;
   private declare readonly frames: FramePool;
   private readonly onGrow = (): void => {
     this.dv = this.frames.dv;
@@ -193,6 +195,7 @@ export class Memory implements TlbHolder {
   flushPage(vpn: number): void {
     const s = vpn % SLOTS;
     this.l2Tag[vpn % L2_SLOTS] = -1;
+    this.l2Vpn[vpn % L2_SLOTS] = -1;
     this.rTag[s] = -1;
     this.wTag[s] = -1;
     this.xTag[s] = -1;
@@ -305,6 +308,7 @@ export class Memory implements TlbHolder {
         pte = this.pteOf(addr, base);
         if ((pte & need) === need) {
           this.l2Tag[s2] = base;
+          this.l2Vpn[s2] = base < TWO_32 ? base / 4096 : -1;
           this.l2Pte[s2] = pte;
           this.l2GenOf[s2] = this.l2Gen;
         }
@@ -729,10 +733,20 @@ export class Memory implements TlbHolder {
  * from a Uint32Array or made by `>>> 0`. Any other address still works, through the miss path.
  */
 export class Memory32 extends Memory {
-  /** refill(), keeping the slot's page number for the integer hit tests below. */
+  /**
+   * refill() with integer compares, for an address V8 knows to be a uint32 (the guard then costs
+   * nothing), keeping the slot's page number for the hit tests below.
+   */
   protected refill32(addr: number, off: number, s: number, last: number, need: number, tags: Float64Array, offs: Int32Array, vpns: Int32Array): number {
-    const fo = this.refill(addr, off, s, last, need, tags, offs);
-    if (fo >= 0) vpns[s] = addr - off < TWO_32 ? (addr - off) / 4096 : -1;
+    const vpn = addr >>> 12;
+    const s2 = vpn & (L2_SLOTS - 1);
+    if (this.l2Vpn[s2] !== vpn || this.l2GenOf[s2] !== this.l2Gen || off > last || addr >>> 0 !== addr) return -1;
+    const pte = this.l2Pte[s2];
+    if ((pte & need) !== need) return -1;
+    const fo = (pte >>> FRAME_SHIFT) << 12;
+    tags[s] = addr - off;
+    offs[s] = fo;
+    vpns[s] = vpn;
     return fo;
   }
 
