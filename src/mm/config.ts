@@ -31,9 +31,9 @@ export interface Sysctl {
   committedBase: number;
   /**
    * Whether a read fault on private anonymous memory maps the shared zero page (spec §5.1).
-   * The recording kernel (6.18.44-fc-v782, the fixtures' source) allocates a real page and an
-   * anon_vma instead, so the default follows the recordings; another build of 6.18.44
-   * (fc-v669) maps the zero page. An init record's `zero_page` (the oracle probes it) sets this.
+   * The fixtures' machine booted with `pvm_no_zero_page=1` and allocated a real page and an
+   * anon_vma instead, so the default follows the recordings; a machine booted without it maps
+   * the zero page. An init record's `zero_page` (the oracle probes it) sets this.
    */
   useZeroPage: boolean;
   /**
