@@ -731,6 +731,10 @@ export class Memory implements TlbHolder {
  * page bases as floats (`addr - off`). The guard `addr >>> 0 === addr` (an integer in
  * [0, 2^32)) costs nothing once V8 knows the address is a uint32, as it does for values read
  * from a Uint32Array or made by `>>> 0`. Any other address still works, through the miss path.
+ *
+ * Each method repeats its Memory twin except for the hit test and the refill: a hot method is
+ * what V8 inlines into the emulator's loop, so its test has to be written out in it, and a
+ * shared method calling an overridden test would keep one type-feedback vector for both classes.
  */
 export class Memory32 extends Memory {
   /**
