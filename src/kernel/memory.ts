@@ -142,16 +142,19 @@ export class Memory implements TlbHolder {
   private readonly leafRef: Int32Array[] = new Array<Int32Array>(LEAF_SLOTS).fill(new Int32Array(0));
   private leafGen = -1;
   /**
-   * The second-level TLB: page base, its PTE when cached, and the flush generation then. A flush
-   * bumps `l2Gen` instead of clearing 4096 entries (munmap and mprotect flush; a 32 KiB fill
-   * there would cost more than the syscall).
+   * The second-level TLB: page base and its PTE when cached. A flush clears only the slots filled
+   * since the last one (`l2Filled`, `l2Live`): munmap and mprotect flush, and a 32 KiB fill each
+   * time would cost more than the syscall. (A generation number per slot did the same job, but
+   * its check is one more load in the refill that every hot method inlines: a TLB miss on random
+   * pages cost 2.2-2.3x a raw load with it, 2.0-2.1x without.)
    */
   protected readonly l2Tag = new Float64Array(L2_SLOTS).fill(-1);
   /** The same entries' page numbers below 2^32, else -1 (Memory32's integer compare). */
   protected readonly l2Vpn = new Int32Array(L2_SLOTS).fill(-1);
   protected readonly l2Pte = new Int32Array(L2_SLOTS);
-  protected readonly l2GenOf = new Int32Array(L2_SLOTS);
-  protected l2Gen = 1;
+  private readonly l2Live = new Uint8Array(L2_SLOTS);
+  private readonly l2Filled = new Int32Array(L2_SLOTS);
+  private l2FilledCount = 0;
   private declare readonly frames: FramePool;
   private readonly onGrow = (): void => {
     this.dv = this.frames.dv;
@@ -178,10 +181,13 @@ export class Memory implements TlbHolder {
   }
 
   flush(): void {
-    if (++this.l2Gen === 0x40000000) {
-      this.l2GenOf.fill(0);
-      this.l2Gen = 1;
+    for (let i = 0; i < this.l2FilledCount; i++) {
+      const s2 = this.l2Filled[i];
+      this.l2Tag[s2] = -1;
+      this.l2Vpn[s2] = -1;
+      this.l2Live[s2] = 0;
     }
+    this.l2FilledCount = 0;
     this.leafTag.fill(-1);
     this.viewOff.fill(-1);
     this.rTag.fill(-1);
@@ -258,12 +264,12 @@ export class Memory implements TlbHolder {
    * slot of `tags`/`offs` takes it and the frame's slab offset is returned; else -1 and the
    * caller goes to miss(). It is inlined into the caller's loop, so every instruction here costs
    * the hits too (the loop's registers): it does no more than that. A TLB miss served here costs
-   * 2.0-2.4x a raw load (G19), one through miss() 5-6x.
+   * 2.0-2.1x a raw load (G19), one through miss() 5-6x.
    */
   protected refill(addr: number, off: number, s: number, last: number, need: number, tags: Float64Array, offs: Int32Array): number {
     const base = addr - off;
     const s2 = (addr >>> 12) & (L2_SLOTS - 1);
-    if (this.l2Tag[s2] !== base || this.l2GenOf[s2] !== this.l2Gen || typeof addr !== 'number' || off > last) return -1;
+    if (this.l2Tag[s2] !== base || typeof addr !== 'number' || off > last) return -1;
     const pte = this.l2Pte[s2];
     if ((pte & need) !== need) return -1;
     const fo = (pte >>> FRAME_SHIFT) << 12;
@@ -303,14 +309,17 @@ export class Memory implements TlbHolder {
       // dirty, writable after a COW fault): then the page table is read again. It is never more
       // permissive than the page table: every removal or downgrade of a PTE flushes (as the TLBs).
       const s2 = (addr >>> 12) & (L2_SLOTS - 1);
-      let pte = this.l2Tag[s2] === base && this.l2GenOf[s2] === this.l2Gen ? this.l2Pte[s2] : 0;
+      let pte = this.l2Tag[s2] === base ? this.l2Pte[s2] : 0;
       if ((pte & need) !== need) {
         pte = this.pteOf(addr, base);
         if ((pte & need) === need) {
           this.l2Tag[s2] = base;
           this.l2Vpn[s2] = base < TWO_32 ? base / 4096 : -1;
           this.l2Pte[s2] = pte;
-          this.l2GenOf[s2] = this.l2Gen;
+          if (this.l2Live[s2] === 0) {
+            this.l2Live[s2] = 1;
+            this.l2Filled[this.l2FilledCount++] = s2;
+          }
         }
       }
       if ((pte & need) === need) {
@@ -744,7 +753,7 @@ export class Memory32 extends Memory {
   protected refill32(addr: number, off: number, s: number, last: number, need: number, tags: Float64Array, offs: Int32Array, vpns: Int32Array): number {
     const vpn = addr >>> 12;
     const s2 = vpn & (L2_SLOTS - 1);
-    if (this.l2Vpn[s2] !== vpn || this.l2GenOf[s2] !== this.l2Gen || off > last || addr >>> 0 !== addr) return -1;
+    if (this.l2Vpn[s2] !== vpn || off > last || addr >>> 0 !== addr) return -1;
     const pte = this.l2Pte[s2];
     if ((pte & need) !== need) return -1;
     const fo = (pte >>> FRAME_SHIFT) << 12;
