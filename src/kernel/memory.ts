@@ -1,15 +1,16 @@
 /**
  * The data path for emulators: loads, stores and instruction fetches through a software TLB, bulk
- * copies, and direct views of guest pages. One Memory per process (Task.mem).
+ * copies, and direct views of guest pages. One Memory per process (Task.mem), and a Memory32
+ * (Task.mem32) whose TLB hit test is tuned for 32-bit guests.
  *
  * The hot path is what perf.md §4.4 measured as the fastest shape: `off = addr & 4095`, a slot
  * `(addr >>> 12) & 255`, one compare of the slot's tag against the page base `addr - off` (no
  * page-number division for 64-bit addresses), one Int32Array load of the frame's byte offset and
- * one DataView access into the single frame slab. Anything else — a miss, a page-crossing
- * access, an invalid address — goes to the slow path. A miss first asks a second-level TLB of
- * 4096 entries (a CPU's STLB; a refill from it costs about what a raw load does that misses the
- * host's caches), then the page table through a cache of its leaves; only a PTE without the
- * needed bits takes the page fault as Linux would (src/mm/fault.ts).
+ * one DataView access into the single frame slab. A first-level miss asks a second-level TLB of
+ * 4096 entries inline (a CPU's STLB; a refill from it costs about what a raw load does that
+ * misses the host's caches); anything else — a page-table walk through a cache of its leaves, a
+ * page-crossing access, an invalid address, a fault — is one out-of-line call, miss(). Only a
+ * PTE without the needed bits takes the page fault as Linux would (src/mm/fault.ts).
  *
  * Separate read, write and exec TLBs: a slot enters the write TLB only once its PTE is writable
  * and dirty, so a store that hits never needs to track dirtiness or copy-on-write (Unicorn's
