@@ -54,6 +54,10 @@ const FRAME_SHIFT = PTE_FRAME_SHIFT;
 const VIEW_SLOTS = 64;
 const TWO_32 = 4294967296;
 const TWO_64 = 18446744073709551616;
+/** The page number of page base `base` for the integer tags (rVpn, l2Vpn), -1 at or above 2^32. */
+function vpn32Of(base: number): number {
+  return base < TWO_32 ? base / 4096 : -1;
+}
 /** Addresses at or above this are not user addresses: faults, whatever the access. */
 const USER_TOP = 0x800000000000;
 
@@ -246,7 +250,7 @@ export class Memory implements TlbHolder {
         }
         const fo = (pte >>> PTE_FRAME_SHIFT) * 4096;
         const s = (addr >>> 12) & 255;
-        const vpn32 = base < TWO_32 ? base / 4096 : -1;
+        const vpn32 = vpn32Of(base);
         if (access === WRITE) { this.wTag[s] = base; this.wOff[s] = fo; this.wVpn[s] = vpn32; }
         else if (access === EXEC) { this.xTag[s] = base; this.xOff[s] = fo; this.xVpn[s] = vpn32; }
         if ((pte & PTE_READ) !== 0) { this.rTag[s] = base; this.rOff[s] = fo; this.rVpn[s] = vpn32; }
@@ -309,13 +313,14 @@ export class Memory implements TlbHolder {
       // The second-level TLB first. Its PTE may predate bits the mm has set since (accessed,
       // dirty, writable after a COW fault): then the page table is read again. It is never more
       // permissive than the page table: every removal or downgrade of a PTE flushes (as the TLBs).
+      const vpn32 = vpn32Of(base);
       const s2 = (addr >>> 12) & (L2_SLOTS - 1);
       let pte = this.l2Tag[s2] === base ? this.l2Pte[s2] : 0;
       if ((pte & need) !== need) {
         pte = this.pteOf(addr, base);
         if ((pte & need) === need) {
           this.l2Tag[s2] = base;
-          this.l2Vpn[s2] = base < TWO_32 ? base / 4096 : -1;
+          this.l2Vpn[s2] = vpn32;
           this.l2Pte[s2] = pte;
           if (this.l2Live[s2] === 0) {
             this.l2Live[s2] = 1;
@@ -327,7 +332,6 @@ export class Memory implements TlbHolder {
         // Frame offsets stay below 2^31 (MAX_FRAMES), so the shift cannot overflow.
         const fo = (pte >>> FRAME_SHIFT) << 12;
         const s = (addr >>> 12) & 255;
-        const vpn32 = base < TWO_32 ? base / 4096 : -1;
         if (access === READ) { this.rTag[s] = base; this.rOff[s] = fo; this.rVpn[s] = vpn32; }
         else if (access === WRITE) { this.wTag[s] = base; this.wOff[s] = fo; this.wVpn[s] = vpn32; }
         else { this.xTag[s] = base; this.xOff[s] = fo; this.xVpn[s] = vpn32; }

@@ -267,30 +267,18 @@ function doHugeAnonymousPage(mm: AddressSpace, v: Vma, vpn: number, write: boole
   }
   if (mm.frames.available < 512) return false;
   anonVmaPrepare(mm, v);
-  // __do_huge_pmd_anonymous_page(): the PMD is made dirty whatever the VMA's permissions.
-  let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
-  if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
-  const folio = mm.frames.newFolioId();
-  for (let p = first; p < first + 512; p++) {
-    const f = mm.frames.allocZeroed();
-    mm.setPte(p, makePte(f, bits));
-    mm.frames.joinFolio(f, folio);
-    mm.frames.put(f);
-  }
-  // set_pmd_at() of the new huge PMD, with a deposited page table (mm_inc_nr_ptes()).
-  mm.setHugePmd(first / 512, KIND_ANON);
-  mm.frames.large.add(folio, mm.mmId, 512, true);
+  mapNewAnonThp(mm, v, first / 512, perms);
   return true;
 }
 
 /**
- * A write to the huge zero page maps a new THP in its place, its deposited table kept (Linux
- * 6.13+: do_huge_pmd_wp_page() → do_huge_zero_wp_pmd() → map_anon_folio_pmd(); recorded live on
- * 6.18: a read then a write in a MADV_HUGEPAGE block leaves 2048 kB AnonHugePages). False when
- * 512 frames are not there: the caller then splits the PMD and copies one small zero page.
+ * Map 2 MiB region `r` by a new anonymous THP of 512 zeroed frames, in place of whatever its
+ * entries held (nothing, or the huge zero page): the caller checked that 512 frames are there.
+ * Linux: __do_huge_pmd_anonymous_page() and map_anon_folio_pmd(): the PMD is made dirty whatever
+ * the VMA's permissions; set_pmd_at() over a deposited page table (mm_inc_nr_ptes() for a new
+ * one; the huge zero page's is kept).
  */
-function doHugeZeroWpPmd(mm: AddressSpace, v: Vma, r: number, perms: number): boolean {
-  if (mm.frames.available < 512) return false;
+function mapNewAnonThp(mm: AddressSpace, v: Vma, r: number, perms: number): void {
   let bits = PTE_PRESENT | perms | PTE_YOUNG | PTE_DIRTY | KIND_ANON;
   if ((v.flags & VM_WRITE) !== 0) bits |= PTE_WRITE;
   const folio = mm.frames.newFolioId();
@@ -302,6 +290,17 @@ function doHugeZeroWpPmd(mm: AddressSpace, v: Vma, r: number, perms: number): bo
   }
   mm.setHugePmd(r, KIND_ANON);
   mm.frames.large.add(folio, mm.mmId, 512, true);
+}
+
+/**
+ * A write to the huge zero page maps a new THP in its place, its deposited table kept (Linux
+ * 6.13+: do_huge_pmd_wp_page() → do_huge_zero_wp_pmd() → map_anon_folio_pmd(); recorded live on
+ * 6.18: a read then a write in a MADV_HUGEPAGE block leaves 2048 kB AnonHugePages). False when
+ * 512 frames are not there: the caller then splits the PMD and copies one small zero page.
+ */
+function doHugeZeroWpPmd(mm: AddressSpace, v: Vma, r: number, perms: number): boolean {
+  if (mm.frames.available < 512) return false;
+  mapNewAnonThp(mm, v, r, perms);
   return true;
 }
 
