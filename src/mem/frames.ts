@@ -34,6 +34,8 @@ export const ZERO_FRAME = 0;
 /** Frames whose byte offsets stay below 2^31: the most one pool can hold (2 GiB). */
 export const MAX_FRAMES = 0x80000;
 const INITIAL_FRAMES = 1024;
+/** Fresh frames whose slab pages commitAhead() commits at once (2 MiB). */
+const COMMIT_AHEAD = 512;
 /** The second slab size (256 MiB); after it, the limit. */
 const SECOND_FRAMES = 65536;
 /** Frame state bits (FramePool.flags). */
@@ -97,6 +99,11 @@ export class FramePool {
   private freeTop = 0;
   /** Frames at or above this index were never handed out: still zero from the slab. */
   private fresh = 1;
+  /**
+   * Frames below this index have had their slab page written (committed by the host); see
+   * commitAhead().
+   */
+  private committed = 0;
 
   constructor(opts: FramePoolOptions = {}) {
     const limit = opts.limitFrames ?? MAX_FRAMES;
@@ -148,11 +155,27 @@ export class FramePool {
     else {
       if (this.fresh >= this.metaCapacity && !this.grow()) return -1;
       f = this.fresh++;
+      if (f >= this.committed) this.commitAhead(f);
     }
     this.ref[f] = 1;
     this.flags[f] = 0;
     this.inUse++;
     return f;
+  }
+
+  /**
+   * Has the host commit the slab pages of the next COMMIT_AHEAD fresh frames, from `f` on, in one
+   * tight loop: a zero byte written to each (a read would map the host's zero page, committing
+   * nothing). The host takes its own page fault on a slab page's first write; taken one by one
+   * inside vmspace's fault path, between its other work, each cost 0.3-0.5 µs more than the
+   * same faults taken back to back (measured on Linux 6.18, Zen 4). The pages are fresh, so
+   * their bytes stay zero; the host holds at most COMMIT_AHEAD pages (2 MiB) not yet in use.
+   */
+  private commitAhead(f: number): void {
+    const end = Math.min(f + COMMIT_AHEAD, this.capacity);
+    const u8 = this.u8;
+    for (let o = f * FRAME_SIZE; o < end * FRAME_SIZE; o += FRAME_SIZE) u8[o] = 0;
+    this.committed = end;
   }
 
   /** A frame of zeroes (Linux: vma_alloc_zeroed_movable_folio()), or -1. */
