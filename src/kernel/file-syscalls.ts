@@ -6,7 +6,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
-import { PTE_PRESENT, PTE_READ, pteFrame } from '../mem/page-table.js';
+import { PTE_DIRTY, PTE_PRESENT, PTE_READ, PTE_WRITE, PTE_YOUNG, pteFrame } from '../mem/page-table.js';
 import type { AddressSpace } from '../mm/address-space.js';
 import { writebackInode } from '../mm/writeback.js';
 import type { FdTable } from '../fs/fd-table.js';
@@ -404,9 +404,17 @@ function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
       let done = 0;
       while (done < n) {
         const a = base + at + done;
-        const o = mem.translate(a, ACCESS_WRITE);
-        if (o < 0) break;
-        const k = Math.min(n - done, 4096 - (a % 4096));
+        let o = storeReady(mm, a);
+        if (o < 0) {
+          o = mem.translate(a, ACCESS_WRITE);
+          if (o < 0) break;
+        }
+        // One copy for the run of following pages that take the store without a fault and lie
+        // back to back in the slab (a buffer populated in order usually does): 16 copyWithin()
+        // calls of 4 KiB cost about twice one of 64 KiB. A page that needs a fault ends the run,
+        // so every fault still comes after the bytes before it are copied.
+        let k = Math.min(n - done, 4096 - (a % 4096));
+        while (done + k < n && storeReady(mm, a + k) === o + k) k += Math.min(n - done - k, 4096);
         const u8 = frames.u8; // after the fault: the slab may have grown
         if (src < 0) u8.fill(0, o, o + k);
         else forwardCopy(u8, o, src + done, k);
@@ -438,6 +446,17 @@ function guestBuffer(mem: Memory, mm: AddressSpace, base: number): UserBuffer {
     },
   };
 }
+
+/**
+ * The slab offset of user address `a` (below TASK_SIZE) when a store there needs no fault: its
+ * PTE present, writable, accessed and dirty, so the MMU would change nothing (translate() would
+ * only fill a TLB slot); else -1.
+ */
+function storeReady(mm: AddressSpace, a: number): number {
+  const pte = mm.pt.get(Math.floor(a / 4096));
+  return (pte & STORE_READY) === STORE_READY ? pteFrame(pte) * 4096 + (a % 4096) : -1;
+}
+const STORE_READY = PTE_PRESENT | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
 
 /**
  * Copy `n` bytes from `src` to `dst` within one buffer front to back, as x86's `rep movsb` in

@@ -241,6 +241,33 @@ describe('read/write limits (recorded: s_maxbytes 0xffffffff000)', () => {
     check(s);
   });
 
+  it.each(['tmpfs', 'ext4'] as const)('a read into process memory (%s): runs of pages that need no fault in one copy, each fault after the bytes before it', (kind) => {
+    const { s, t } = world();
+    s.fs.scratchKind = kind;
+    const fd = open(t, 'r', M.O_RDWR | M.O_CREAT);
+    const data = new Uint8Array(8 * PG).map((_, i) => (i * 7 + (i >> 12)) & 255);
+    t.sys.pwriteBuffer(b(fd), data, 0n);
+    const RW = M.PROT_READ | M.PROT_WRITE;
+    const a = t.fast.mmap(0, 8 * PG, RW, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    // pages 0-2 and 5-7 populated (their frames back to back), 3 and 4 untouched, 6 read-only after
+    for (const p of [0, 1, 2, 5, 6, 7]) t.mem.store8(a + p * PG, 1);
+    expect(t.sys.pread64(b(fd), b(a + 100), b(8 * PG - 200), 50n)).toBe(8 * PG - 200);
+    expect(t.mem.read(a + 100, 8 * PG - 200)).toEqual(data.subarray(50, 50 + 8 * PG - 200));
+    expect(t.mem.load8(a + 99)).toBe(0); // before the buffer: untouched
+    expect(t.fast.mprotect(a + 6 * PG, PG, M.PROT_READ)).toBe(0);
+    expect(t.sys.pread64(b(fd), b(a), b(8 * PG), 1n)).toBe(6 * PG); // stops at the read-only page
+    expect(t.mem.read(a, 6 * PG)).toEqual(data.subarray(1, 1 + 6 * PG));
+    // The buffer is the file's own page-cache pages, above the source: the copy runs front to
+    // back over the whole run (rep movsb), so the first 100 bytes repeat through it.
+    const m = mmapFile(t, fd, 4, RW, M.MAP_SHARED);
+    for (let p = 0; p < 4; p++) t.mem.store8(m + p * PG, data[p * PG]!); // dirty, so no fault on the way
+    expect(t.sys.pread64(b(fd), b(m + 100), b(3 * PG), 0n)).toBe(3 * PG);
+    const want = data.slice(0, 4 * PG);
+    for (let i = 0; i < 3 * PG; i++) want[100 + i] = want[i]!;
+    expect(t.mem.read(m, 4 * PG)).toEqual(want);
+    check(s);
+  });
+
   it('a write that copies nothing past EOF still moves the size (ext4), so a retry from the file itself succeeds', () => {
     const { s, t } = world();
     const f1 = open(t, 'f1', M.O_RDWR | M.O_CREAT);
