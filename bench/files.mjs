@@ -39,7 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { printTable } from './table.mjs';
 import {
-  benchMain, busySince, collectGarbage, cpuTimes, fullGc, heapNow, now, nsPerOp, rawCopy, roundRobin, settle, sink,
+  benchMain, busySince, collectGarbage, cpuTimes, fullGc, heapNow, hostBytes, now, nsPerOp, rawCopy, roundRobin, settle, sink,
   statsOf,
 } from './mem-anchors.mjs';
 
@@ -333,12 +333,8 @@ function ioSection(vm, kind, rounds, bytesPerRun) {
   const m = check(t.fast.mmap(0, FILE_BYTES, PROT_RW, MAP_SHARED, fd, 0), 'mmap');
   for (let a = 0; a < MiB; a += PAGE) { mem.store8(buf + a, 3); mem.store8(m + a, 5); }
   const res = {};
-  // The host buffer starts a large ArrayBuffer, as the set() anchor's do: a malloc'd one lands at
-  // any offset, and 16 bytes past a page's offset modulo 4096 made a 4 KiB copy 1.8x slower (the
-  // host's memmove), so the rows measured where malloc put it (bench/mem.mjs G21 likewise).
-  const hostBuf = new ArrayBuffer(32 << 20);
   for (const size of IO_SIZES) {
-    const host = new Uint8Array(hostBuf, 0, size).fill(3);
+    const host = hostBytes(size).fill(3); // aligned as the anchors' buffers
     const reps = Math.max(1, Math.floor(bytesPerRun / size));
     const mk = (call) => new Function('sys', 'mem', 'host', 'fdB', 'bufB', 'sizeB', 'M', 'SIZE', `'use strict';
       return (reps) => { let s = 0; for (let i = 0; i < reps; i++) { ${call} } return s; };`)(

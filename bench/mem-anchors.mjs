@@ -11,6 +11,8 @@
 //   rawLoadU32 / rawStoreU32 / rawU64Pair / rawCopy
 //                                  one timed run each, returning ns per access (per copy);
 //                                  identity mapping: offset = address - base
+//   hostBytes(size)                the host-side buffer of a copy into or out of vmspace, with
+//                                  the alignment of rawCopy's buffers
 //   roundRobin(variants, {rounds}) runs named variants round-robin, returns per-variant medians
 //                                  and the median of per-round ratios to the anchor variant
 //
@@ -290,6 +292,20 @@ const copyLoops = new Map();
  * kernel_mem.c's memcpy), `bytes` moved in total (default 256 MiB); ns per copy. The anchor of
  * G21 is the kernel's memcpy of the same size; this is what JS itself reaches.
  */
+/**
+ * `size` bytes (at most 32 MiB) at the start of a large ArrayBuffer: the host side of a copy into
+ * or out of guest memory, aligned as rawCopy's buffers (and the kernel anchor's) are. A small
+ * `new Uint8Array(size)` comes from malloc at any offset, and one 16 bytes past the guest page's
+ * offset modulo 4096 made a 4 KiB copy 126 ns instead of 71 (the host's memmove, 4K aliasing): a
+ * row would then measure where malloc put the buffer. One buffer serves every call.
+ */
+let hostBuffer = null;
+export function hostBytes(size) {
+  if (!(size > 0 && size <= 32 << 20)) throw new RangeError('size must be in 1 .. 32 MiB');
+  hostBuffer ??= new ArrayBuffer(32 << 20);
+  return new Uint8Array(hostBuffer, 0, size);
+}
+
 export function rawCopy(size, bytes = 256 << 20) {
   if (!(size > 0 && size <= 32 << 20)) throw new RangeError('size must be in 1 .. 32 MiB');
   if (!copyBuffers) {

@@ -42,7 +42,7 @@ import { printTable } from './table.mjs';
 import {
   ACCESSES, COPY_SIZES, DEFAULT_BASE, GUEST_PAGES, PAGE, STREAM_LEN, benchMain, busySince, collectGarbage, cpuTimes, fullGc, heapNow,
   makeAliasStream, makeDataView, makeStreams, now, settle,
-  nsPerOp, rawCopy, rawLoadU32, rawStoreU32, rawU64Pair, roundRobin, runKernelMem, sink, statsOf,
+  hostBytes, nsPerOp, rawCopy, rawLoadU32, rawStoreU32, rawU64Pair, roundRobin, runKernelMem, sink, statsOf,
 } from './mem-anchors.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -508,13 +508,8 @@ async function copySection(rounds, bytesPerRun) {
   const mem = t.mem;
   const res = {};
   const cases = [...COPY_SIZES.map((size) => ({ size, off: 0 })), { size: 4096, off: 2048 }];
-  // The host-side buffer starts a large ArrayBuffer, as the set() anchor's do (rawCopy), so it has
-  // their alignment. A small one comes from malloc at any offset, and one 16 bytes past the guest
-  // page's offset modulo 4096 made a 4 KiB copy 126 ns instead of 71 (the host's memmove, 4K
-  // aliasing): the row then measured where malloc put the buffer.
-  const hostBuf = new ArrayBuffer(32 << 20);
   for (const { size, off } of cases) {
-    const buf = new Uint8Array(hostBuf, 0, size).fill(3);
+    const buf = hostBytes(size).fill(3); // aligned as the anchors' buffers
     const reps = Math.max(1, Math.floor(bytesPerRun / size));
     const G = g + off;
     const mk = (op) => new Function('mem', 'buf', 'G', `'use strict';
