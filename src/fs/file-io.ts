@@ -33,22 +33,28 @@ export interface UserBuffer {
   faultIn(at: number, n: number): number;
 }
 
-/** A host Uint8Array as a UserBuffer (never faults). */
-export function hostBuffer(buf: Uint8Array): UserBuffer {
-  return {
-    copyOut(frames, src, n, at) {
-      if (src < 0) buf.fill(0, at, at + n);
-      else buf.set(frames.u8.subarray(src, src + n), at);
-      return n;
-    },
-    copyInAtomic(frames, dst, n, at) {
-      frames.u8.set(buf.subarray(at, at + n), dst);
-      return n;
-    },
-    faultIn(_at, n) {
-      return n;
-    },
-  };
+/** A host Uint8Array as a UserBuffer (never faults); `buf` is set per use. */
+export class HostBuffer implements UserBuffer {
+  buf: Uint8Array;
+
+  constructor(buf: Uint8Array = new Uint8Array(0)) {
+    this.buf = buf;
+  }
+
+  copyOut(frames: FramePool, src: number, n: number, at: number): number {
+    if (src < 0) this.buf.fill(0, at, at + n);
+    else this.buf.set(frames.u8.subarray(src, src + n), at);
+    return n;
+  }
+
+  copyInAtomic(frames: FramePool, dst: number, n: number, at: number): number {
+    frames.u8.set(this.buf.subarray(at, at + n), dst);
+    return n;
+  }
+
+  faultIn(_at: number, n: number): number {
+    return n;
+  }
 }
 
 /** Most pages one filemap_get_pages() batch holds (PAGEVEC_SIZE). */

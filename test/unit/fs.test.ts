@@ -225,6 +225,35 @@ describe('read/write limits (recorded: s_maxbytes 0xffffffff000)', () => {
     check(s);
   });
 
+  it('the argument checks agree on both sides of 2^53, where they move from numbers to bigints', () => {
+    const { s, t } = world();
+    const fd = open(t, 'a', M.O_RDWR | M.O_CREAT);
+    t.sys.pwriteBuffer(b(fd), enc('ABCD'), 0n);
+    const a = t.fast.mmap(0, PG, M.PROT_READ | M.PROT_WRITE, M.MAP_PRIVATE | M.MAP_ANONYMOUS, -1, 0);
+    const E = 1n << 53n;
+    // past the largest file size: nothing to read, and no overflow
+    for (const off of [E - 1n, E, E + 1n, (1n << 62n)]) expect(t.sys.preadBuffer(b(fd), new Uint8Array(16), off)).toBe(0);
+    // rw_verify_area(): pos + count past LOFF_MAX is EINVAL, up to it is not
+    const LOFF_MAX = (1n << 63n) - 1n;
+    expect(t.sys.preadBuffer(b(fd), new Uint8Array(16), LOFF_MAX - 16n)).toBe(0);
+    expect(t.sys.preadBuffer(b(fd), new Uint8Array(16), LOFF_MAX - 15n)).toBe(-Errno.EINVAL);
+    expect(t.sys.pwriteBuffer(b(fd), enc('x'), LOFF_MAX)).toBe(-Errno.EINVAL);
+    expect(t.sys.pwriteBuffer(b(fd), enc('x'), LOFF_MAX + 1n)).toBe(-Errno.EINVAL);
+    // access_ok(): the buffer must end at or below TASK_SIZE, whatever the count's size
+    const TOP = 0x7ffffffff000n;
+    expect(t.sys.pread64(b(fd), TOP - 16n, 16n, 0n)).toBe(4); // the top of [stack]
+    expect(t.sys.pread64(b(fd), TOP - 16n, 17n, 0n)).toBe(-Errno.EFAULT);
+    expect(t.sys.pread64(b(fd), b(a), E + 1n, 0n)).toBe(-Errno.EFAULT);
+    expect(t.sys.pread64(b(fd), (1n << 64n) - 1n, 1n, 0n)).toBe(-Errno.EFAULT);
+    expect(t.sys.pread64(b(fd), b(a), TOP - b(a), 0n)).toBe(4); // the whole rest of user space: fine
+    expect(t.mem.read(a, 4)).toEqual(enc('ABCD'));
+    // the fd is a C unsigned int: the register's upper half is ignored
+    expect(t.sys.pread64(b(fd) + (1n << 32n), b(a), 2n, 2n)).toBe(2);
+    expect(t.sys.pwriteBuffer(b(fd) + (7n << 40n), enc('Z'), 0n)).toBe(1);
+    expect(t.sys.preadBuffer(b(fd) | (1n << 63n), new Uint8Array(1), 0n)).toBe(1);
+    check(s);
+  });
+
   it('buffers in process memory: EFAULT when nothing copies, a short count at the first bad page', () => {
     const { s, t } = world();
     const fd = open(t, 'a', M.O_RDWR | M.O_CREAT);
