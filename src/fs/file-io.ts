@@ -195,11 +195,15 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
     const off = p % 4096;
     const n = Math.min(4096 - off, count - done);
     // write_begin: the page-cache folio is there (and stays, even if nothing gets copied).
-    if (inode.fs === 'ext4' && !writeBegin(sys, inode, index, count - done)) return done > 0 ? done : -Errno.ENOMEM;
-    const f = inodeFrame(sys, inode, index);
+    let f: number;
+    if (inode.fs === 'ext4') {
+      f = writeBegin(sys, inode, index, count - done);
+    } else {
+      f = inodeFrame(sys, inode, index);
+      inode.stale?.delete(index);
+      inode.cached.add(index);
+    }
     if (f < 0) return done > 0 ? done : -Errno.ENOMEM;
-    inode.stale?.delete(index);
-    inode.cached.add(index);
     const c = buf.copyInAtomic(frames, f * 4096 + off, n, done);
     if (c === 0) {
       // block_write_end() of nothing still commits [pos, pos): __block_commit_write() dirties a
@@ -244,13 +248,23 @@ export function fileWrite(sys: MmSystem, file: OpenFile, pos: number, count: num
  * write (fgf_set_order(): the largest power of two in it, aligned at `index`, never over a page
  * already cached) enters the page cache; the holes it covers get blocks, and their new buffers
  * are dirty even if the copy then fails (__block_write_begin_int(), folio_zero_new_buffers();
- * recorded: fuzz seeds 1015, 40606). False without memory.
+ * recorded: fuzz seeds 1015, 40606). Page `index` is then cached (up to date): its frame, or -1
+ * without memory.
  * Linux: mm/filemap.c __filemap_get_folio(FGP_WRITEBEGIN), fs/ext4/inode.c ext4_da_write_begin().
  */
-function writeBegin(sys: MmSystem, inode: Inode, index: number, bytes: number): boolean {
-  if (inode.cached.has(index) || inode.stale?.has(index)) {
+function writeBegin(sys: MmSystem, inode: Inode, index: number, bytes: number): number {
+  if (inode.cached.has(index)) {
     markNewBlock(sys, inode, index);
-    return inodeFrame(sys, inode, index) >= 0;
+    return inodeFrame(sys, inode, index);
+  }
+  if (inode.stale?.has(index)) {
+    markNewBlock(sys, inode, index);
+    const f = inodeFrame(sys, inode, index);
+    if (f >= 0) {
+      inode.stale.delete(index);
+      inode.cached.add(index);
+    }
+    return f;
   }
   // The write chunk stops at the next 2 MiB boundary (mapping_max_folio_size()).
   const inChunk = Math.min(bytes, 0x200000 - (index % 512) * 4096);
@@ -262,13 +276,13 @@ function writeBegin(sys: MmSystem, inode: Inode, index: number, bytes: number): 
     if (!clash) break;
   }
   for (let i = index; i < index + 2 ** order; i++) {
-    if (inodeFrame(sys, inode, i) < 0) return false;
+    if (inodeFrame(sys, inode, i) < 0) return -1;
     inode.stale?.delete(i);
     inode.cached.add(i);
     markNewBlock(sys, inode, i);
   }
   addFolio(inode, index, 2 ** order);
-  return true;
+  return inode.pages.get(index)!;
 }
 
 /** A hole under a write gets its block, and its page is dirty from then on. */
