@@ -17,6 +17,7 @@ import type { System, Task } from '../src/kernel/system.js';
 import type { Access } from '../src/mm/fault.js';
 import { poll, scsiDisk, sgIo, sgReceive, sgSubmit } from './execute-devices.js';
 import { ExecutorModel } from './executor-model.js';
+import { HarnessGuard } from './harness-guard.js';
 import { formatInit, formatResult, procRecord, smapsRecord, type OpResult } from './format.js';
 import type { Op } from './parse.js';
 import { EXEC_BUF_SIZE, MAX_PIDS, evalExpr, hex, hexBytes } from './values.js';
@@ -82,6 +83,8 @@ export class OpExecutor {
   private last: Op | undefined;
   /** The kernel oracle's executor's own memory effects, when the start state is that executor. */
   private readonly executor: ExecutorModel | undefined;
+  /** The ops the kernel oracle refuses over its executor's memory, when the start state is that executor. */
+  private readonly guard: HarnessGuard | undefined;
 
   /**
    * @param checkInvariants check the task's invariants after ops
@@ -94,6 +97,7 @@ export class OpExecutor {
   ) {
     this.init = system.initRecord();
     this.executor = ExecutorModel.fromInit(this.init);
+    this.guard = HarnessGuard.fromInit(this.init);
     this.output.push(formatInit(this.init));
   }
 
@@ -118,6 +122,9 @@ export class OpExecutor {
     }
     const task = this.system.task(op.pid);
     if (!task) return { skip: `pid ${op.pid} does not exist` };
+    // refused before the executor wakes: nothing happens in the process
+    const refused = this.guard?.refusal(op, a);
+    if (refused !== undefined) return refused;
     let result: OpResult;
     try {
       const model = this.executor !== undefined && ExecutorModel.wakes(op) ? this.executor : undefined;
