@@ -4,6 +4,7 @@
  * Linux: fs/file.c alloc_fd(), do_dup2(), close_fd(), dup_fd().
  */
 import { Errno } from '../abi/errno.js';
+import { u64ToNumber } from '../base/u64.js';
 import type { OpenFile } from './open-file.js';
 
 interface Slot {
@@ -22,7 +23,7 @@ export class FdTable {
 
   /** The description at `fd` (a u64 as a C `unsigned int` caller would pass it), or undefined. */
   get(fd: bigint | number): OpenFile | undefined {
-    const n = typeof fd === 'bigint' ? (fd >= 0n && fd < 0x80000000n ? Number(fd) : -1) : fd;
+    const n = typeof fd === 'bigint' ? (fd >= 0n && fd < 0x80000000n ? u64ToNumber(fd) : -1) : fd;
     if (n < 0 || n >= this.slots.length) return undefined;
     return this.slots[n]?.file;
   }

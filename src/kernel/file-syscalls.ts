@@ -6,6 +6,7 @@
  */
 import { Errno } from '../abi/errno.js';
 import * as M from '../abi/mman.js';
+import { u64ToNumber } from '../base/u64.js';
 import type { FramePool } from '../mem/frames.js';
 import { PTE_DIRTY, PTE_PRESENT, PTE_READ, PTE_WRITE, PTE_YOUNG, pteFrame } from '../mem/page-table.js';
 import type { AddressSpace } from '../mm/address-space.js';
@@ -187,7 +188,7 @@ export class FileSyscalls {
     const op = write ? dev.write : dev.read;
     if (op === undefined) return -Errno.EINVAL;
     if (!accessOk(buf, count)) return -Errno.EFAULT;
-    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : Number(count);
+    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : u64ToNumber(count);
     return op.call(dev, this.user(), buf, n, f.nonblock);
   }
 
@@ -284,7 +285,7 @@ export class FileSyscalls {
     const mem = this.ctx.mem();
     const g = (this.guestBuf ??= new GuestBuffer(mem, this.ctx.mm));
     g.mem = mem;
-    g.base = Number(buf);
+    g.base = u64ToNumber(buf);
     return g;
   }
 
@@ -300,7 +301,7 @@ export class FileSyscalls {
     if (buf === null) return -Errno.EFAULT;
     const pos = rwPos(f, count, offset);
     if (pos < 0) return -Errno.EINVAL;
-    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : Number(count);
+    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : u64ToNumber(count);
     const r = fileRead(this.ctx.mm.sys, f, pos, n, buf);
     if (offset === null && r > 0) f.pos += r;
     return r;
@@ -314,7 +315,7 @@ export class FileSyscalls {
     if (buf === null) return -Errno.EFAULT;
     const pos0 = rwPos(f, count, offset);
     if (pos0 < 0) return -Errno.EINVAL;
-    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : Number(count);
+    const n = count > MAX_RW_COUNT_N ? MAX_RW_COUNT : u64ToNumber(count);
     if (n === 0) return 0;
     // IOCB_APPEND: at the end, even for pwrite (a documented Linux bug kept for compatibility).
     const pos = f.append && f.inode.chardev === undefined ? f.inode.size : pos0;
@@ -430,7 +431,7 @@ export class FileSyscalls {
 /** access_ok(): [buf, buf+count) lies below TASK_SIZE (both are u64s). */
 function accessOk(buf: bigint, count: bigint): boolean {
   if (count > TASK_SIZE_N || buf > TASK_SIZE_N) return false;
-  return Number(buf) + Number(count) <= TASK_SIZE; // both below 2^47: the sum is exact
+  return u64ToNumber(buf) + u64ToNumber(count) <= TASK_SIZE; // both below 2^47: the sum is exact
 }
 
 /**
@@ -439,7 +440,7 @@ function accessOk(buf: bigint, count: bigint): boolean {
  * at most LOFF_MAX here).
  */
 function rwPos(f: OpenFile, count: bigint, offset: bigint | null): number {
-  if (offset === null ? count <= EXACT_N : count <= EXACT_N && offset <= EXACT_N) return offset === null ? f.pos : Number(offset);
+  if (offset === null ? count <= EXACT_N : count <= EXACT_N && offset <= EXACT_N) return offset === null ? f.pos : u64ToNumber(offset);
   const pos = offset ?? BigInt(f.pos);
   if (count > LOFF_MAX || pos + count > LOFF_MAX) return -1;
   return Number(pos);
