@@ -7,6 +7,7 @@
  * TypeError / RangeError thrown before any state changes.
  */
 import { Errno } from '../abi/errno.js';
+import { u64ToNumber } from '../base/u64.js';
 import { IA32_PAGE_OFFSET, PMD_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 import * as M from '../abi/mman.js';
 import type { AddressSpace } from '../mm/address-space.js';
@@ -40,7 +41,7 @@ function pageAlign(v: bigint): bigint {
 
 /** A u64 as a number: exact below 2^53, else FAR (beyond every user address). */
 function num(v: bigint): number {
-  return v <= 0x1fffffffffffffn ? Number(v) : FAR;
+  return v <= 0x1fffffffffffffn ? u64ToNumber(v) : FAR;
 }
 
 /**
@@ -49,7 +50,7 @@ function num(v: bigint): number {
  */
 function span(addr: bigint, end: bigint): [number, number] {
   if (addr > TASK_SIZE_N) return [FAR, FAR * 2];
-  return [Number(addr), num(end)];
+  return [u64ToNumber(addr), num(end)];
 }
 
 /**
@@ -57,7 +58,7 @@ function span(addr: bigint, end: bigint): [number, number] {
  * unused bit that no mask accepts, so "unknown bits present" survives.
  */
 function mapFlags(v: bigint): number {
-  let f = Number(v & 0xffffffffn);
+  let f = u64ToNumber(v & 0xffffffffn);
   if ((v >> 32n) !== 0n) f = (f | 0x2000000) >>> 0;
   return f;
 }
@@ -115,7 +116,7 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     if (len === 0n) return EINVAL;
     const L = pageAlign(len);
     const taskSize = BigInt(this.mm.taskSize);
-    const lenN = L === 0n || L > taskSize ? Infinity : Number(L);
+    const lenN = L === 0n || L > taskSize ? Infinity : u64ToNumber(L);
     // A MAP_FIXED address within 4095 of 2^64 comes back from placement unchanged and is then
     // taken for an error code (IS_ERR_VALUE) by __get_unmapped_area().
     const fixed = (f & (M.MAP_FIXED | M.MAP_FIXED_NOREPLACE)) !== 0;
@@ -123,10 +124,10 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     // An address beyond 2^53 keeps its low 21 bits (above every user address, exact as a
     // number): hugetlb_get_unmapped_area() refuses a MAP_FIXED address off a 2 MiB boundary
     // with EINVAL before any range check (fuzz seed 860342).
-    const a = addr <= 0x1fffffffffffffn ? Number(addr) : 2 ** 52 + Number(addr & 0x1fffffn);
+    const a = addr <= 0x1fffffffffffffn ? u64ToNumber(addr) : 2 ** 52 + Number(addr & 0x1fffffn);
     return doMmap(this.mm, {
-      file, addr: a, len: lenN, prot: Number(prot & 0xffffffffn), flags: f,
-      pgoff: Number(pgoff), compat, fixedErr,
+      file, addr: a, len: lenN, prot: u64ToNumber(prot & 0xffffffffn), flags: f,
+      pgoff: u64ToNumber(pgoff), compat, fixedErr,
     });
   }
 
@@ -136,7 +137,7 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     if ((addr & 0xfffn) !== 0n || addr > TASK_SIZE_N || len > TASK_SIZE_N - addr) return EINVAL;
     const end = addr + pageAlign(len);
     if (end === addr) return EINVAL;
-    return doMunmap(this.mm, Number(addr), Number(end));
+    return doMunmap(this.mm, u64ToNumber(addr), u64ToNumber(end));
   }
 
   /** Linux: mm/mprotect.c do_mprotect_pkey(), argument part. */
@@ -150,7 +151,7 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     if (end <= addr) return ENOMEM;
     const p = prot & ~grows;
     if ((p & ~BigInt(M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC | M.PROT_SEM)) !== 0n) return EINVAL;
-    return doMprotect(this.mm, ...span(addr, end), Number(p | grows));
+    return doMprotect(this.mm, ...span(addr, end), u64ToNumber(p | grows));
   }
 
   /** Linux: mm/mremap.c check_mremap_params(). */
@@ -162,7 +163,7 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
     const newL = pageAlign(newLen);
     if (newL === 0n) return EINVAL;
     if (newL > TASK_SIZE_N) return EINVAL;
-    const f = Number(flags);
+    const f = u64ToNumber(flags);
     if ((f & (M.MREMAP_FIXED | M.MREMAP_DONTUNMAP)) !== 0) {
       if (newAddr > TASK_SIZE_N - newL) return EINVAL;
       if ((newAddr & 0xfffn) !== 0n) return EINVAL;
@@ -171,7 +172,7 @@ export class Syscalls extends FileSyscalls implements RawSyscalls {
       if (oldAddr < newAddr + newL && newAddr < oldAddr + oldL) return EINVAL;
       if (this.mm.mapCount + 2 >= this.mm.sys.sysctl.maxMapCount - 3) return ENOMEM;
     }
-    return doMremap(this.mm, num(oldAddr), num(oldL), Number(newL), f, num(newAddr));
+    return doMremap(this.mm, num(oldAddr), num(oldL), u64ToNumber(newL), f, num(newAddr));
   }
 
   brk(addr: bigint): number {
