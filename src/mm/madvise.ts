@@ -265,7 +265,7 @@ function deactivateRange(mm: AddressSpace, start: number, end: number): void {
       changed = true;
     }
   });
-  if (changed) mm.flushTlb();
+  if (changed) mm.flushTlbRange(start / 4096, end / 4096);
 }
 
 /**
@@ -296,7 +296,7 @@ function madviseFree(mm: AddressSpace, start: number, end: number): void {
       changed = true;
     }
   });
-  if (changed) mm.flushTlb();
+  if (changed) mm.flushTlbRange(start / 4096, end / 4096);
 }
 
 /** An anonymous large folio met in a madvise range: its block, and the pages the range maps. */

@@ -85,7 +85,7 @@ export function changeProtection(mm: AddressSpace, v: Vma, start: number, end: n
     const np = (pte & ~PTE_PERMS) | perms | w;
     if (np !== pte) { pt.set(vpn, np); changed = true; }
   });
-  if (changed) mm.flushTlb();
+  if (changed) mm.flushTlbRange(start / 4096, end / 4096);
 }
 
 /** Linux: mm/mprotect.c mprotect_fixup(). Returns the VMA now covering [start, end) or -errno. */

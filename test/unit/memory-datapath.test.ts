@@ -678,6 +678,35 @@ describe(name, () => {
       checkAll(system);
     });
 
+    it.each([1, 33, 34, 300])('a %i-page mprotect, MADV_DONTNEED or munmap drops exactly those pages from both TLB levels (per page up to 33, whole above)', (n) => {
+      const { system, t, m } = env();
+      const a = mmap(t, 320);
+      // every page cached, in both levels (each slot of the first level held two pages in turn)
+      const cacheAll = (): void => {
+        for (let r = 0; r < 2; r++) for (let p = 0; p < 320; p++) m.store32(a + p * PG + 4, p + 1);
+        for (let p = 0; p < 320; p++) expect(m.load32(a + p * PG + 4)).toBe(p + 1);
+      };
+      const first = 10;
+      const inRange = (p: number): boolean => p >= first && p < first + n;
+      cacheAll();
+      expect(t.fast.mprotect(a + first * PG, n * PG, M.PROT_NONE)).toBe(0);
+      for (let p = 0; p < 320; p++) {
+        if (inRange(p)) expectFault(() => m.load32(a + p * PG + 4), 'SIGSEGV', 'SEGV_ACCERR', a + p * PG + 4, 'read');
+        else expect(m.load32(a + p * PG + 4)).toBe(p + 1);
+      }
+      expect(t.fast.mprotect(a + first * PG, n * PG, RW)).toBe(0);
+      cacheAll();
+      expect(t.sys.madvise(BigInt(a + first * PG), BigInt(n * PG), BigInt(M.MADV_DONTNEED))).toBe(0);
+      for (let p = 0; p < 320; p++) expect(m.load32(a + p * PG + 4)).toBe(inRange(p) ? 0 : p + 1);
+      cacheAll();
+      expect(t.fast.munmap(a + first * PG, n * PG)).toBe(0);
+      for (let p = 0; p < 320; p++) {
+        if (inRange(p)) expectFault(() => m.store32(a + p * PG + 4, 0), 'SIGSEGV', 'SEGV_MAPERR', a + p * PG + 4, 'write');
+        else expect(m.load32(a + p * PG + 4)).toBe(p + 1);
+      }
+      checkAll(system);
+    });
+
     it('the second-level TLB forgets what the first forgets: mprotect, munmap and MADV_DONTNEED of pages cached only there', () => {
       // Pages 0 and 256 share a first-level slot, not a second-level one: after touching 0, 256,
       // 0 and 256 again, page 0's translation is in the second level only.
