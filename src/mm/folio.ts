@@ -17,21 +17,19 @@ export function folioOf(inode: MmInode, index: number): [number, number] | undef
   const folios = inode.folios;
   if (folios === undefined || folios.size === 0) return undefined;
   // Faults and writes come in runs: the last folio found answers most lookups.
-  const last = lastFound.get(inode);
+  const last = inode.lastFolio;
   if (last !== undefined && index >= last[0] && index < last[0] + last[1] && folios.get(last[0]) === last[1]) return last;
   for (let order = 1, n = 2; order <= MAX_ORDER; order++, n *= 2) {
     const start = index - (index % n);
     if (folios.get(start) === n) {
       const fo: [number, number] = [start, n];
-      lastFound.set(inode, fo);
+      inode.lastFolio = fo;
       return fo;
     }
   }
   return undefined;
 }
 
-/** The folio each inode's last lookup found. */
-const lastFound = new WeakMap<MmInode, [number, number]>();
 
 /** Record a new folio of `pages` pages at `start` (pages > 1). */
 export function addFolio(inode: MmInode, start: number, pages: number): void {

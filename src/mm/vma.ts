@@ -153,6 +153,8 @@ export interface MmInode {
   daAllocClose?: boolean;
   /** Large folios of the page cache: first page → pages (folio.ts). */
   folios?: Map<number, number>;
+  /** The folio folioOf() found last, [first page, pages]: faults and writes come in runs (folio.ts). */
+  lastFolio?: [number, number];
   /** PG_readahead folios: first page → pages (read-ahead.ts). */
   raMarks?: Map<number, number>;
   /** The reverse map: every VMA in some address space's tree that maps this inode (vma-tree.ts). */
