@@ -13,24 +13,21 @@ import { RangeTree } from '../tree/range-tree.js';
 import type { AddressSpace } from './address-space.js';
 import type { MmInode, Vma } from './vma.js';
 
-/** The key each file VMA is filed under in its inode's interval tree: [first page, last page]. */
-const rmapKeys = new WeakMap<Vma, [number, number]>();
-
 function link(v: Vma, owner: AddressSpace): void {
   const inode = v.file!.inode;
   (inode.mappings ??= new Map()).set(v, owner);
   const key: [number, number] = [v.pgoff, v.pgoff + v.pages - 1];
-  rmapKeys.set(v, key);
+  v.rmapKey = key;
   (inode.rmap ??= new IntervalTree<Vma>()).insert(key, v);
 }
 
 function unlink(v: Vma): void {
   const inode = v.file!.inode;
   inode.mappings?.delete(v);
-  const key = rmapKeys.get(v);
-  if (key !== undefined) {
+  const key = v.rmapKey;
+  if (key !== null) {
     inode.rmap?.remove(key, v);
-    rmapKeys.delete(v);
+    v.rmapKey = null;
   }
 }
 
@@ -42,8 +39,8 @@ export function mappingsOver(inode: MmInode, first: number, last: number): Vma[]
 
 /** Whether `v` is filed under the pages it maps (for the invariant checks). */
 export function rmapFiled(v: Vma): boolean {
-  const key = rmapKeys.get(v);
-  return key !== undefined && key[0] === v.pgoff && key[1] === v.pgoff + v.pages - 1 &&
+  const key = v.rmapKey;
+  return key !== null && key[0] === v.pgoff && key[1] === v.pgoff + v.pages - 1 &&
     v.file!.inode.rmap?.exist(key, v) === true;
 }
 

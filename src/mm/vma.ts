@@ -236,6 +236,11 @@ export class Vma extends RangeNode {
   anonName: string | null;
   /** A device mapping's vm operations (set by the driver's mmap hook). */
   vmOps: VmOperations | null;
+  /**
+   * The key a file VMA is filed under in its inode's interval tree while it is in a tree,
+   * [first page, last page] (vma-tree.ts); null otherwise.
+   */
+  rmapKey: [number, number] | null;
 
   constructor(start: number, end: number, flags: number, flagsHi: number, pgoff: number, file: MmFile | null) {
     super(start, end);
@@ -248,6 +253,7 @@ export class Vma extends RangeNode {
     this.special = null;
     this.anonName = null;
     this.vmOps = null;
+    this.rmapKey = null;
   }
 
   get pages(): number {
@@ -307,6 +313,7 @@ export function freeVmasOfExitedMm(vmas: Vma[]): void {
     v.special = null;
     v.anonName = null;
     v.vmOps = null;
+    v.rmapKey = null;
     vmaCache.push(v);
   }
 }
@@ -318,7 +325,7 @@ export function freeVmasOfExitedMm(vmas: Vma[]): void {
 export const VMA_MERGE_FIELDS = {
   start: 'ignore', end: 'ignore', pgoff: 'compare', flags: 'compare', flagsHi: 'compare',
   file: 'compare', anonVma: 'compare', anonForked: 'compare', special: 'compare', anonName: 'compare',
-  vmOps: 'compare', pages: 'ignore', isAnonymous: 'ignore', cloneRange: 'ignore',
+  vmOps: 'compare', rmapKey: 'ignore', pages: 'ignore', isAnonymous: 'ignore', cloneRange: 'ignore',
 } as const satisfies Record<Exclude<keyof Vma, keyof RangeNode> | 'start' | 'end', 'compare' | 'ignore'>;
 
 /** Linux: mm/mmap.c calc_vm_prot_bits() (no pkeys). */
