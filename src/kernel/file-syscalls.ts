@@ -5,6 +5,7 @@
  * Linux: fs/open.c, fs/read_write.c, fs/namei.c, fs/stat.c, fs/sync.c.
  */
 import { Errno } from '../abi/errno.js';
+import { TASK_SIZE } from '../abi/layout.js';
 import * as M from '../abi/mman.js';
 import { u64ToNumber } from '../base/u64.js';
 import type { FramePool } from '../mem/frames.js';
@@ -46,7 +47,6 @@ export interface FileContext {
 const MAX_RW_COUNT = 0x7ffff000;
 const MAX_RW_COUNT_N = BigInt(MAX_RW_COUNT);
 /** The top of the user address space (access_ok()). */
-const TASK_SIZE = 0x7ffffffff000;
 const TASK_SIZE_N = BigInt(TASK_SIZE);
 /**
  * Offsets and counts up to 2^53 are exact as numbers, and two of them cannot sum past LOFF_MAX:
