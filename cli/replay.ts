@@ -97,11 +97,13 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (flags.scenario) return { status: 0, out: replayToScenario(records, { startMaps: start.maps, startSmaps: start.smaps }) };
   const r = replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps });
   const finalMaps = r.main.proc.maps();
-  const diff = finalPath === undefined ? null : diffMaps(readFileSync(finalPath, 'utf8').split('\n'), finalMaps);
+  // After the program itself ran another (execve), the kernel's final maps are of a program the
+  // replay did not follow: nothing to compare them with.
+  const diff = finalPath === undefined || r.mainReplaced ? null : diffMaps(readFileSync(finalPath, 'utf8').split('\n'), finalMaps);
   const m = r.divergences.length + (diff !== null && diff.length > 0 ? 1 : 0);
   if (flags.json) {
     const doc = {
-      replayed: r.replayed, divergences: r.divergences, untracked: r.untracked,
+      replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, mainReplaced: r.mainReplaced,
       unsupported: Object.fromEntries(r.unsupported),
       finalMaps: diff === null ? null : { equal: diff.length === 0, diff },
       ...(flags.finalMaps ? { maps: finalMaps } : {}),
@@ -114,6 +116,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (flags.finalMaps) out += finalMaps.join('\n') + '\n';
   const notes: string[] = [];
   if (r.untracked > 0) notes.push(`${r.untracked} calls of processes after a new execve not followed`);
+  if (r.mainReplaced && finalPath !== undefined) notes.push('final maps not compared: the program ran another with execve');
   for (const [name, n] of r.unsupported) notes.push(`${n} ${name} not replayed`);
   if (start.inferred !== null) notes.push(`start state inferred from ${start.inferred}`);
   if (diff !== null && diff.length === 0) notes.push('final maps equal the kernel\'s');

@@ -18,6 +18,7 @@ import { type StraceCall, type StraceRecord, argNumber, argPath, structField } f
 
 const CLONE_VM = 0x100n;
 const CLONE_VFORK = 0x4000n;
+const CLONE_THREAD = 0x10000n;
 const O_RDONLY = 0n;
 
 /** One syscall whose answer differed from the kernel's. */
@@ -40,6 +41,11 @@ export interface ReplayResult {
   system: System;
   /** The first process's task (its final state). */
   main: Task;
+  /**
+   * The first process ran another program (a successful execve after its first call, as a shell
+   * wrapper's `exec` does): the kernel's final maps are that program's, which vmspace did not follow.
+   */
+  mainReplaced: boolean;
 }
 
 export interface ReplayOptions {
@@ -123,6 +129,9 @@ class Replayer {
   readonly unsupported = new Map<string, number>();
   replayed = 0;
   untracked = 0;
+  mainReplaced = false;
+  /** The thread ids of the first process (not the vfork/posix_spawn children sharing its mm). */
+  private readonly mainThreads = new Set<number>();
   /** The replay as scenario ops (replayToScenario()), or null when not wanted. */
   ops: Record<string, unknown>[] | null = null;
   /** Scenario pid labels of the processes (threads share their process's). */
@@ -139,6 +148,7 @@ class Replayer {
     this.ids = identities(records);
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
     this.firstPid = firstCall?.pid ?? 0;
+    this.mainThreads.add(this.firstPid);
     const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: opts.startMaps.filter((l) => l.trim() !== '') };
     init.smaps = opts.startSmaps !== undefined ? parseSmapsText(opts.startSmaps) : [];
     init.oracle = 'vmspace replay: the start state of an strace log (its maps after execve)';
@@ -323,7 +333,12 @@ class Replayer {
         // A new program: vmspace has no start state for it, so the process is followed no further
         // (except the log's very first call, when strace started the program itself: the start
         // maps describe the state after it).
-        if (r.errno === null && !(r.pid === this.firstPid && this.calls === 1)) this.untrackedPids.add(r.pid);
+        if (r.errno === null && !(r.pid === this.firstPid && this.calls === 1)) {
+          this.untrackedPids.add(r.pid);
+          // A vfork child shares the first process's task until its execve: that leaves the
+          // parent as it was. A thread of the first process replaces the whole program.
+          if (this.mainThreads.has(r.pid)) this.mainReplaced = true;
+        }
         return;
       default:
         return;
@@ -343,6 +358,7 @@ class Replayer {
     }
     if ((flags & CLONE_VM) !== 0n) {
       this.tasks.set(child, t);
+      if ((flags & CLONE_THREAD) !== 0n && this.mainThreads.has(r.pid)) this.mainThreads.add(child);
       return;
     }
     const c = t.fork();
@@ -384,7 +400,7 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
   r.run();
   return {
     replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, unsupported: r.unsupported,
-    system: r.system, main: r.main,
+    system: r.system, main: r.main, mainReplaced: r.mainReplaced,
   };
 }
 

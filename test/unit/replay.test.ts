@@ -4,7 +4,9 @@
  * and .smaps right after execve, .final-maps at exit_group): every memory syscall must get the
  * kernel's answer and the final maps must equal the kernel's.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { hostElf, replayCommand } from '../../cli/replay.js';
@@ -94,6 +96,56 @@ describe('replay of a decoded log (strace without -X raw)', () => {
     const r = replayStrace(parseStrace(log), { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') });
     expect(r.replayed).toBe(6);
     expect(r.divergences).toEqual([]);
+  });
+});
+
+describe('a program that runs another with execve', () => {
+  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+  const head = [
+    '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+    '6770  brk(NULL)                         = 0x55555557a000',
+    '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+  ];
+
+  it('itself (a wrapper\'s exec): it is followed no further, and its final maps are not compared', () => {
+    const log = [...head,
+      '6770  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fb0000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), start);
+    expect(r.mainReplaced).toBe(true);
+    expect(r.replayed).toBe(2); // brk and mmap, before the execve
+    expect(r.untracked).toBe(1);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-replay-'));
+    try {
+      writeFileSync(path.join(dir, 'w.strace'), log);
+      writeFileSync(path.join(dir, 'w.maps'), read('ls.maps'));
+      writeFileSync(path.join(dir, 'w.final-maps'), '00400000-00401000 r--p 00000000 00:00 0\n'); // date's, not ls's
+      const rep = replayCommand(path.join(dir, 'w.strace'), {});
+      expect(rep.status).toBe(0);
+      expect(rep.out).toMatch(/final maps not compared: the program ran another with execve\)\n$/);
+      expect(JSON.parse(replayCommand(path.join(dir, 'w.strace'), { json: true }).out)).toMatchObject({ mainReplaced: true, finalMaps: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a vfork child (posix_spawn) or a thread: only an execve by the first process\'s own threads counts', () => {
+    const spawn = [...head,
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 6771',
+      '6771  execve("/bin/sh", ["sh", "-c", "echo"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fb0000',
+      '6770  munmap(0x7ffff7fc0000, 8192)     = 0',
+    ].join('\n');
+    const r = replayStrace(parseStrace(spawn), start);
+    expect(r.mainReplaced).toBe(false);
+    expect(r.divergences).toEqual([]);
+    expect(r.replayed).toBe(3); // the parent's brk, mmap and munmap
+    const thread = [...head,
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 6772',
+      '6772  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+    ].join('\n');
+    expect(replayStrace(parseStrace(thread), start).mainReplaced).toBe(true);
   });
 });
 
