@@ -116,6 +116,24 @@ function identities(records: StraceRecord[]): Map<string, Identity> {
   return ids;
 }
 
+/**
+ * The paths the log shows to be directories without an fstat: every ancestor of a path some call
+ * returned a descriptor for (a program opens a directory with plain O_RDONLY, e.g. fontconfig's
+ * font directories, and only fstatfs()es it).
+ */
+function directories(records: StraceRecord[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const r of records) {
+    if (r.type !== 'call' || r.retPath === null || !r.retPath.startsWith('/')) continue;
+    for (let i = r.retPath.lastIndexOf('/'); i > 0; i = r.retPath.lastIndexOf('/', i - 1)) {
+      const dir = r.retPath.slice(0, i);
+      if (dirs.has(dir)) break; // its ancestors are in too
+      dirs.add(dir);
+    }
+  }
+  return dirs;
+}
+
 const NUM = (s: string | undefined, names: Readonly<Record<string, number>> = {}): bigint =>
   BigInt.asUintN(64, argNumber(s ?? '0', names) ?? 0n);
 
@@ -125,6 +143,7 @@ class Replayer {
   private readonly tasks = new Map<number, Task>();
   private readonly untrackedPids = new Set<number>();
   private readonly ids: Map<string, Identity>;
+  private readonly dirs: Set<string>;
   readonly divergences: Divergence[] = [];
   readonly unsupported = new Map<string, number>();
   replayed = 0;
@@ -146,6 +165,7 @@ class Replayer {
 
   constructor(private readonly records: StraceRecord[], opts: ReplayOptions) {
     this.ids = identities(records);
+    this.dirs = directories(records);
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
     this.firstPid = firstCall?.pid ?? 0;
     this.mainThreads.add(this.firstPid);
@@ -227,7 +247,7 @@ class Replayer {
     const id = this.ids.get(path);
     // Directories are made on the way to the files under them; a file the log never fstat()s
     // gets no device or inode number (its maps lines will say so).
-    if (id !== undefined && (id.mode & 0o170000) === 0o40000) return;
+    if ((id !== undefined && (id.mode & 0o170000) === 0o40000) || this.dirs.has(path)) return;
     if (this.ops !== null && path.startsWith('/')) {
       const label = this.labels.get(t) ?? 0;
       if (!this.fdPaths.has(label)) this.fdPaths.set(label, new Map());

@@ -163,7 +163,9 @@ export function argPath(arg: string): string | null {
 export function argNumber(arg: string, names: Readonly<Record<string, number>> = {}): bigint | null {
   let a = arg.trim();
   if (a === 'NULL') return 0n;
-  const fd = /^(-?\d+)<.*>$/.exec(a);
+  // A descriptor with -y: `3</path>`; strace 6 prints a file that is gone as `3</path>(deleted)`
+  // (a memfd always is).
+  const fd = /^(-?\d+)<.*>(?:\(deleted\))?$/.exec(a);
   if (fd !== null) a = fd[1];
   if (a === 'AT_FDCWD') return -100n;
   let acc = 0n;

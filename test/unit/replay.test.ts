@@ -54,6 +54,7 @@ describe('strace log parsing', () => {
     expect(argNumber('PROT_READ|PROT_EXEC', { PROT_READ: 1, PROT_EXEC: 4 })).toBe(5n);
     expect(argNumber('MAP_PRIVATE|0x40000', { MAP_PRIVATE: 2 })).toBe(0x40002n);
     expect(argNumber('3</usr/lib/libc.so.6>')).toBe(3n);
+    expect(argNumber('4</memfd:shared-memory-region>(deleted)')).toBe(4n); // strace 6's form for a file that is gone
     expect(argNumber('NULL')).toBe(0n);
     expect(argNumber('0644')).toBe(0o644n);
     expect(argNumber('WHAT')).toBeNull();
@@ -96,6 +97,37 @@ describe('replay of a decoded log (strace without -X raw)', () => {
     const r = replayStrace(parseStrace(log), { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') });
     expect(r.replayed).toBe(6);
     expect(r.divergences).toEqual([]);
+  });
+});
+
+describe('files the log opens', () => {
+  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+
+  it('a directory opened without O_DIRECTORY and never fstat()ed does not block the files under it', () => {
+    const log = [
+      '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  openat(-100</tmp>, "/usr/share/fonts/truetype/dejavu", 0x80000) = 3</usr/share/fonts/truetype/dejavu>',
+      '6770  close(3</usr/share/fonts/truetype/dejavu>) = 0',
+      '6770  openat(-100</tmp>, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0) = 3</usr/share/fonts/truetype/dejavu/DejaVuSans.ttf>',
+      '6770  newfstatat(3</usr/share/fonts/truetype/dejavu/DejaVuSans.ttf>, "", {st_dev=0xfe00, st_ino=354032, st_mode=0100644, st_size=759720}, 0x1000) = 0',
+      '6770  mmap(NULL, 759720, 0x1, 0x2, 3</usr/share/fonts/truetype/dejavu/DejaVuSans.ttf>, 0) = 0x7ffff7f08000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), start);
+    expect(r.divergences).toEqual([]);
+    expect(r.replayed).toBe(1);
+    expect(r.main.proc.maps().some((l) => l.includes('354032') && l.endsWith('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'))).toBe(true);
+  });
+
+  it('a descriptor of a file that is gone, as strace 6 prints it (`4</memfd:x>(deleted)`)', () => {
+    const log = [
+      '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  memfd_create("shared-memory-region", 0xb) = 3</memfd:shared-memory-region>(deleted)',
+      '6770  ftruncate(3</memfd:shared-memory-region>(deleted), 65568) = 0',
+      '6770  mmap(NULL, 65568, 0x3, 0x1, 3</memfd:shared-memory-region>(deleted), 0) = 0x7ffff7fb1000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), start);
+    expect(r.divergences).toEqual([]);
+    expect(r.main.proc.maps().some((l) => l.startsWith("7ffff7fb1000-7ffff7fc2000 rw-s") && l.endsWith('/memfd:shared-memory-region (deleted)'))).toBe(true);
   });
 });
 
