@@ -15,7 +15,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { devMajor, devMinor } from '../adapters/node/host-identity.js';
 import { type ElfHost, inferStart } from '../scenario/elf-start.js';
-import { diffMaps, replayStrace, replayToScenario } from '../scenario/replay.js';
+import { diffMaps, unknownIdentity, replayStrace, replayToScenario } from '../scenario/replay.js';
 import { type StraceRecord, parseStrace } from '../scenario/strace.js';
 
 export interface ReplayFlags {
@@ -120,6 +120,8 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   for (const [name, n] of r.unsupported) notes.push(`${n} ${name} not replayed`);
   if (start.inferred !== null) notes.push(`start state inferred from ${start.inferred}`);
   if (diff !== null && diff.length === 0) notes.push('final maps equal the kernel\'s');
+  const blind = diff === null ? 0 : finalMaps.filter(unknownIdentity).length;
+  if (blind > 0) notes.push(`${blind} of them without device and inode, which the log does not show`);
   out += `${r.replayed} syscalls replayed, ${m} divergences${notes.length ? ` (${notes.join('; ')})` : ''}\n`;
   return { status: m === 0 ? 0 : 1, out };
 }

@@ -19,7 +19,6 @@ import { type StraceCall, type StraceRecord, argNumber, argPath, structField } f
 const CLONE_VM = 0x100n;
 const CLONE_VFORK = 0x4000n;
 const CLONE_THREAD = 0x10000n;
-const O_RDONLY = 0n;
 
 /** One syscall whose answer differed from the kernel's. */
 export interface Divergence {
@@ -114,6 +113,15 @@ function identities(records: StraceRecord[]): Map<string, Identity> {
     });
   }
   return ids;
+}
+
+/** The O_ACCMODE bits of an open call's flags (creat() is O_WRONLY). */
+function accessMode(r: StraceCall): number {
+  const a = r.args;
+  const text = r.name === 'openat' ? a[2] : r.name === 'open' ? a[1] : r.name === 'openat2' ? structField(a[2] ?? '', 'flags') ?? undefined : undefined;
+  if (r.name === 'creat') return 1;
+  const flags = argNumber(text ?? '0', { O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2 });
+  return flags === null ? 0 : Number(flags & 3n);
 }
 
 /**
@@ -243,7 +251,34 @@ class Replayer {
   }
 
   /** The log's descriptor number `fd` opened in `t` on `path` (openat, then dup3 to the same number). */
-  private mirrorOpen(t: Task, fd: number, path: string): void {
+  /**
+   * Descriptors received with SCM_RIGHTS (another process's files, mostly not followed): a memfd
+   * becomes a new memfd of the same name, a file an open of its path (read-write: the sender's
+   * access mode is not in the log). Sockets, pipes and the like are not mirrored: nothing maps them.
+   */
+  private mirrorReceivedFds(t: Task, r: StraceCall): void {
+    const text = r.args.join(', ');
+    for (const m of text.matchAll(/cmsg_type=(?:0x1|SCM_RIGHTS), cmsg_data=\[([^\]]*)\]/g)) {
+      for (const item of m[1].split(/,\s*/)) {
+        const d = /^(\d+)<(.*)>(?:\(deleted\))?$/.exec(item.trim());
+        if (d === null) continue;
+        const fd = Number(d[1]);
+        const target = d[2];
+        if (target.startsWith('/memfd:')) {
+          const got = t.sys.memfdCreate(target.slice('/memfd:'.length).replace(/ \(deleted\)$/, ''), 0n);
+          if (got >= 0 && got !== fd) {
+            t.sys.dup3(BigInt(got), BigInt(fd), 0n);
+            t.sys.close(BigInt(got));
+          }
+        } else if (target.startsWith('/')) {
+          this.mirrorOpen(t, fd, target, 2);
+        }
+      }
+    }
+  }
+
+  /** Mirror an open of `path` at `fd`, with the access mode (O_ACCMODE bits) the program asked for. */
+  private mirrorOpen(t: Task, fd: number, path: string, accmode = 0): void {
     const id = this.ids.get(path);
     // Directories are made on the way to the files under them; a file the log never fstat()s
     // gets no device or inode number (its maps lines will say so).
@@ -259,7 +294,8 @@ class Replayer {
       });
     }
     if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
-    const got = t.sys.openat(path, O_RDONLY, 0n);
+    // The access mode decides what mmap allows (MAP_SHARED with PROT_WRITE needs O_RDWR).
+    const got = t.sys.openat(path, BigInt(accmode), 0n);
     if (got < 0) return;
     if (got !== fd) {
       t.sys.dup3(BigInt(got), BigInt(fd), 0n);
@@ -315,7 +351,17 @@ class Replayer {
         this.unsupported.set(r.name, (this.unsupported.get(r.name) ?? 0) + 1);
         return;
       case 'open': case 'openat': case 'openat2': case 'creat':
-        if (r.errno === null && r.ret !== null && r.retPath !== null) this.mirrorOpen(t, Number(r.ret), r.retPath);
+        if (r.errno === null && r.ret !== null && r.retPath !== null) {
+          // /proc/self/fd/N reopens the file of descriptor N (a new description: chromium makes
+          // read-only handles of its shared memory that way). The replay shares N's description
+          // instead, which differs only in its access mode.
+          const self = /^"\/proc\/(?:self|\d+)\/fd\/(\d+)"$/.exec(a[r.name === 'openat' || r.name === 'openat2' ? 1 : 0] ?? '');
+          if (self !== null && sys.dup3(BigInt(self[1]), r.ret, 0n) >= 0) return;
+          this.mirrorOpen(t, Number(r.ret), r.retPath, accessMode(r));
+        }
+        return;
+      case 'recvmsg': case 'recvmmsg':
+        if (r.errno === null) this.mirrorReceivedFds(t, r);
         return;
       case 'memfd_create':
         if (r.errno === null && r.ret !== null) {
@@ -427,10 +473,18 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
 /**
  * Compare final maps: the kernel's lines and vmspace's, as a list of differences (empty when
  * equal). The [stack] VMA's start is compared loosely: the kernel grows it on page faults, which
- * a syscall log does not record.
+ * a syscall log does not record. Device and inode are not compared where the log cannot give
+ * them (unknownIdentity()): a memfd's inode comes from a global counter, and a file the program
+ * never fstat()s shows as 00:00 0 in vmspace.
  */
 export function diffMaps(kernel: string[], mine: string[]): string[] {
-  const norm = (l: string): string => (l.endsWith('[stack]') ? l.replace(/^[0-9a-f]+-/, '*-') : l.trimEnd());
+  const unknown = new Set(mine.filter(unknownIdentity).map((l) => MAPS_FIELDS.exec(l)![5]));
+  const norm = (l: string): string => {
+    let n = l.endsWith('[stack]') ? l.replace(/^[0-9a-f]+-/, '*-') : l.trimEnd();
+    const f = MAPS_FIELDS.exec(n);
+    if (f !== null && unknown.has(f[5])) n = `${f[1]} *:* * ${f[5]}`;
+    return n;
+  };
   const k = kernel.filter((l) => l.trim() !== '').map(norm);
   const m = mine.map(norm);
   const out: string[] = [];
@@ -439,6 +493,16 @@ export function diffMaps(kernel: string[], mine: string[]): string[] {
   for (const l of k) if (!ms.has(l)) out.push(`- ${l}`);
   for (const l of m) if (!ks.has(l)) out.push(`+ ${l}`);
   return out;
+}
+
+/** A maps line: range, perms and offset; device; inode; the padding; the path. */
+const MAPS_FIELDS = /^(\S+ \S+ \S+) (\S+) (\d+)(\s+)(\S.*)$/;
+
+/** Whether a vmspace maps line is of a file whose device and inode the replayed log did not show. */
+export function unknownIdentity(line: string): boolean {
+  const f = MAPS_FIELDS.exec(line.trimEnd());
+  if (f === null || !f[5].startsWith('/')) return false;
+  return f[5].startsWith('/memfd:') || (f[2] === '00:00' && f[3] === '0');
 }
 
 /**

@@ -102,7 +102,7 @@ function parseResult(text: string): Pick<StraceCall, 'ret' | 'errno' | 'retPath'
  */
 export function parseStrace(text: string): StraceRecord[] {
   const out: StraceRecord[] = [];
-  const pending = new Map<number, { name: string; head: string }>();
+  const pending = new Map<number, { name: string; head: string; emitted?: boolean }>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].replace(/\r$/, '');
@@ -121,6 +121,7 @@ export function parseStrace(text: string): StraceRecord[] {
     if (resumed !== null) {
       const held = pending.get(pid);
       pending.delete(pid);
+      if (held?.emitted === true && held.name === resumed[1]) continue; // an early close (below)
       name = resumed[1];
       const joined = (held !== undefined && held.name === name ? held.head : '') + resumed[2];
       const close = closingParen(joined, 0);
@@ -134,7 +135,14 @@ export function parseStrace(text: string): StraceRecord[] {
       const from = m[0].length;
       const unfinished = body.endsWith('<unfinished ...>');
       if (unfinished) {
-        pending.set(pid, { name, head: body.slice(from, -'<unfinished ...>'.length).trimEnd() + ' ' });
+        const head = body.slice(from, -'<unfinished ...>'.length).trimEnd() + ' ';
+        // close() frees its descriptor as it starts (close_fd()), whatever it returns later: the
+        // other threads may reuse the number before the resumed line (recorded: chromium's GPU
+        // thread opened its cache file at fd 123 while the main thread's close(123) was
+        // unfinished). So it counts where it started.
+        const early = name === 'close';
+        if (early) out.push({ type: 'call', pid, name, args: splitArgs(head.trimEnd()), line, ret: 0n, errno: null, retPath: null, retText: '0 (unfinished)' });
+        pending.set(pid, { name, head, emitted: early });
         continue;
       }
       const close = closingParen(body, from);

@@ -123,14 +123,16 @@ export class FileSystem {
 
   /**
    * A file of the traced machine (an strace replay's open of an absolute path, with the identity
-   * the trace recorded): made reachable read-only if the path does not resolve yet. Its data reads
-   * as zeroes; maps lines show the given device and inode.
+   * the trace recorded): made reachable if the path does not resolve yet. Its data reads as
+   * zeroes; maps lines show the given device and inode. Its permissions allow any access: the
+   * trace shows the open succeeded, and the replay opens it with the access mode the program
+   * asked for (what mmap checks).
    */
   addTraceFile(path: string, major: number, minor: number, ino: number, size: number): void {
     if (!path.startsWith('/')) return;
     const r = this.resolve(path);
     if (typeof r !== 'number' && r.inode !== undefined) return;
-    this.addKnownFile(path, newInode({ major, minor, ino, path, fs: 'ext4', mode: S_IFREG | 0o555, size }));
+    this.addKnownFile(path, newInode({ major, minor, ino, path, fs: 'ext4', mode: S_IFREG | 0o777, size }));
   }
 
   /** Attach a directory (a host directory's DirOps, another MemFs) at absolute `path`. */

@@ -131,6 +131,59 @@ describe('files the log opens', () => {
   });
 });
 
+describe('descriptors across threads and processes (found replaying chromium --headless)', () => {
+  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+  const replay = (lines: string[]) => replayStrace(parseStrace(['6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0', ...lines].join('\n')), start);
+
+  it('a close() strace shows unfinished has freed its descriptor for the other threads already', () => {
+    const r = replay([
+      '6770  clone3({flags=0x3d0f00, child_tid=0x7fffe24ba990, parent_tid=0x7fffe24ba990, exit_signal=0, stack=0x7fffe1cba000, stack_size=0x7ff3c0, tls=0x7fffe24ba6c0} => {parent_tid=[6771]}, 88) = 6771',
+      '6770  memfd_create("x", 0x1) = 5</memfd:x>(deleted)',
+      '6770  close(5</memfd:x>(deleted) <unfinished ...>',
+      '6771  openat(-100</tmp>, "/tmp/data", 0x2) = 5</tmp/data>',
+      '6770  <... close resumed>) = 0',
+      '6771  mmap(NULL, 8192, 0x3, 0x1, 5</tmp/data>, 0) = 0x7ffff7fc0000',
+    ]);
+    expect(r.divergences).toEqual([]);
+    expect(r.main.proc.maps().some((l) => l.startsWith('7ffff7fc0000-7ffff7fc2000 rw-s') && l.endsWith('/tmp/data'))).toBe(true);
+  });
+
+  it('a memfd received with SCM_RIGHTS, and reopened through /proc/self/fd', () => {
+    const r = replay([
+      '6770  recvmsg(3<socket:[1]>, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=0x1, cmsg_type=0x1, cmsg_data=[7</memfd:shared-memory-region>(deleted)]}], msg_controllen=24, msg_flags=0}, 0x40) = 1',
+      '6770  mmap(NULL, 16384, 0x3, 0x1, 7</memfd:shared-memory-region>(deleted), 0) = 0x7ffff7fbe000',
+      '6770  openat(-100</tmp>, "/proc/self/fd/7", 0x80000) = 8</memfd:shared-memory-region>(deleted)',
+      '6770  mmap(NULL, 4096, 0x1, 0x1, 8</memfd:shared-memory-region>(deleted), 0) = 0x7ffff7fbd000',
+    ]);
+    expect(r.divergences).toEqual([]);
+    const memfd = r.main.proc.maps().filter((l) => l.endsWith('/memfd:shared-memory-region (deleted)'));
+    expect(memfd).toHaveLength(2);
+    expect(new Set(memfd.map((l) => l.split(/\s+/)[4])).size).toBe(1); // one file: the reopen is the same inode
+  });
+
+  it('a file opened read-write maps shared and writable; one opened read-only does not (EACCES)', () => {
+    const r = replay([
+      '6770  openat(-100</tmp>, "/tmp/cache/index", 0x80042, 0600) = 3</tmp/cache/index>',
+      '6770  mmap(NULL, 8192, 0x3, 0x1, 3</tmp/cache/index>, 0) = 0x7ffff7fc0000',
+      '6770  openat(-100</tmp>, "/tmp/cache/ro", 0x80000) = 4</tmp/cache/ro>',
+      '6770  mmap(NULL, 8192, 0x3, 0x1, 4</tmp/cache/ro>, 0) = -1 EACCES (Permission denied)',
+    ]);
+    expect(r.divergences).toEqual([]);
+    expect(r.replayed).toBe(2);
+  });
+
+  it('final maps: device and inode are compared only where the log shows them', () => {
+    const mine = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 5                          /memfd:shared-memory-region (deleted)',
+      '7ffff7fc2000-7ffff7fc3000 r--s 00000000 00:00 0                          /root/.cache/dconf/user',
+      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 42                         /usr/lib/x.so'];
+    const kernel = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 258054                     /memfd:shared-memory-region (deleted)',
+      '7ffff7fc2000-7ffff7fc3000 r--s 00000000 fe:00 16039985                   /root/.cache/dconf/user',
+      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 43                         /usr/lib/x.so'];
+    expect(diffMaps(kernel, mine)).toEqual([`- ${kernel[2]}`, `+ ${mine[2]}`]);
+    expect(diffMaps(kernel, [mine[0], mine[1].replace('r--s', 'rw-s'), kernel[2]])).toHaveLength(2); // the rest is still compared
+  });
+});
+
 describe('a program that runs another with execve', () => {
   const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
   const head = [
