@@ -373,6 +373,18 @@ class Replayer {
           }
         }
         return;
+      case 'unlink': case 'unlinkat': {
+        // A file the program mapped and then removed shows as `(deleted)` in its maps. A relative
+        // name is followed only under a dirfd whose directory -y printed.
+        if (r.errno !== null) return;
+        const at = r.name === 'unlinkat';
+        const name = /^"(.*)"$/.exec((at ? a[1] : a[0]) ?? '')?.[1];
+        if (name === undefined || (at && (NUM(a[2]) & 0x200n) !== 0n)) return; // AT_REMOVEDIR
+        const dir = at ? argPath(a[0] ?? '') : null;
+        const p = name.startsWith('/') ? name : dir !== null ? `${dir}/${name}` : null;
+        if (p !== null && !this.dirs.has(p)) this.system.fs.removeTraceFile(p);
+        return;
+      }
       case 'close':
         if (r.errno === null) {
           sys.close(NUM(a[0]));

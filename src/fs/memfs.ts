@@ -156,6 +156,11 @@ export class StaticDir extends FixedDir {
     this.entries.set(name, inode);
   }
 
+  /** Take the entry `name` away (a trace file its program removed). */
+  detach(name: string): void {
+    this.entries.delete(name);
+  }
+
   lookup(name: string): Inode | undefined {
     return this.entries.get(name);
   }

@@ -135,6 +135,21 @@ export class FileSystem {
     this.addKnownFile(path, newInode({ major, minor, ino, path, fs: 'ext4', mode: S_IFREG | 0o777, size }));
   }
 
+  /**
+   * The traced program removed the file at `path` (unlink): a trace file leaves its fixed
+   * directory, and mappings of it show `(deleted)`; a file elsewhere is unlinked as usual.
+   */
+  removeTraceFile(path: string): void {
+    const r = this.resolve(path);
+    if (typeof r === 'number' || r.inode === undefined || isDir(r.inode)) return;
+    if (!(r.parent.dir instanceof StaticDir)) {
+      this.unlink(path);
+      return;
+    }
+    r.parent.dir.detach(r.name);
+    dropLink(this.sys, r.inode);
+  }
+
   /** Attach a directory (a host directory's DirOps, another MemFs) at absolute `path`. */
   mount(path: string, dir: Inode): void {
     const parts = path.split('/').filter((p) => p !== '');

@@ -172,6 +172,21 @@ describe('descriptors across threads and processes (found replaying chromium --h
     expect(r.replayed).toBe(2);
   });
 
+  it('a mapped file the program unlinks shows as (deleted), as in the kernel\'s maps', () => {
+    const r = replay([
+      '6770  openat(-100</tmp>, "/tmp/hsperfdata_root/30331", 0x80042, 0600) = 3</tmp/hsperfdata_root/30331>',
+      '6770  mmap(NULL, 32768, 0x3, 0x1, 3</tmp/hsperfdata_root/30331>, 0) = 0x7ffff7fba000',
+      '6770  unlink("/tmp/hsperfdata_root/30331") = 0',
+      '6770  openat(-100</tmp>, "/tmp/x/y", 0x2) = 4</tmp/x/y>',
+      '6770  mmap(NULL, 4096, 0x3, 0x1, 4</tmp/x/y>, 0) = 0x7ffff7fb9000',
+      '6770  unlinkat(-100</tmp/x>, "y", 0) = 0',
+    ]);
+    expect(r.divergences).toEqual([]);
+    const maps = r.main.proc.maps();
+    expect(maps.some((l) => l.endsWith('/tmp/hsperfdata_root/30331 (deleted)'))).toBe(true);
+    expect(maps.some((l) => l.endsWith('/tmp/x/y (deleted)'))).toBe(true);
+  });
+
   it('final maps: device and inode are compared only where the log shows them', () => {
     const mine = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 5                          /memfd:shared-memory-region (deleted)',
       '7ffff7fc2000-7ffff7fc3000 r--s 00000000 00:00 0                          /root/.cache/dconf/user',
