@@ -19,6 +19,10 @@ import { type StraceCall, type StraceRecord, argNumber, argPath, structField } f
 const CLONE_VM = 0x100n;
 const CLONE_VFORK = 0x4000n;
 const CLONE_THREAD = 0x10000n;
+const CLONES = new Set(['clone', 'clone3', 'fork', 'vfork']);
+const CLONE_FILES = 0x400n;
+/** The calls the replay mirrors into a descriptor table. */
+const FD_CALLS = new Set(['open', 'openat', 'openat2', 'creat', 'recvmsg', 'recvmmsg', 'memfd_create', 'close', 'dup', 'dup2', 'dup3', 'fcntl']);
 
 /** One syscall whose answer differed from the kernel's. */
 export interface Divergence {
@@ -157,6 +161,10 @@ class Replayer {
   replayed = 0;
   untracked = 0;
   mainReplaced = false;
+  /** Processes that share a task's mm (CLONE_VM) but have descriptors of their own (no CLONE_FILES). */
+  private readonly ownFds = new Set<number>();
+  /** Clone calls already carried out at their child's first call (run()). */
+  private readonly clonedEarly = new Set<StraceCall>();
   /** The thread ids of the first process (not the vfork/posix_spawn children sharing its mm). */
   private readonly mainThreads = new Set<number>();
   /** The replay as scenario ops (replayToScenario()), or null when not wanted. */
@@ -198,12 +206,27 @@ class Replayer {
   }
 
   run(): void {
+    // The call that made each thread or process: strace may print a new thread's first calls
+    // before its creator's clone() returns (recorded: a rustc thread's first mmap), and that
+    // clone has happened by then.
+    const creators = new Map<number, StraceCall>();
+    for (const r of this.records) {
+      if (r.type === 'call' && CLONES.has(r.name) && r.errno === null && r.ret !== null && r.ret > 0n) creators.set(Number(r.ret), r);
+    }
     for (const r of this.records) {
       if (r.type === 'event') {
         if (r.kind === 'exit' || r.kind === 'killed') this.exited(r.pid);
         continue;
       }
       this.calls++;
+      const c = this.tasks.has(r.pid) ? undefined : creators.get(r.pid);
+      if (c !== undefined && !this.clonedEarly.has(c)) {
+        const parent = this.taskOf(c.pid);
+        if (parent !== undefined) {
+          this.clonedEarly.add(c);
+          this.cloned(parent, c);
+        }
+      }
       const t = this.taskOf(r.pid);
       if (t === undefined) {
         this.untracked++;
@@ -306,6 +329,9 @@ class Replayer {
   private call(t: Task, r: StraceCall): void {
     const a = r.args;
     const sys = t.sys;
+    // A vfork/posix_spawn child shares its parent's task (the mm) but not its descriptors: its
+    // dup2()s and close()s before execve must not reach the parent's table.
+    if (this.ownFds.has(r.pid) && FD_CALLS.has(r.name)) return;
     switch (r.name) {
       case 'mmap':
         this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });
@@ -406,6 +432,7 @@ class Replayer {
         if (r.errno === null) sys.ftruncate(NUM(a[0]), NUM(a[1]));
         return;
       case 'clone': case 'clone3': case 'fork': case 'vfork':
+        if (this.clonedEarly.has(r)) return; // done at the child's first call
         return this.cloned(t, r);
       case 'execve': case 'execveat':
         // A new program: vmspace has no start state for it, so the process is followed no further
@@ -436,6 +463,7 @@ class Replayer {
     }
     if ((flags & CLONE_VM) !== 0n) {
       this.tasks.set(child, t);
+      if ((flags & CLONE_FILES) === 0n) this.ownFds.add(child);
       if ((flags & CLONE_THREAD) !== 0n && this.mainThreads.has(r.pid)) this.mainThreads.add(child);
       return;
     }

@@ -187,6 +187,31 @@ describe('descriptors across threads and processes (found replaying chromium --h
     expect(maps.some((l) => l.endsWith('/tmp/x/y (deleted)'))).toBe(true);
   });
 
+  it('a thread whose first calls strace prints before its creator\'s clone3 returns (rustc)', () => {
+    const r = replay([
+      '6770  clone3({flags=0x3d0f00, child_tid=0x7fffe35ff990, parent_tid=0x7fffe35ff990, exit_signal=0, stack=0x7fffe33ff000, stack_size=0x1fc340, tls=0x7fffe35ff6c0} <unfinished ...>',
+      '6771  mmap(NULL, 2097152, 0x3, 0x4022, -1, 0) = 0x7ffff7c00000',
+      '6770  <... clone3 resumed> => {parent_tid=[6771]}, 88) = 6771',
+      '6770  mmap(NULL, 2097152, 0x3, 0x4022, -1, 0) = 0x7ffff7a00000',
+    ]);
+    expect(r.divergences).toEqual([]);
+    expect(r.replayed).toBe(2);
+    expect(r.untracked).toBe(0);
+  });
+
+  it('a vfork child\'s dup2()s and close()s before its execve leave the parent\'s descriptors alone', () => {
+    const r = replay([
+      '6770  openat(-100</tmp>, "/tmp/d", 0x2) = 3</tmp/d>',
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 6771',
+      '6771  close(3</tmp/d>) = 0',
+      '6771  dup2(0</dev/null>, 3</dev/null>) = 3</dev/null>',
+      '6771  execve("/bin/true", ["true"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  mmap(NULL, 4096, 0x3, 0x1, 3</tmp/d>, 0) = 0x7ffff7fc1000',
+    ]);
+    expect(r.divergences).toEqual([]);
+    expect(r.main.proc.maps().some((l) => l.startsWith('7ffff7fc1000-7ffff7fc2000 rw-s') && l.endsWith('/tmp/d'))).toBe(true);
+  });
+
   it('final maps: device and inode are compared only where the log shows them', () => {
     const mine = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 5                          /memfd:shared-memory-region (deleted)',
       '7ffff7fc2000-7ffff7fc3000 r--s 00000000 00:00 0                          /root/.cache/dconf/user',
