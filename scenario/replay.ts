@@ -514,11 +514,10 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
  * Compare final maps: the kernel's lines and vmspace's, as a list of differences (empty when
  * equal). The [stack] VMA's start is compared loosely: the kernel grows it on page faults, which
  * a syscall log does not record. Device and inode are not compared where the log cannot give
- * them (unknownIdentity()): a memfd's inode comes from a global counter, and a file the program
- * never fstat()s shows as 00:00 0 in vmspace.
+ * them (unknownIdentity()).
  */
 export function diffMaps(kernel: string[], mine: string[]): string[] {
-  const unknown = new Set(mine.filter(unknownIdentity).map((l) => MAPS_FIELDS.exec(l)![5]));
+  const unknown = new Set(mine.filter(unknownIdentity).map((l) => MAPS_FIELDS.exec(l.trimEnd())![5]));
   const norm = (l: string): string => {
     let n = l.endsWith('[stack]') ? l.replace(/^[0-9a-f]+-/, '*-') : l.trimEnd();
     const f = MAPS_FIELDS.exec(n);
@@ -538,11 +537,15 @@ export function diffMaps(kernel: string[], mine: string[]): string[] {
 /** A maps line: range, perms and offset; device; inode; the padding; the path. */
 const MAPS_FIELDS = /^(\S+ \S+ \S+) (\S+) (\d+)(\s+)(\S.*)$/;
 
-/** Whether a vmspace maps line is of a file whose device and inode the replayed log did not show. */
+/**
+ * Whether a vmspace maps line is of a file whose device and inode the replayed log did not show:
+ * one of the kernel's internal shmem mount (00:01: memfds, shared anonymous memory), whose inode
+ * numbers come from a global counter, or a file the program never fstat()ed (00:00 0).
+ */
 export function unknownIdentity(line: string): boolean {
   const f = MAPS_FIELDS.exec(line.trimEnd());
   if (f === null || !f[5].startsWith('/')) return false;
-  return f[5].startsWith('/memfd:') || (f[2] === '00:00' && f[3] === '0');
+  return f[2] === '00:01' || f[5].startsWith('/memfd:') || (f[2] === '00:00' && f[3] === '0');
 }
 
 /**

@@ -215,12 +215,14 @@ describe('descriptors across threads and processes (found replaying chromium --h
   it('final maps: device and inode are compared only where the log shows them', () => {
     const mine = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 5                          /memfd:shared-memory-region (deleted)',
       '7ffff7fc2000-7ffff7fc3000 r--s 00000000 00:00 0                          /root/.cache/dconf/user',
-      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 42                         /usr/lib/x.so'];
+      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 42                         /usr/lib/x.so',
+      '7ffff7fc4000-7ffff7fc5000 rw-s 00000000 00:01 7                          /dev/zero (deleted)'];
     const kernel = ['7ffff7fbe000-7ffff7fc2000 rw-s 00000000 00:01 258054                     /memfd:shared-memory-region (deleted)',
       '7ffff7fc2000-7ffff7fc3000 r--s 00000000 fe:00 16039985                   /root/.cache/dconf/user',
-      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 43                         /usr/lib/x.so'];
+      '7ffff7fc3000-7ffff7fc4000 r--p 00000000 fe:00 43                         /usr/lib/x.so',
+      '7ffff7fc4000-7ffff7fc5000 rw-s 00000000 00:01 1460747                    /dev/zero (deleted)'];
     expect(diffMaps(kernel, mine)).toEqual([`- ${kernel[2]}`, `+ ${mine[2]}`]);
-    expect(diffMaps(kernel, [mine[0], mine[1].replace('r--s', 'rw-s'), kernel[2]])).toHaveLength(2); // the rest is still compared
+    expect(diffMaps(kernel, [mine[0], mine[1].replace('r--s', 'rw-s'), kernel[2], mine[3]])).toHaveLength(2); // the rest is still compared
   });
 });
 
