@@ -14,6 +14,7 @@ import { MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_DONTFORK, MADV_FREE, MADV_GUA
   MADV_SOFT_OFFLINE, MADV_WIPEONFORK, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED } from '../src/abi/mman.js';
 import type { OpResult } from './format.js';
 import type { Op } from './parse.js';
+import { parseHexValue } from './values.js';
 
 const U64 = 1n << 64n;
 const TASK_SIZE = 0x7ffffffff000n;
@@ -25,10 +26,6 @@ const DESTRUCTIVE_ADVICE = new Set<bigint>([MADV_DONTNEED, MADV_FREE, MADV_REMOV
 
 type Range = { start: bigint; end: bigint };
 
-function hexField(v: unknown): bigint | undefined {
-  return typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? BigInt(v) : undefined;
-}
-
 export class HarnessGuard {
   private constructor(private readonly image: Range, private readonly stack: Range) {}
 
@@ -38,8 +35,8 @@ export class HarnessGuard {
     if (!Array.isArray(h)) return undefined;
     const range = (what: string): Range | undefined => {
       const r = h.find((x) => typeof x === 'object' && x !== null && (x as Record<string, unknown>).what === what) as Record<string, unknown> | undefined;
-      const start = hexField(r?.start);
-      const end = hexField(r?.end);
+      const start = typeof r?.start === 'string' ? parseHexValue(r.start) : undefined;
+      const end = typeof r?.end === 'string' ? parseHexValue(r.end) : undefined;
       return start !== undefined && end !== undefined ? { start, end } : undefined;
     };
     const image = range('executor image');

@@ -119,6 +119,13 @@ function identities(records: StraceRecord[]): Map<string, Identity> {
   return ids;
 }
 
+/** Put the descriptor the replay got (`got`, or -errno) at the number the kernel gave (`fd`). */
+function moveFd(t: Task, got: number, fd: number): void {
+  if (got < 0 || got === fd) return;
+  t.sys.dup3(BigInt(got), BigInt(fd), 0n);
+  t.sys.close(BigInt(got));
+}
+
 /** The O_ACCMODE bits of an open call's flags (creat() is O_WRONLY). */
 function accessMode(r: StraceCall): number {
   const a = r.args;
@@ -288,11 +295,7 @@ class Replayer {
         const fd = Number(d[1]);
         const target = d[2];
         if (target.startsWith('/memfd:')) {
-          const got = t.sys.memfdCreate(target.slice('/memfd:'.length).replace(/ \(deleted\)$/, ''), 0n);
-          if (got >= 0 && got !== fd) {
-            t.sys.dup3(BigInt(got), BigInt(fd), 0n);
-            t.sys.close(BigInt(got));
-          }
+          moveFd(t, t.sys.memfdCreate(target.slice('/memfd:'.length).replace(/ \(deleted\)$/, ''), 0n), fd);
         } else if (target.startsWith('/')) {
           this.mirrorOpen(t, fd, target, 2);
         }
@@ -318,12 +321,7 @@ class Replayer {
     }
     if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
     // The access mode decides what mmap allows (MAP_SHARED with PROT_WRITE needs O_RDWR).
-    const got = t.sys.openat(path, BigInt(accmode), 0n);
-    if (got < 0) return;
-    if (got !== fd) {
-      t.sys.dup3(BigInt(got), BigInt(fd), 0n);
-      t.sys.close(BigInt(got));
-    }
+    moveFd(t, t.sys.openat(path, BigInt(accmode), 0n), fd);
   }
 
   private call(t: Task, r: StraceCall): void {
@@ -392,11 +390,7 @@ class Replayer {
       case 'memfd_create':
         if (r.errno === null && r.ret !== null) {
           const name = /^"(.*)"$/.exec(a[0] ?? '')?.[1] ?? 'memfd';
-          const got = sys.memfdCreate(name, NUM(a[1]));
-          if (got >= 0 && BigInt(got) !== r.ret) {
-            sys.dup3(BigInt(got), r.ret, 0n);
-            sys.close(BigInt(got));
-          }
+          moveFd(t, sys.memfdCreate(name, NUM(a[1])), Number(r.ret));
         }
         return;
       case 'unlink': case 'unlinkat': {
@@ -545,7 +539,7 @@ const MAPS_FIELDS = /^(\S+ \S+ \S+) (\S+) (\d+)(\s+)(\S.*)$/;
 export function unknownIdentity(line: string): boolean {
   const f = MAPS_FIELDS.exec(line.trimEnd());
   if (f === null || !f[5].startsWith('/')) return false;
-  return f[2] === '00:01' || f[5].startsWith('/memfd:') || (f[2] === '00:00' && f[3] === '0');
+  return f[2] === '00:01' || (f[2] === '00:00' && f[3] === '0');
 }
 
 /**

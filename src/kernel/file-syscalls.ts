@@ -440,7 +440,7 @@ function accessOk(buf: bigint, count: bigint): boolean {
  * at most LOFF_MAX here).
  */
 function rwPos(f: OpenFile, count: bigint, offset: bigint | null): number {
-  if (offset === null ? count <= EXACT_N : count <= EXACT_N && offset <= EXACT_N) return offset === null ? f.pos : u64ToNumber(offset);
+  if (count <= EXACT_N && (offset === null || offset <= EXACT_N)) return offset === null ? f.pos : u64ToNumber(offset);
   const pos = offset ?? BigInt(f.pos);
   if (count > LOFF_MAX || pos + count > LOFF_MAX) return -1;
   return Number(pos);
