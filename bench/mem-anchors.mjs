@@ -282,6 +282,56 @@ export function rawU64Pair(stream, view, op = 'load', n = ACCESSES) {
   return nsPerOp(() => fn(stream, n), n);
 }
 
+/**
+ * The floor of a translated TLB-hit access in V8 11 (Node 20), as a loop over `stream` (the
+ * shape of bench/mem.mjs's vmspace loops): a minimal 256-entry direct-mapped TLB held in
+ * closure constants, a miss refilled inline from a flat table over the stream's guest region,
+ * and anything else (a page the table does not map) sent to a function call. Built with
+ * `liveCall` (the default), that call has run before the loop is timed — as any real fault
+ * path will have, in an emulator — so TurboFan compiles it as a call. Without, it has never
+ * run, and TurboFan compiles a deoptimization exit in its place: that loop has no call in it
+ * and measures ~0.25x less per hit (32-bit), which is what earlier floor figures showed.
+ * `form` is 'load32' (the G17 loop) or 'load64' (G20: the high half kept in an object's
+ * field and read back by the loop, as Memory.hi). The stream must come from makeStreams.
+ * @returns {(addrs: Uint32Array|Float64Array, n: number) => number}
+ */
+let floorLoops = 0;
+export function tlbFloorLoop(stream, dv, form = 'load32', { liveCall = true } = {}) {
+  const info = streamInfo(stream);
+  if (!info) throw new TypeError('tlbFloorLoop needs a stream made by makeStreams');
+  if (form !== 'load32' && form !== 'load64') throw new RangeError(`form must be load32 or load64, not ${form}`);
+  const v32 = info.width === 32;
+  const last = form === 'load32' ? 4092 : 4088;
+  // Tags as the kind of number the addresses are: page numbers (int32) for 32-bit guests,
+  // page bases (doubles) for 64-bit ones (perf.md §4.4).
+  const key = v32 ? 'addr >>> 12' : 'addr - off';
+  const hit = form === 'load32'
+    ? 'return dv.getUint32(o, true);'
+    : 'hiCell.hi = dv.getInt32(o + 4, true); return dv.getUint32(o, true);';
+  const loop = new Function('dv', 'BASE', `'use strict'; // floor loop ${floorLoops++}
+    const MASK = ${STREAM_LEN - 1}, PAGES = ${GUEST_PAGES};
+    const tag = new ${v32 ? 'Int32Array' : 'Float64Array'}(256).fill(-1), fo = new Int32Array(256);
+    const hiCell = { hi: 0 };
+    function fault(addr) {
+      if (addr < 4096) { hiCell.hi = 0; return 0; }
+      throw new RangeError('SIGSEGV at ' + addr);
+    }
+    function access(addr) {
+      const off = addr & 4095, s = (addr >>> 12) & 255;
+      if (tag[s] === ${key} && off <= ${last}) { const o = fo[s] + off; ${hit} }
+      const page = (addr - off - BASE) / 4096;
+      if (page >= 0 && page < PAGES && off <= ${last}) { tag[s] = ${key}; fo[s] = page * 4096; const o = page * 4096 + off; ${hit} }
+      return fault(addr);
+    }
+    return (addrs, n) => { let acc = 0; for (let i = 0; i < n; i++) acc = (acc + access(addrs[i & MASK])${form === 'load64' ? ' + (hiCell.hi >>> 0)' : ''}) | 0; return acc; };`)(dv, info.base);
+  if (liveCall) {
+    // Enough calls for V8 to allocate the feedback vector and record the call's target.
+    const low = new (v32 ? Uint32Array : Float64Array)(STREAM_LEN).fill(8);
+    for (let k = 0; k < 20; k++) loop(low, 64);
+  }
+  return loop;
+}
+
 export const COPY_SIZES = [4096, 65536, 1 << 20];
 let copyBuffers = null;
 const copyLoops = new Map();
