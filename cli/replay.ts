@@ -5,17 +5,18 @@
  *   vmspace replay PREFIX.strace [--start-maps F] [--start-smaps F] [--kernel-final-maps F]
  *                                [--final-maps] [--json]
  *
- * Beside PREFIX.strace, PREFIX.maps, PREFIX.smaps and PREFIX.final-maps (what
- * tools/capture/vmspace-capture writes) are used when present; without maps, a log that starts
+ * Beside PREFIX.strace, PREFIX.maps, PREFIX.smaps, PREFIX.final-maps and the start states after
+ * later execves in PREFIX.execs/ (what tools/capture/vmspace-capture writes) are used when
+ * present; without maps, a log that starts
  * with the program's execve (`setarch -R strace -f -v -X raw -y -o LOG program`) gets the start
  * state inferred from the program's ELF file (scenario/elf-start.ts). The last line says
  * `N syscalls replayed, M divergences`; the kernel's final maps, when given, count as one more
  * divergence if they differ. Exit status 0 only when M is 0.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { devMajor, devMinor } from '../adapters/node/host-identity.js';
 import { type ElfHost, inferStart } from '../scenario/elf-start.js';
-import { diffMaps, unknownIdentity, replayStrace, replayToScenario } from '../scenario/replay.js';
+import { type ExecStart, diffMaps, unknownIdentity, replayStrace, replayToScenario } from '../scenario/replay.js';
 import { type StraceRecord, parseStrace } from '../scenario/strace.js';
 
 export interface ReplayFlags {
@@ -37,6 +38,41 @@ function beside(log: string, ext: string): string | undefined {
   const base = log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log;
   const p = `${base}.${ext}`;
   return existsSync(p) ? p : undefined;
+}
+
+/**
+ * The start states copied after the log's later execves: DIR/PID-N.maps (.smaps, .cmdline) for
+ * process PID's N-th successful execve, by `PID-N`.
+ */
+export function execStarts(dir: string): Map<string, ExecStart> {
+  const out = new Map<string, ExecStart>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const m = /^(\d+-\d+)\.maps$/.exec(f);
+    if (m === null) continue;
+    const at = (ext: string): string | undefined => {
+      const p = `${dir}/${m[1]}.${ext}`;
+      return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+    };
+    const cmdline = at('cmdline');
+    out.set(m[1], {
+      maps: at('maps')!.split('\n'),
+      smaps: at('smaps'),
+      argv: cmdline === undefined || cmdline === '' ? undefined : cmdline.replace(/\0$/, '').split('\0'),
+    });
+  }
+  return out;
+}
+
+/** The other processes' maps at exit_group: DIR/PID-N.final-maps, by `PID-N`. */
+export function execFinalMaps(dir: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const m = /^(\d+-\d+)\.final-maps$/.exec(f);
+    if (m !== null) out.set(m[1], readFileSync(`${dir}/${f}`, 'utf8').split('\n'));
+  }
+  return out;
 }
 
 /** The host's files for ELF inference: headers by positional read, identity by stat. */
@@ -95,7 +131,10 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const start = startState(log, records, flags);
   if (typeof start === 'string') return { status: 2, out: start };
   if (flags.scenario) return { status: 0, out: replayToScenario(records, { startMaps: start.maps, startSmaps: start.smaps }) };
-  const r = replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps });
+  const execDir = `${log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log}.execs`;
+  const r = replayStrace(records, {
+    startMaps: start.maps, startSmaps: start.smaps, execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+  });
   const finalMaps = r.main.proc.maps();
   // After the program itself ran another (execve), the kernel's final maps are of a program the
   // replay did not follow: nothing to compare them with.
@@ -103,7 +142,8 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const m = r.divergences.length + (diff !== null && diff.length > 0 ? 1 : 0);
   if (flags.json) {
     const doc = {
-      replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, mainReplaced: r.mainReplaced,
+      replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
+      finalMapsCompared: r.finalMapsCompared, mainReplaced: r.mainReplaced,
       unsupported: Object.fromEntries(r.unsupported),
       finalMaps: diff === null ? null : { equal: diff.length === 0, diff },
       ...(flags.finalMaps ? { maps: finalMaps } : {}),
@@ -115,6 +155,8 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (diff !== null && diff.length > 0) out += `final maps differ (- kernel, + vmspace):\n${diff.map((l) => '  ' + l).join('\n')}\n`;
   if (flags.finalMaps) out += finalMaps.join('\n') + '\n';
   const notes: string[] = [];
+  if (r.execsFollowed > 0) notes.push(`${r.execsFollowed} execve${r.execsFollowed > 1 ? 's' : ''} followed into the new program`);
+  if (r.finalMapsCompared > 0) notes.push(`the maps of ${r.finalMapsCompared} other process${r.finalMapsCompared > 1 ? 'es' : ''} at exit_group compared`);
   if (r.untracked > 0) notes.push(`${r.untracked} calls of processes after a new execve not followed`);
   if (r.mainReplaced && finalPath !== undefined) notes.push('final maps not compared: the program ran another with execve');
   for (const [name, n] of r.unsupported) notes.push(`${n} ${name} not replayed`);

@@ -5,16 +5,18 @@
  * identity the log shows (the `-y` path, and st_dev/st_ino/st_size from `-v` fstat output);
  * each answer is compared with what the kernel returned, and the final maps with the kernel's.
  *
- * Threads (clone with CLONE_VM) share their process's address space; fork-like clones fork it;
- * a process that calls execve again runs a program vmspace has no start state for, and its later
- * calls are left out (counted). Calls that do not touch memory are not compared; the descriptor
- * calls (open, close, dup, memfd_create) are mirrored so that mmap finds the same files.
+ * Threads (clone with CLONE_VM) share their process's address space; fork-like clones fork it.
+ * A successful execve starts the new program from the start state the capture copied at that
+ * moment (ReplayOptions.execs: tools/capture's PREFIX.execs/PID-N.*) in a new process that keeps
+ * the descriptors; without one, the process's later calls are left out (counted). Calls that do
+ * not touch memory are not compared; the descriptor calls (open, close, dup, memfd_create) are
+ * mirrored so that mmap finds the same files.
  */
 import { errnoName } from '../src/abi/errno.js';
 import { NAMES } from '../src/abi/mman.js';
 import { DEFAULT_INIT } from '../src/kernel/default-init.js';
 import { createSystem, type System, type Task } from '../src/kernel/system.js';
-import { type StraceCall, type StraceRecord, argNumber, argPath, structField } from './strace.js';
+import { type StraceCall, type StraceRecord, argNumber, argPath, splitArgs, structField } from './strace.js';
 
 const CLONE_VM = 0x100n;
 const CLONE_VFORK = 0x4000n;
@@ -37,18 +39,31 @@ export interface ReplayResult {
   /** Memory syscalls made again and compared. */
   replayed: number;
   divergences: Divergence[];
-  /** Calls of processes vmspace could not follow (after a second execve). */
+  /** Calls of processes vmspace could not follow (after an execve without a start state). */
   untracked: number;
+  /** The execves followed into the new program (a start state was given for them). */
+  execsFollowed: number;
+  /** Processes other than the first whose maps at exit_group were compared (opts.finalMaps). */
+  finalMapsCompared: number;
   /** Memory calls vmspace does not implement (shmat, pkey_mprotect ...), by name. */
   unsupported: Map<string, number>;
   system: System;
-  /** The first process's task (its final state). */
+  /** The first process's task (its final state; after an execve followed, the new program's). */
   main: Task;
   /**
    * The first process ran another program (a successful execve after its first call, as a shell
-   * wrapper's `exec` does): the kernel's final maps are that program's, which vmspace did not follow.
+   * wrapper's `exec` does) without a start state for it: the kernel's final maps are that
+   * program's, which vmspace did not follow.
    */
   mainReplaced: boolean;
+}
+
+/** A program's start state copied right after an execve (maps, smaps, and its argv if known). */
+export interface ExecStart {
+  maps: string[];
+  smaps?: string;
+  /** /proc/<pid>/cmdline split at NULs: checked against the execve's argv in the log. */
+  argv?: string[];
 }
 
 export interface ReplayOptions {
@@ -56,6 +71,13 @@ export interface ReplayOptions {
   startMaps: string[];
   /** /proc/<pid>/smaps text from the same moment (VmFlags, Rss, Anonymous per VMA), if captured. */
   startSmaps?: string;
+  /** Start states after later execves, by `PID-N`: process PID's N-th successful execve in the log. */
+  execs?: ReadonlyMap<string, ExecStart>;
+  /**
+   * Other processes' maps at their exit_group, by `PID-N` (N: the execves of PID before it, 0 for
+   * a process that ran no new program): compared with vmspace's when the log reaches that call.
+   */
+  finalMaps?: ReadonlyMap<string, string[]>;
 }
 
 /** smaps text → the init record's smaps entries (line, VmFlags, Rss, Anonymous). */
@@ -126,13 +148,21 @@ function moveFd(t: Task, got: number, fd: number): void {
   t.sys.close(BigInt(got));
 }
 
-/** The O_ACCMODE bits of an open call's flags (creat() is O_WRONLY). */
-function accessMode(r: StraceCall): number {
+/** open(2) flag names as strace prints them (x86-64). */
+const OPEN_NAMES: Record<string, number> = {
+  O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+  O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, O_ASYNC: 0o20000, O_DIRECT: 0o40000,
+  O_LARGEFILE: 0o100000, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000,
+  O_CLOEXEC: 0o2000000, O_SYNC: 0o4010000, O_PATH: 0o10000000, O_TMPFILE: 0o20200000,
+};
+const O_CLOEXEC = 0o2000000n;
+
+/** An open call's flags (creat() is O_WRONLY|O_CREAT|O_TRUNC). */
+function openFlags(r: StraceCall): bigint {
   const a = r.args;
+  if (r.name === 'creat') return 0o1101n;
   const text = r.name === 'openat' ? a[2] : r.name === 'open' ? a[1] : r.name === 'openat2' ? structField(a[2] ?? '', 'flags') ?? undefined : undefined;
-  if (r.name === 'creat') return 1;
-  const flags = argNumber(text ?? '0', { O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2 });
-  return flags === null ? 0 : Number(flags & 3n);
+  return argNumber(text ?? '0', OPEN_NAMES) ?? 0n;
 }
 
 /**
@@ -153,12 +183,17 @@ function directories(records: StraceRecord[]): Set<string> {
   return dirs;
 }
 
+const F_DUPFD = 0n;
+const F_SETFD = 2n;
+const F_DUPFD_CLOEXEC = 0x406n;
+const FCNTL_NAMES: Record<string, number> = { F_DUPFD: 0, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_DUPFD_CLOEXEC: 0x406 };
+
 const NUM = (s: string | undefined, names: Readonly<Record<string, number>> = {}): bigint =>
   BigInt.asUintN(64, argNumber(s ?? '0', names) ?? 0n);
 
 class Replayer {
   readonly system: System;
-  readonly main: Task;
+  main: Task;
   private readonly tasks = new Map<number, Task>();
   private readonly untrackedPids = new Set<number>();
   private readonly ids: Map<string, Identity>;
@@ -167,7 +202,17 @@ class Replayer {
   readonly unsupported = new Map<string, number>();
   replayed = 0;
   untracked = 0;
+  execsFollowed = 0;
+  finalMapsCompared = 0;
   mainReplaced = false;
+  private readonly finalMaps: ReadonlyMap<string, string[]>;
+  /** Successful execves seen per pid (after the log's first call). */
+  private readonly execCounts = new Map<number, number>();
+  /** Processes made by CLONE_VM without CLONE_THREAD (vfork, posix_spawn): they share a task until execve. */
+  private readonly vmShared = new Set<number>();
+  private readonly execs: ReadonlyMap<string, ExecStart>;
+  /** The index of the record being replayed. */
+  private at = 0;
   /** Processes that share a task's mm (CLONE_VM) but have descriptors of their own (no CLONE_FILES). */
   private readonly ownFds = new Set<number>();
   /** Clone calls already carried out at their child's first call (run()). */
@@ -187,6 +232,8 @@ class Replayer {
   readonly init: Record<string, unknown>;
 
   constructor(private readonly records: StraceRecord[], opts: ReplayOptions) {
+    this.execs = opts.execs ?? new Map();
+    this.finalMaps = opts.finalMaps ?? new Map();
     this.ids = identities(records);
     this.dirs = directories(records);
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
@@ -220,7 +267,8 @@ class Replayer {
     for (const r of this.records) {
       if (r.type === 'call' && CLONES.has(r.name) && r.errno === null && r.ret !== null && r.ret > 0n) creators.set(Number(r.ret), r);
     }
-    for (const r of this.records) {
+    for (this.at = 0; this.at < this.records.length; this.at++) {
+      const r = this.records[this.at];
       if (r.type === 'event') {
         if (r.kind === 'exit' || r.kind === 'killed') this.exited(r.pid);
         continue;
@@ -234,12 +282,81 @@ class Replayer {
           this.cloned(parent, c);
         }
       }
+      if (r.name === 'execve' || r.name === 'execveat') {
+        this.execve(r);
+        continue;
+      }
       const t = this.taskOf(r.pid);
       if (t === undefined) {
         this.untracked++;
         continue;
       }
+      if (r.name === 'exit_group') this.compareFinalMaps(t, r);
       this.call(t, r);
+    }
+  }
+
+  /** A process's maps at its exit_group against the kernel's, when the capture copied them. */
+  private compareFinalMaps(t: Task, r: StraceCall): void {
+    if (t === this.main || t.exited) return;
+    const kernel = this.finalMaps.get(`${r.pid}-${this.execCounts.get(r.pid) ?? 0}`);
+    if (kernel === undefined) return;
+    this.finalMapsCompared++;
+    const diff = diffMaps(kernel, t.proc.maps());
+    if (diff.length === 0) return;
+    this.divergences.push({
+      line: r.line, pid: r.pid, call: 'maps at exit_group',
+      kernel: diff.filter((l) => l.startsWith('-')).map((l) => l.slice(2)).join('; ') || '(no other lines)',
+      vmspace: diff.filter((l) => l.startsWith('+')).map((l) => l.slice(2)).join('; ') || '(no other lines)',
+    });
+  }
+
+  /**
+   * A new program. With its start state (opts.execs), the process goes on in a new task built
+   * from it, with the old one's descriptors; a vfork child's execve leaves its parent's task as
+   * it was, a process's own is released. Without one, vmspace cannot follow it: the process's
+   * later calls are counted as untracked (the log's very first call excepted, when strace
+   * started the program itself: the start maps describe the state after it).
+   */
+  private execve(r: StraceCall): void {
+    if (r.errno !== null || (r.pid === this.firstPid && this.calls === 1)) return;
+    const n = (this.execCounts.get(r.pid) ?? 0) + 1;
+    this.execCounts.set(r.pid, n);
+    const start = this.execs.get(`${r.pid}-${n}`);
+    const old = this.taskOf(r.pid);
+    const isMain = this.mainThreads.has(r.pid);
+    if (start === undefined || this.ops !== null || !argvMatches(r, start.argv)) {
+      this.untrackedPids.add(r.pid);
+      // A vfork child shares the first process's task until its execve: that leaves the
+      // parent as it was. A thread of the first process replaces the whole program.
+      if (isMain) this.mainReplaced = true;
+      return;
+    }
+    const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: start.maps.filter((l) => l.trim() !== '') };
+    init.smaps = start.smaps !== undefined ? parseSmapsText(start.smaps) : [];
+    delete init.status;
+    // The break: what the new program's first brk(NULL) saw.
+    for (let i = this.at + 1; i < this.records.length; i++) {
+      const b = this.records[i];
+      if (b.type === 'call' && b.pid === r.pid && b.name === 'brk' && b.ret !== null) {
+        init.start_brk = init.brk = '0x' + b.ret.toString(16);
+        break;
+      }
+    }
+    const shared = this.vmShared.has(r.pid);
+    const t = old === undefined ? this.system.spawn(init) : this.system.spawn(init, { execing: old, keepOld: shared });
+    // Its other threads are gone with the old program (de_thread()).
+    if (old !== undefined && !shared) for (const [pid, task] of this.tasks) if (task === old) this.tasks.delete(pid);
+    this.tasks.set(r.pid, t);
+    this.untrackedPids.delete(r.pid);
+    this.vmShared.delete(r.pid);
+    this.ownFds.delete(r.pid);
+    this.labels.set(t, this.labels.size);
+    this.execsFollowed++;
+    if (isMain) {
+      this.main = t;
+      this.mainThreads.clear();
+      this.mainThreads.add(r.pid);
     }
   }
 
@@ -303,8 +420,11 @@ class Replayer {
     }
   }
 
-  /** Mirror an open of `path` at `fd`, with the access mode (O_ACCMODE bits) the program asked for. */
-  private mirrorOpen(t: Task, fd: number, path: string, accmode = 0): void {
+  /**
+   * Mirror an open of `path` at `fd`, with the access mode (O_ACCMODE bits) the program asked for
+   * and its close-on-exec flag (the descriptor must be gone in a program started by execve).
+   */
+  private mirrorOpen(t: Task, fd: number, path: string, accmode = 0, cloexec = false): void {
     const id = this.ids.get(path);
     // Directories are made on the way to the files under them; a file the log never fstat()s
     // gets no device or inode number (its maps lines will say so).
@@ -322,6 +442,7 @@ class Replayer {
     if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
     // The access mode decides what mmap allows (MAP_SHARED with PROT_WRITE needs O_RDWR).
     moveFd(t, t.sys.openat(path, BigInt(accmode), 0n), fd);
+    if (cloexec) t.fds.setCloexec(fd, true);
   }
 
   private call(t: Task, r: StraceCall): void {
@@ -381,7 +502,8 @@ class Replayer {
           // instead, which differs only in its access mode.
           const self = /^"\/proc\/(?:self|\d+)\/fd\/(\d+)"$/.exec(a[r.name === 'openat' || r.name === 'openat2' ? 1 : 0] ?? '');
           if (self !== null && sys.dup3(BigInt(self[1]), r.ret, 0n) >= 0) return;
-          this.mirrorOpen(t, Number(r.ret), r.retPath, accessMode(r));
+          const flags = openFlags(r);
+          this.mirrorOpen(t, Number(r.ret), r.retPath, Number(flags & 3n), (flags & O_CLOEXEC) !== 0n);
         }
         return;
       case 'recvmsg': case 'recvmmsg':
@@ -413,32 +535,25 @@ class Replayer {
         return;
       case 'dup': case 'dup2': case 'dup3':
         if (r.errno === null && r.ret !== null && BigInt(r.ret) !== NUM(a[0])) {
-          sys.dup3(NUM(a[0]), r.ret, 0n);
+          sys.dup3(NUM(a[0]), r.ret, r.name === 'dup3' ? NUM(a[2], { O_CLOEXEC: 0o2000000 }) & O_CLOEXEC : 0n);
           // The scenario format has no dup: a second open of the same file stands in for it.
           const path = this.fdPaths.get(this.labels.get(t) ?? 0)?.get(Number(NUM(a[0])));
           if (path !== undefined) this.mirrorOpenOp(t, Number(r.ret), path);
         }
         return;
-      case 'fcntl':
-        if (r.errno === null && r.ret !== null && /F_DUPFD/.test(a[1] ?? '')) sys.dup3(NUM(a[0]), r.ret, 0n);
+      case 'fcntl': {
+        if (r.errno !== null || r.ret === null) return;
+        const cmd = NUM(a[1], FCNTL_NAMES);
+        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) sys.dup3(NUM(a[0]), r.ret, cmd === F_DUPFD_CLOEXEC ? O_CLOEXEC : 0n);
+        else if (cmd === F_SETFD) t.fds.setCloexec(Number(NUM(a[0])), (NUM(a[2], { FD_CLOEXEC: 1 }) & 1n) !== 0n);
         return;
+      }
       case 'ftruncate':
         if (r.errno === null) sys.ftruncate(NUM(a[0]), NUM(a[1]));
         return;
       case 'clone': case 'clone3': case 'fork': case 'vfork':
         if (this.clonedEarly.has(r)) return; // done at the child's first call
         return this.cloned(t, r);
-      case 'execve': case 'execveat':
-        // A new program: vmspace has no start state for it, so the process is followed no further
-        // (except the log's very first call, when strace started the program itself: the start
-        // maps describe the state after it).
-        if (r.errno === null && !(r.pid === this.firstPid && this.calls === 1)) {
-          this.untrackedPids.add(r.pid);
-          // A vfork child shares the first process's task until its execve: that leaves the
-          // parent as it was. A thread of the first process replaces the whole program.
-          if (this.mainThreads.has(r.pid)) this.mainReplaced = true;
-        }
-        return;
       default:
         return;
     }
@@ -458,6 +573,7 @@ class Replayer {
     if ((flags & CLONE_VM) !== 0n) {
       this.tasks.set(child, t);
       if ((flags & CLONE_FILES) === 0n) this.ownFds.add(child);
+      if ((flags & CLONE_THREAD) === 0n) this.vmShared.add(child);
       if ((flags & CLONE_THREAD) !== 0n && this.mainThreads.has(r.pid)) this.mainThreads.add(child);
       return;
     }
@@ -484,6 +600,30 @@ class Replayer {
   }
 }
 
+/**
+ * Whether the argv of an execve line (strace prints each string up to 32 characters, then `...`)
+ * agrees with the program's /proc/<pid>/cmdline: a start state copied for another execve (one
+ * the capture missed) must not be used. Strings with escapes are not compared.
+ */
+function argvMatches(r: StraceCall, argv: string[] | undefined): boolean {
+  if (argv === undefined) return true;
+  const list = r.args[r.name === 'execveat' ? 2 : 1] ?? '';
+  if (!list.startsWith('[')) return true;
+  const items = splitArgs(list.slice(1, list.endsWith(']') ? -1 : undefined));
+  if (items.length === 0 || items[items.length - 1] === '...') return true;
+  const same = (item: string, arg: string | undefined): boolean => {
+    const m = /^"([^"\\]*)"(\.\.\.)?$/.exec(item);
+    if (m === null) return true;
+    return arg !== undefined && (m[2] === undefined ? arg === m[1] : arg.startsWith(m[1]));
+  };
+  if (items.length === argv.length) return items.every((item, i) => same(item, argv[i]));
+  // A script (#!): the kernel put the interpreter, its optional argument and the script's path
+  // in the place of argv[0] (binfmt_script), so the rest is the tail of the new cmdline.
+  const extra = argv.length - items.length;
+  if (extra < 1 || extra > 2) return false;
+  return items.every((item, i) => i === 0 || same(item, argv[i + extra]));
+}
+
 /** clone flag names as strace prints them (the low byte is the exit signal). */
 const CLONE_NAMES: Record<string, number> = {
   CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000,
@@ -499,8 +639,9 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
   const r = new Replayer(records, opts);
   r.run();
   return {
-    replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, unsupported: r.unsupported,
-    system: r.system, main: r.main, mainReplaced: r.mainReplaced,
+    replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
+    finalMapsCompared: r.finalMapsCompared,
+    unsupported: r.unsupported, system: r.system, main: r.main, mainReplaced: r.mainReplaced,
   };
 }
 

@@ -76,6 +76,21 @@ export class FdTable {
     return t;
   }
 
+  /** fcntl(F_SETFD): set or clear `fd`'s close-on-exec flag; -EBADF when `fd` is not open. */
+  setCloexec(fd: number, on: boolean): number {
+    const s = this.slots[fd];
+    if (s === undefined) return -Errno.EBADF;
+    s.cloexec = on;
+    return 0;
+  }
+
+  /** execve(): descriptors marked close-on-exec are closed (Linux: do_close_on_exec()). */
+  closeOnExec(): void {
+    this.slots.forEach((s, fd) => {
+      if (s !== undefined && s.cloexec) this.close(fd);
+    });
+  }
+
   /** exit(): close everything. */
   closeAll(): void {
     for (let fd = 0; fd < this.slots.length; fd++) if (this.slots[fd] !== undefined) this.close(fd);

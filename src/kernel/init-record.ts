@@ -124,14 +124,19 @@ export function buildFromInit(mm: AddressSpace, fs: FileSystem, init: InitRecord
       if (f === undefined) {
         const kind: FsKind = major === 0 && minor === 1 ? 'shmem' : 'ext4';
         if (kind === 'shmem') maxShmem = Math.max(maxShmem, ino);
-        const inode = newInode({ major, minor, ino, path, fs: kind, mode: S_IFREG | 0o555, size: 2 ** 40 });
+        // A file the system knows already by this path and identity (another process's start
+        // state mapped it: System.spawn()) is that inode, with its page cache.
+        const r = deleted || !path.startsWith('/') ? null : fs.resolve(path);
+        const known = r !== null && typeof r !== 'number' ? r.inode : undefined;
+        const same = known !== undefined && known.major === major && known.minor === minor && known.ino === ino;
+        const inode = same ? known : newInode({ major, minor, ino, path, fs: kind, mode: S_IFREG | 0o555, size: 2 ** 40 });
         inode.deleted = deleted;
         f = {
           id: mm.sys.newFileId(), inode, readable: true, writable: (flags & 0x20) !== 0 && (flags & 0x80) !== 0,
           append: false, mmapable: true, refusesSync: kind === 'ext4', fopMmapSync: kind === 'ext4',
         };
         files.set(key, f);
-        if (!deleted && path.startsWith('/')) fs.addKnownFile(path, inode);
+        if (!same && !deleted && path.startsWith('/')) fs.addKnownFile(path, inode);
       }
       file = f;
     }

@@ -61,6 +61,15 @@ export interface System {
   task(label: number): Task | undefined;
   /** Live tasks, by label. */
   tasks(): Task[];
+  /**
+   * A process running a new program whose start state is `init` (an init record, as for
+   * createSystem: maps, smaps, brk...), as after execve: with `execing`, that process's
+   * descriptors carry over (those marked close-on-exec are closed) and its own address space is
+   * released unless another task still uses it (`keepOld`: a vfork child's execve leaves its
+   * parent's); without, the new process has descriptors 0-2 on /dev/null. The system-wide
+   * settings of `init` (sysctl) are not applied again. Returns the new task (a new label).
+   */
+  spawn(init: InitRecord, opts?: { execing?: Task; keepOld?: boolean }): Task;
   /** Check the frame reference counts of the whole system against every page table. */
   checkFrames(): void;
   /**
@@ -154,11 +163,37 @@ class SystemImpl implements System {
     this.fs = new FileSystem(this.mmSystem);
     const mm = new AddressSpace(this.mmSystem);
     buildFromInit(mm, this.fs, this.init);
+    this.add(new TaskImpl(0, mm, this.stdioFds(), this.fs, this));
+  }
+
+  /** Descriptors 0-2 open on /dev/null, as for a daemon: new files get 3 and up. */
+  private stdioFds(): FdTable {
     const fds = new FdTable((f) => fput(this.mmSystem, f));
-    // Descriptors 0-2 are open on /dev/null, as for a daemon: new files get 3 and up.
     const stdio = this.fs.open('/dev/null', 2, 0);
     if (typeof stdio !== 'number') for (let fd = 0; fd < 3; fd++) fds.installAt(fd, stdio, false);
-    this.add(new TaskImpl(0, mm, fds, this.fs, this));
+    return fds;
+  }
+
+  spawn(init: InitRecord, opts: { execing?: Task; keepOld?: boolean } = {}): Task {
+    const old = opts.execing;
+    if (old !== undefined && (!(old instanceof TaskImpl) || old.exited || this.live.get(old.label) !== old)) {
+      throw new RangeError('spawn: execing must be a live task of this system');
+    }
+    const mm = new AddressSpace(this.mmSystem);
+    buildFromInit(mm, this.fs, init);
+    let fds: FdTable;
+    if (old === undefined) {
+      fds = this.stdioFds();
+    } else {
+      // Linux: begin_new_exec() unshares the table (a vfork child's own, here a copy), then
+      // do_close_on_exec().
+      fds = old.fds.clone();
+      fds.closeOnExec();
+      if (!opts.keepOld) old.exit();
+    }
+    const t = new TaskImpl(this.nextLabel(), mm, fds, this.fs, this);
+    this.add(t);
+    return t;
   }
 
   initRecord(): Record<string, unknown> {

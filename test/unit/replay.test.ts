@@ -1,7 +1,8 @@
 /**
  * strace replay: the parser on the shapes strace prints, and the replay of real programs recorded
  * on the reference machine with tools/capture/vmspace-capture (test/replay/PROGRAM.strace, .maps
- * and .smaps right after execve, .final-maps at exit_group): every memory syscall must get the
+ * and .smaps right after execve, .final-maps at exit_group; PROGRAM.execs/ the start states after
+ * later execves and the other processes' maps at exit_group): every memory syscall must get the
  * kernel's answer and the final maps must equal the kernel's.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { hostElf, replayCommand } from '../../cli/replay.js';
+import { execFinalMaps, execStarts, hostElf, replayCommand } from '../../cli/replay.js';
 import { inferStart } from '../../scenario/elf-start.js';
 import { diffMaps, replayStrace, replayToScenario } from '../../scenario/replay.js';
 import { runScenarioText } from '../../scenario/run.js';
@@ -68,9 +69,19 @@ describe('replay of real programs (recorded on Linux 6.18, ASLR off)', () => {
 
   for (const p of programs) {
     it(`${p}: every memory syscall gets the kernel's answer; the final maps equal the kernel's`, () => {
-      const r = replayStrace(parseStrace(read(`${p}.strace`)), { startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`) });
+      const execDir = new URL(`${p}.execs`, DIR).pathname;
+      const r = replayStrace(parseStrace(read(`${p}.strace`)), {
+        startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`),
+        execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+      });
       expect(r.replayed).toBeGreaterThan(10);
       expect(r.divergences).toEqual([]);
+      if (existsSync(execDir)) {
+        // Every program the processes ran was followed, and each one's maps at its end compared.
+        expect(r.execsFollowed).toBeGreaterThan(0);
+        expect(r.untracked).toBe(0);
+        expect(r.finalMapsCompared).toBeGreaterThanOrEqual(r.execsFollowed);
+      }
       expect(diffMaps(read(`${p}.final-maps`).split('\n'), r.main.proc.maps())).toEqual([]);
       for (const t of r.system.tasks()) t.checkInvariants();
       r.system.checkFrames();
@@ -273,6 +284,87 @@ describe('a program that runs another with execve', () => {
       '6772  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
     ].join('\n');
     expect(replayStrace(parseStrace(thread), start).mainReplaced).toBe(true);
+  });
+});
+
+describe('an execve followed with the start state the capture copied', () => {
+  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+  const date = { maps: read('date.maps').split('\n'), smaps: read('date.smaps') };
+  const head = [
+    '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+    '6770  brk(NULL)                         = 0x55555557a000',
+    '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+  ];
+  const dateLines = date.maps.filter((l) => l.trim() !== '');
+
+  it('a vfork child: it runs the new program from its start state, its parent goes on unchanged', () => {
+    const log = [...head,
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 6771',
+      '6771  execve("/usr/bin/date", ["date", "-u"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+      '6771  mmap(0x10000000, 8192, 0x3, 0x32, -1, 0) = 0x10000000',
+      '6771  exit_group(0)                     = ?',
+      '6771  +++ exited with 0 +++',
+      '6770  munmap(0x7ffff7fc0000, 8192)     = 0',
+    ].join('\n');
+    const child = [...dateLines, '7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0', '10000000-10002000 rw-p 00000000 00:00 0'];
+    const opts = (argv: string[], maps = child) => ({
+      ...start, execs: new Map([['6771-1', { ...date, argv }]]), finalMaps: new Map([['6771-1', maps]]),
+    });
+    const r = replayStrace(parseStrace(log), opts(['date', '-u']));
+    expect(r.divergences).toEqual([]);
+    expect(r).toMatchObject({ execsFollowed: 1, untracked: 0, finalMapsCompared: 1, mainReplaced: false, replayed: 5 });
+    expect(r.main.proc.maps().some((l) => l.startsWith('7ffff7fc0000-'))).toBe(false); // the parent's munmap
+    for (const t of r.system.tasks()) t.checkInvariants();
+    r.system.checkFrames();
+    // The child's maps at exit_group are compared: a kernel line vmspace lacks is a divergence.
+    const wrong = replayStrace(parseStrace(log), opts(['date', '-u'], child.slice(1)));
+    expect(wrong.divergences).toEqual([expect.objectContaining({ pid: 6771, call: 'maps at exit_group', kernel: '(no other lines)' })]);
+    // A start state copied for another program (the argv differs) is not used.
+    const other = replayStrace(parseStrace(log), opts(['date', '-R']));
+    expect(other).toMatchObject({ execsFollowed: 0, untracked: 3 }); // its two mmaps and exit_group
+  });
+
+  it('the first process itself: the replay follows it, and main is the new program', () => {
+    const log = [...head,
+      '6770  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { ...start, execs: new Map([['6770-1', { ...date, argv: ['date'] }]]) });
+    expect(r).toMatchObject({ execsFollowed: 1, mainReplaced: false, untracked: 0, divergences: [] });
+    expect(diffMaps([...dateLines, '7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0'], r.main.proc.maps())).toEqual([]);
+    expect(r.system.tasks()).toEqual([r.main]); // ls's address space is gone
+    r.system.checkFrames();
+  });
+
+  it('a script: the kernel put its interpreter before the script\'s path (binfmt_script)', () => {
+    const log = [...head,
+      '6770  execve("/tmp/job", ["/tmp/job", "x"], 0x7ffe0 /* 20 vars */) = 0',
+    ].join('\n');
+    const run = (argv: string[]) => replayStrace(parseStrace(log), { ...start, execs: new Map([['6770-1', { ...date, argv }]]) });
+    expect(run(['/bin/sh', '/tmp/job', 'x']).execsFollowed).toBe(1);
+    expect(run(['/usr/bin/env', 'sh', '/tmp/job', 'x']).execsFollowed).toBe(1);
+    expect(run(['/bin/sh', '/tmp/job', 'y']).execsFollowed).toBe(0);
+  });
+
+  it('descriptors carry over the execve, except those marked close-on-exec', () => {
+    const log = [...head,
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_CTYPE", 0x80000) = 3</usr/lib/locale/C.utf8/LC_CTYPE>',
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_TIME", 0) = 4</usr/lib/locale/C.utf8/LC_TIME>',
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_NAME", 0) = 5</usr/lib/locale/C.utf8/LC_NAME>',
+      '6770  fcntl(5</usr/lib/locale/C.utf8/LC_NAME>, 0x2, 0x1) = 0',
+      '6770  fork()                            = 6771',
+      '6771  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  mmap(NULL, 4096, 0x1, 0x2, 3, 0)  = -1 EBADF (Bad file descriptor)',
+      '6771  mmap(NULL, 4096, 0x1, 0x2, 4</usr/lib/locale/C.utf8/LC_TIME>, 0) = 0x7ffff7fc1000',
+      '6771  mmap(NULL, 4096, 0x1, 0x2, 5, 0)  = -1 EBADF (Bad file descriptor)',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { ...start, execs: new Map([['6771-1', { ...date, argv: ['date'] }]]) });
+    expect(r.divergences).toEqual([]);
+    expect(r).toMatchObject({ execsFollowed: 1, replayed: 5 });
+    // The forked child's own address space went with its old program.
+    expect(r.system.tasks()).toHaveLength(2);
+    r.system.checkFrames();
   });
 });
 
