@@ -235,10 +235,13 @@ export async function main(
     .option('--start-smaps <file>', '/proc/<pid>/smaps at the same moment (default: PREFIX.smaps, if present)')
     .option('--kernel-final-maps <file>', 'the kernel\'s maps at exit, to compare (default: PREFIX.final-maps, if present)')
     .option('--final-maps', 'print vmspace\'s final maps')
+    .option('--infer-execs', 'follow a later execve without a captured start state (PREFIX.execs/) from the program\'s ELF ' +
+      'file on this machine (the default when the first start state is inferred too)')
     .option('--scenario', 'print the replay as a scenario (JSON lines, the kernel\'s results as "expect"), e.g. for the inspector')
     .option('--json', 'one JSON document instead of text')
     .addHelpText('after', '\nCapture a log: node scripts/capture.mjs PREFIX program [args...] (ASLR off), or\n' +
-      'setarch -R strace -f -v -X raw -y -o PREFIX.strace program (the start state is then inferred).\n' +
+      'setarch -R strace -f -v -X raw -y -o PREFIX.strace program (the start states are then inferred from the\n' +
+      'ELF files, which must be this machine\'s).\n' +
       'Exit status: 0 no divergence, 1 divergences, 2 bad usage.')
     .action((log: string, flags: ReplayFlags) => {
       try {

@@ -3,7 +3,7 @@
  * answers differently (scenario/replay.ts does the work; this reads the files and prints).
  *
  *   vmspace replay PREFIX.strace [--start-maps F] [--start-smaps F] [--kernel-final-maps F]
- *                                [--final-maps] [--json]
+ *                                [--final-maps] [--infer-execs] [--json]
  *
  * Beside PREFIX.strace, PREFIX.maps, PREFIX.smaps, PREFIX.final-maps and the start states after
  * later execves in PREFIX.execs/ (what tools/capture/vmspace-capture writes) are used when
@@ -26,6 +26,8 @@ export interface ReplayFlags {
   startSmaps?: string;
   kernelFinalMaps?: string;
   finalMaps?: boolean;
+  /** Infer the start state of an execve the capture did not copy (default: when the first one is inferred). */
+  inferExecs?: boolean;
   json?: boolean;
 }
 
@@ -62,6 +64,31 @@ export function execStarts(dir: string): Map<string, ExecStart> {
     });
   }
   return out;
+}
+
+/**
+ * A program's start state after execve, inferred from its file on this machine (undefined when
+ * it cannot be read or is no ELF executable): a script (#!) is its interpreter's, as
+ * binfmt_script loads it.
+ */
+export function inferExecStart(path: string, host: ElfHost = hostElf): ExecStart | undefined {
+  // A relative path was the traced program's, from its working directory: not followed.
+  if (!path.startsWith('/')) return undefined;
+  try {
+    const s = inferStart(loadedFile(path, host), host);
+    return { maps: s.maps, smaps: s.smaps };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file execve loads for `path`: a script's (#!) interpreter, as binfmt_script does. */
+function loadedFile(path: string, host: ElfHost): string {
+  const head = host.read(path);
+  if (head[0] !== 0x23 || head[1] !== 0x21) return path; // #!
+  const interp = new TextDecoder().decode(head.subarray(2, 258)).split('\n')[0].trim().split(/[ \t]+/)[0];
+  if (!interp.startsWith('/')) throw new Error(`${path}: a script whose interpreter is not an absolute path`);
+  return interp;
 }
 
 /** The other processes' maps at exit_group: DIR/PID-N.final-maps, by `PID-N`. */
@@ -111,7 +138,7 @@ export function startState(log: string, records: StraceRecord[], flags: ReplayFl
   if (first?.type === 'call' && first.name === 'execve' && first.errno === null) {
     const path = /^"(.*)"$/.exec(first.args[0] ?? '')?.[1];
     if (path !== undefined) {
-      const s = inferStart(path, hostElf);
+      const s = inferStart(loadedFile(path, hostElf), hostElf);
       return { maps: s.maps, smaps: s.smaps, inferred: path };
     }
   }
@@ -134,6 +161,8 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const execDir = `${log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log}.execs`;
   const r = replayStrace(records, {
     startMaps: start.maps, startSmaps: start.smaps, execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+    // A plain strace log's start states all come from the ELF files; a capture's from its copies.
+    inferExec: (flags.inferExecs ?? start.inferred !== null) ? (p) => inferExecStart(p) : undefined,
   });
   const finalMaps = r.main.proc.maps();
   // After the program itself ran another (execve), the kernel's final maps are of a program the
@@ -143,7 +172,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (flags.json) {
     const doc = {
       replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
-      finalMapsCompared: r.finalMapsCompared, mainReplaced: r.mainReplaced,
+      execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared, mainReplaced: r.mainReplaced,
       unsupported: Object.fromEntries(r.unsupported),
       finalMaps: diff === null ? null : { equal: diff.length === 0, diff },
       ...(flags.finalMaps ? { maps: finalMaps } : {}),
@@ -155,7 +184,10 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (diff !== null && diff.length > 0) out += `final maps differ (- kernel, + vmspace):\n${diff.map((l) => '  ' + l).join('\n')}\n`;
   if (flags.finalMaps) out += finalMaps.join('\n') + '\n';
   const notes: string[] = [];
-  if (r.execsFollowed > 0) notes.push(`${r.execsFollowed} execve${r.execsFollowed > 1 ? 's' : ''} followed into the new program`);
+  if (r.execsFollowed > 0) {
+    notes.push(`${r.execsFollowed} execve${r.execsFollowed > 1 ? 's' : ''} followed into the new program` +
+      (r.execsInferred > 0 ? ` (${r.execsInferred} from the start state inferred from its ELF file)` : ''));
+  }
   if (r.finalMapsCompared > 0) notes.push(`the maps of ${r.finalMapsCompared} other process${r.finalMapsCompared > 1 ? 'es' : ''} at exit_group compared`);
   if (r.untracked > 0) notes.push(`${r.untracked} calls of processes after a new execve not followed`);
   if (r.mainReplaced && finalPath !== undefined) notes.push('final maps not compared: the program ran another with execve');

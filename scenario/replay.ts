@@ -7,8 +7,9 @@
  *
  * Threads (clone with CLONE_VM) share their process's address space; fork-like clones fork it.
  * A successful execve starts the new program from the start state the capture copied at that
- * moment (ReplayOptions.execs: tools/capture's PREFIX.execs/PID-N.*) in a new process that keeps
- * the descriptors; without one, the process's later calls are left out (counted). Calls that do
+ * moment (ReplayOptions.execs: tools/capture's PREFIX.execs/PID-N.*), or else one inferred from
+ * the program's file (ReplayOptions.inferExec), in a new process that keeps the descriptors;
+ * without either, the process's later calls are left out (counted). Calls that do
  * not touch memory are not compared; the descriptor calls (open, close, dup, memfd_create) are
  * mirrored so that mmap finds the same files.
  */
@@ -41,8 +42,10 @@ export interface ReplayResult {
   divergences: Divergence[];
   /** Calls of processes vmspace could not follow (after an execve without a start state). */
   untracked: number;
-  /** The execves followed into the new program (a start state was given for them). */
+  /** The execves followed into the new program (a start state was given or inferred for them). */
   execsFollowed: number;
+  /** Of those, the ones whose start state was inferred (ReplayOptions.inferExec). */
+  execsInferred: number;
   /** Processes other than the first whose maps at exit_group were compared (opts.finalMaps). */
   finalMapsCompared: number;
   /** Memory calls vmspace does not implement (shmat, pkey_mprotect ...), by name. */
@@ -73,6 +76,12 @@ export interface ReplayOptions {
   startSmaps?: string;
   /** Start states after later execves, by `PID-N`: process PID's N-th successful execve in the log. */
   execs?: ReadonlyMap<string, ExecStart>;
+  /**
+   * For an execve without a start state in `execs`: the new program's start state inferred
+   * another way (the CLI reads the program's ELF file on this machine: elf-start.ts), or
+   * undefined when it cannot be. Given the path the execve names.
+   */
+  inferExec?: (path: string) => ExecStart | undefined;
   /**
    * Other processes' maps at their exit_group, by `PID-N` (N: the execves of PID before it, 0 for
    * a process that ran no new program): compared with vmspace's when the log reaches that call.
@@ -203,7 +212,9 @@ class Replayer {
   replayed = 0;
   untracked = 0;
   execsFollowed = 0;
+  execsInferred = 0;
   finalMapsCompared = 0;
+  private readonly inferExec: ((path: string) => ExecStart | undefined) | undefined;
   mainReplaced = false;
   private readonly finalMaps: ReadonlyMap<string, string[]>;
   /** Successful execves seen per pid (after the log's first call). */
@@ -234,6 +245,7 @@ class Replayer {
   constructor(private readonly records: StraceRecord[], opts: ReplayOptions) {
     this.execs = opts.execs ?? new Map();
     this.finalMaps = opts.finalMaps ?? new Map();
+    this.inferExec = opts.inferExec;
     this.ids = identities(records);
     this.dirs = directories(records);
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
@@ -322,10 +334,17 @@ class Replayer {
     if (r.errno !== null || (r.pid === this.firstPid && this.calls === 1)) return;
     const n = (this.execCounts.get(r.pid) ?? 0) + 1;
     this.execCounts.set(r.pid, n);
-    const start = this.execs.get(`${r.pid}-${n}`);
+    const copied = this.execs.get(`${r.pid}-${n}`);
+    let start = copied !== undefined && argvMatches(r, copied.argv) ? copied : undefined;
+    let inferred = false;
+    if (copied === undefined && this.inferExec !== undefined && this.ops === null) {
+      const path = /^"(.*)"$/.exec(r.args[r.name === 'execveat' ? 1 : 0] ?? '')?.[1];
+      start = path === undefined || path.includes('\\') ? undefined : this.inferExec(path);
+      inferred = start !== undefined;
+    }
     const old = this.taskOf(r.pid);
     const isMain = this.mainThreads.has(r.pid);
-    if (start === undefined || this.ops !== null || !argvMatches(r, start.argv)) {
+    if (start === undefined || this.ops !== null) {
       this.untrackedPids.add(r.pid);
       // A vfork child shares the first process's task until its execve: that leaves the
       // parent as it was. A thread of the first process replaces the whole program.
@@ -353,6 +372,7 @@ class Replayer {
     this.ownFds.delete(r.pid);
     this.labels.set(t, this.labels.size);
     this.execsFollowed++;
+    if (inferred) this.execsInferred++;
     if (isMain) {
       this.main = t;
       this.mainThreads.clear();
@@ -640,7 +660,7 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
   r.run();
   return {
     replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
-    finalMapsCompared: r.finalMapsCompared,
+    execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared,
     unsupported: r.unsupported, system: r.system, main: r.main, mainReplaced: r.mainReplaced,
   };
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { execFinalMaps, execStarts, hostElf, replayCommand } from '../../cli/replay.js';
+import { execFinalMaps, execStarts, hostElf, inferExecStart, replayCommand } from '../../cli/replay.js';
 import { inferStart } from '../../scenario/elf-start.js';
 import { diffMaps, replayStrace, replayToScenario } from '../../scenario/replay.js';
 import { runScenarioText } from '../../scenario/run.js';
@@ -345,6 +345,39 @@ describe('an execve followed with the start state the capture copied', () => {
     expect(run(['/bin/sh', '/tmp/job', 'x']).execsFollowed).toBe(1);
     expect(run(['/usr/bin/env', 'sh', '/tmp/job', 'x']).execsFollowed).toBe(1);
     expect(run(['/bin/sh', '/tmp/job', 'y']).execsFollowed).toBe(0);
+  });
+
+  it('without a copy, a start state inferred another way (inferExec), and counted as such', () => {
+    const log = [...head,
+      '6770  fork()                            = 6771',
+      '6771  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+      '6770  fork()                            = 6772',
+      '6772  execve("/usr/bin/env", ["env"], 0x7ffe0 /* 20 vars */) = 0',
+      '6772  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+    ].join('\n');
+    const asked: string[] = [];
+    const r = replayStrace(parseStrace(log), {
+      ...start, inferExec: (p) => (asked.push(p), p === '/usr/bin/date' ? date : undefined),
+    });
+    expect(asked).toEqual(['/usr/bin/date', '/usr/bin/env']);
+    expect(r).toMatchObject({ execsFollowed: 1, execsInferred: 1, untracked: 1, divergences: [] });
+  });
+
+  it.skipIf(process.platform !== 'linux' || !existsSync('/bin/sh'))('inferExecStart: an ELF file, a script\'s interpreter, nothing else', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-exec-'));
+    try {
+      writeFileSync(path.join(dir, 'job'), '#!/bin/sh -e\necho\n');
+      writeFileSync(path.join(dir, 'text'), 'hello\n');
+      const sh = inferExecStart('/bin/sh')!;
+      expect(sh.maps.some((l) => l.endsWith('[stack]'))).toBe(true);
+      expect(inferExecStart(path.join(dir, 'job'))).toEqual(sh);
+      expect(inferExecStart(path.join(dir, 'text'))).toBeUndefined();
+      expect(inferExecStart('job')).toBeUndefined(); // relative: the traced program's directory
+      expect(inferExecStart(path.join(dir, 'missing'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('descriptors carry over the execve, except those marked close-on-exec', () => {
