@@ -425,10 +425,9 @@ class Replayer {
    */
   private mirrorReceivedFds(t: Task, r: StraceCall): void {
     const text = r.args.join(', ');
-    for (const m of text.matchAll(/cmsg_type=(?:0x1|SCM_RIGHTS), cmsg_data=\[([^\]]*)\]/g)) {
-      for (const item of m[1].split(/,\s*/)) {
-        const d = /^(\d+)<(.*)>(?:\(deleted\))?$/.exec(item.trim());
-        if (d === null) continue;
+    // The list ends at the cmsg's `]}`: a socket's name has brackets of its own (socket:[1755364]).
+    for (const m of text.matchAll(/cmsg_type=(?:0x1|SCM_RIGHTS), cmsg_data=\[(.*?)\]\}/g)) {
+      for (const d of m[1].matchAll(/(\d+)<([^<>]*)>(?:\(deleted\))?/g)) {
         const fd = Number(d[1]);
         const target = d[2];
         if (target.startsWith('/memfd:')) {

@@ -172,6 +172,18 @@ describe('descriptors across threads and processes (found replaying chromium --h
     expect(new Set(memfd.map((l) => l.split(/\s+/)[4])).size).toBe(1); // one file: the reopen is the same inode
   });
 
+  it('SCM_RIGHTS: every descriptor of the list, after sockets whose names hold brackets', () => {
+    const r = replay([
+      '6770  recvmsg(3<socket:[1]>, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=36, cmsg_level=0x1, cmsg_type=0x1, cmsg_data=[12<socket:[1755364]>, 13<socket:[1755347]>, 15</memfd:shared-memory-region>(deleted), 16</memfd:shared-memory-region>(deleted)]}], msg_controllen=40, msg_flags=0}, 0) = 944',
+      '6770  mmap(NULL, 4, 0x1, 0x1, 16</memfd:shared-memory-region>(deleted), 0) = 0x7ffff7fc1000',
+      '6770  mmap(NULL, 262144, 0x1, 0x1, 15</memfd:shared-memory-region>(deleted), 0) = 0x7ffff7f81000',
+      '6770  mmap(NULL, 4096, 0x1, 0x1, 13, 0) = -1 ENODEV (No such device)',
+    ]);
+    // The sockets are not mirrored (nothing maps them): fd 13 is EBADF on vmspace, ENODEV on the kernel.
+    expect(r.divergences.map((d) => d.call.slice(0, 20))).toEqual(['mmap(NULL, 4096, 0x1']);
+    expect(r.replayed).toBe(3);
+  });
+
   it('a file opened read-write maps shared and writable; one opened read-only does not (EACCES)', () => {
     const r = replay([
       '6770  openat(-100</tmp>, "/tmp/cache/index", 0x80042, 0600) = 3</tmp/cache/index>',
