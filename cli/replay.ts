@@ -172,7 +172,8 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (flags.json) {
     const doc = {
       replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
-      execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared, mainReplaced: r.mainReplaced,
+      execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared, reordered: r.reordered,
+      mainReplaced: r.mainReplaced,
       unsupported: Object.fromEntries(r.unsupported),
       finalMaps: diff === null ? null : { equal: diff.length === 0, diff },
       ...(flags.finalMaps ? { maps: finalMaps } : {}),
@@ -187,6 +188,9 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   if (r.execsFollowed > 0) {
     notes.push(`${r.execsFollowed} execve${r.execsFollowed > 1 ? 's' : ''} followed into the new program` +
       (r.execsInferred > 0 ? ` (${r.execsInferred} from the start state inferred from its ELF file)` : ''));
+  }
+  if (r.reordered > 0) {
+    notes.push(`${r.reordered} group${r.reordered > 1 ? 's' : ''} of concurrent calls replayed in the order that gives the kernel's answers`);
   }
   if (r.finalMapsCompared > 0) notes.push(`the maps of ${r.finalMapsCompared} other process${r.finalMapsCompared > 1 ? 'es' : ''} at exit_group compared`);
   if (r.untracked > 0) notes.push(`${r.untracked} calls of processes after a new execve not followed`);

@@ -48,6 +48,12 @@ export interface ReplayResult {
   execsInferred: number;
   /** Processes other than the first whose maps at exit_group were compared (opts.finalMaps). */
   finalMapsCompared: number;
+  /**
+   * Groups of concurrent calls (threads of one process, each call begun before another's end)
+   * replayed in another order than the log prints them, because only that order gives the
+   * kernel's answers (the log does not fix which took the mmap lock first).
+   */
+  reordered: number;
   /** Memory calls vmspace does not implement (shmat, pkey_mprotect ...), by name. */
   unsupported: Map<string, number>;
   system: System;
@@ -200,6 +206,57 @@ const FCNTL_NAMES: Record<string, number> = { F_DUPFD: 0, F_GETFD: 1, F_SETFD: 2
 const NUM = (s: string | undefined, names: Readonly<Record<string, number>> = {}): bigint =>
   BigInt.asUintN(64, argNumber(s ?? '0', names) ?? 0n);
 
+/** Calls that change the layout or depend on it (their order matters among threads). */
+const LAYOUT_CALLS = new Set(['mmap', 'munmap', 'mremap', 'mprotect', 'brk', 'mseal']);
+const MAP_FIXED = 0x10n;
+const MAP_FIXED_NOREPLACE = 0x100000n;
+const MREMAP_MAYMOVE = 1n;
+
+/** A call whose answer is a placement: mmap without a fixed address, mremap that may move. */
+function placement(r: StraceCall): boolean {
+  if (r.name === 'mmap') return (NUM(r.args[3], NAMES.mmapFlags) & (MAP_FIXED | MAP_FIXED_NOREPLACE)) === 0n;
+  if (r.name === 'mremap') return (NUM(r.args[3], NAMES.mremapFlags) & MREMAP_MAYMOVE) !== 0n;
+  return false;
+}
+
+/** The program a task runs: the file of its lowest mapping (where execve put the executable). */
+function programOf(t: Task): string | undefined {
+  for (const line of t.proc.maps()) {
+    const path = MAPS_FIELDS.exec(line.trimEnd())?.[5];
+    if (path !== undefined && path.startsWith('/')) return path.replace(/ \(deleted\)$/, '');
+  }
+  return undefined;
+}
+
+/** The descriptor an mmap maps (null for anonymous memory and the other calls). */
+function mappedFd(r: StraceCall): number | null {
+  if (r.name !== 'mmap') return null;
+  const fd = BigInt.asIntN(64, NUM(r.args[4]));
+  return fd >= 0n ? Number(fd) : null;
+}
+
+/** Whether a descriptor call may make `fd` name another file (or none): it must keep its place before an mmap of it. */
+function changesFd(c: StraceCall, fd: number): boolean {
+  if (c.errno !== null) return false;
+  if (c.name === 'close') return Number(NUM(c.args[0])) === fd;
+  if (c.name === 'recvmsg' || c.name === 'recvmmsg') return /SCM_RIGHTS|cmsg_type=0x1\b/.test(c.args.join(', '));
+  if (c.name === 'fcntl' && !/^(?:F_DUPFD|F_DUPFD_CLOEXEC|0|0x406)$/.test(c.args[1] ?? '')) return false;
+  return c.ret !== null && Number(c.ret) === fd;
+}
+
+/** `list` first, then its other orders. */
+function* permutations(list: number[]): Generator<number[]> {
+  yield list;
+  const rec = function* (rest: number[], acc: number[]): Generator<number[]> {
+    if (rest.length === 0) {
+      if (acc.some((x, k) => x !== list[k])) yield acc;
+      return;
+    }
+    for (let k = 0; k < rest.length; k++) yield* rec([...rest.slice(0, k), ...rest.slice(k + 1)], [...acc, rest[k]]);
+  };
+  yield* rec(list, []);
+}
+
 class Replayer {
   readonly system: System;
   main: Task;
@@ -224,6 +281,12 @@ class Replayer {
   private readonly execs: ReadonlyMap<string, ExecStart>;
   /** The index of the record being replayed. */
   private at = 0;
+  /** While trying an order of concurrent calls on a scratch copy: the answers that differed. */
+  private trial: { mismatches: number } | null = null;
+  /** Records already carried out, earlier than their place in the log (concurrentOrder()). */
+  private readonly doneEarly = new Set<number>();
+  /** Concurrent calls carried out in another order than the log's, to get the kernel's answers. */
+  reordered = 0;
   /** Processes that share a task's mm (CLONE_VM) but have descriptors of their own (no CLONE_FILES). */
   private readonly ownFds = new Set<number>();
   /** Clone calls already carried out at their child's first call (run()). */
@@ -304,8 +367,69 @@ class Replayer {
         continue;
       }
       if (r.name === 'exit_group') this.compareFinalMaps(t, r);
-      this.call(t, r);
+      if (this.doneEarly.has(this.at)) continue;
+      const order = this.ops === null && LAYOUT_CALLS.has(r.name) ? this.concurrentOrder(t, this.at) : null;
+      if (order === null) {
+        this.call(t, r);
+      } else {
+        for (const k of order) {
+          this.doneEarly.add(k);
+          this.call(t, this.records[k] as StraceCall);
+        }
+      }
     }
+  }
+
+  /**
+   * Calls of one address space that ran at the same time (each began before another one's end:
+   * strace printed them `<unfinished ...>`) took the mmap lock in an order the log does not fix,
+   * and a placement depends on it: two threads' mmaps get each other's address, an mmap the
+   * range a concurrent munmap frees. From the call at index `i`: the calls of the same task
+   * after it that overlap the group in time — none with a call of its own thread or a
+   * descriptor call between (those keep their place). When the group has a placement, its
+   * orders are tried on a scratch fork of the task, the log's first; the first order in which
+   * every call gets the kernel's answer is returned when it is not the log's (null otherwise:
+   * the log's order, and its divergences, stand).
+   */
+  private concurrentOrder(t: Task, i: number): number[] | null {
+    const first = this.records[i] as StraceCall;
+    const group = [i];
+    let end = first.line;
+    const between = new Set<number>([first.pid]);
+    const fdCalls: StraceCall[] = [];
+    for (let j = i + 1; j < this.records.length && j <= i + 64 && group.length < 4; j++) {
+      const r = this.records[j];
+      if (r.type !== 'call') continue;
+      if (CLONES.has(r.name)) break;
+      const overlaps = (r.start ?? r.line) < end;
+      const fd = mappedFd(r);
+      if (overlaps && LAYOUT_CALLS.has(r.name) && !this.doneEarly.has(j) && this.taskOf(r.pid) === t &&
+          !between.has(r.pid) && !(fd !== null && fdCalls.some((c) => changesFd(c, fd)))) {
+        group.push(j);
+        end = r.line;
+      }
+      between.add(r.pid);
+      if (FD_CALLS.has(r.name)) fdCalls.push(r);
+    }
+    if (group.length < 2 || !group.some((k) => placement(this.records[k] as StraceCall))) return null;
+    for (const order of permutations(group)) {
+      const trial = t.fork();
+      if (typeof trial === 'number') return null;
+      this.trial = { mismatches: 0 };
+      try {
+        for (const k of order) this.call(trial, this.records[k] as StraceCall);
+      } finally {
+        const mismatches = this.trial.mismatches;
+        this.trial = null;
+        trial.exit();
+        if (mismatches === 0) {
+          if (order === group) return null;
+          this.reordered++;
+          return order;
+        }
+      }
+    }
+    return null;
   }
 
   /** A process's maps at its exit_group against the kernel's, when the capture copied them. */
@@ -337,12 +461,14 @@ class Replayer {
     const copied = this.execs.get(`${r.pid}-${n}`);
     let start = copied !== undefined && argvMatches(r, copied.argv) ? copied : undefined;
     let inferred = false;
+    const old = this.taskOf(r.pid);
     if (copied === undefined && this.inferExec !== undefined && this.ops === null) {
-      const path = /^"(.*)"$/.exec(r.args[r.name === 'execveat' ? 1 : 0] ?? '')?.[1];
+      let path = /^"(.*)"$/.exec(r.args[r.name === 'execveat' ? 1 : 0] ?? '')?.[1];
+      // /proc/self/exe (how chromium starts its helpers) is the program the process runs now.
+      if (path !== undefined && /^\/proc\/(?:self|\d+)\/exe$/.test(path)) path = old === undefined ? undefined : programOf(old);
       start = path === undefined || path.includes('\\') ? undefined : this.inferExec(path);
       inferred = start !== undefined;
     }
-    const old = this.taskOf(r.pid);
     const isMain = this.mainThreads.has(r.pid);
     if (start === undefined || this.ops !== null) {
       this.untrackedPids.add(r.pid);
@@ -409,9 +535,13 @@ class Replayer {
   }
 
   private compare(r: StraceCall, got: number): void {
-    this.replayed++;
     const kernel = r.errno !== null ? r.errno : r.ret === null ? '?' : '0x' + BigInt.asUintN(64, r.ret).toString(16);
     const mine = got < 0 && got >= -4095 ? errnoName(-got) : '0x' + got.toString(16);
+    if (this.trial !== null) {
+      if (kernel !== '?' && kernel !== mine) this.trial.mismatches++;
+      return;
+    }
+    this.replayed++;
     if (kernel !== '?' && kernel !== mine) {
       this.divergences.push({ line: r.line, pid: r.pid, call: `${r.name}(${r.args.join(', ')})`, kernel, vmspace: mine });
     }
@@ -659,7 +789,7 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
   r.run();
   return {
     replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
-    execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared,
+    execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared, reordered: r.reordered,
     unsupported: r.unsupported, system: r.system, main: r.main, mainReplaced: r.mainReplaced,
   };
 }

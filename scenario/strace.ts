@@ -24,6 +24,11 @@ export interface StraceCall {
   retText: string;
   /** 1-based line where the call ended (for reports). */
   line: number;
+  /**
+   * 1-based line where the call began: before `line` for one strace printed `<unfinished ...>`
+   * (it ran concurrently with the calls other threads printed in between), else `line`.
+   */
+  start?: number;
 }
 
 /** Other events of the log that matter to a replay. */
@@ -102,7 +107,7 @@ function parseResult(text: string): Pick<StraceCall, 'ret' | 'errno' | 'retPath'
  */
 export function parseStrace(text: string): StraceRecord[] {
   const out: StraceRecord[] = [];
-  const pending = new Map<number, { name: string; head: string; emitted?: boolean }>();
+  const pending = new Map<number, { name: string; head: string; emitted?: boolean; start: number }>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i].replace(/\r$/, '');
@@ -117,6 +122,7 @@ export function parseStrace(text: string): StraceRecord[] {
     let name: string;
     let argsText: string;
     let rest: string;
+    let start = line;
     const resumed = /^<\.\.\. ([A-Za-z0-9_]+) resumed>\s?(.*)$/.exec(body);
     if (resumed !== null) {
       const held = pending.get(pid);
@@ -128,6 +134,7 @@ export function parseStrace(text: string): StraceRecord[] {
       if (close < 0) continue;
       argsText = joined.slice(0, close);
       rest = joined.slice(close + 1);
+      if (held !== undefined && held.name === name) start = held.start;
     } else {
       const m = /^([A-Za-z0-9_]+)\(/.exec(body);
       if (m === null) continue;
@@ -142,7 +149,7 @@ export function parseStrace(text: string): StraceRecord[] {
         // unfinished). So it counts where it started.
         const early = name === 'close';
         if (early) out.push({ type: 'call', pid, name, args: splitArgs(head.trimEnd()), line, ret: 0n, errno: null, retPath: null, retText: '0 (unfinished)' });
-        pending.set(pid, { name, head, emitted: early });
+        pending.set(pid, { name, head, emitted: early, start: line });
         continue;
       }
       const close = closingParen(body, from);
@@ -152,7 +159,7 @@ export function parseStrace(text: string): StraceRecord[] {
     }
     const eq = /^\s*=\s*(.*)$/.exec(rest);
     if (eq === null) continue;
-    out.push({ type: 'call', pid, name, args: splitArgs(argsText), line, ...parseResult(eq[1]) });
+    out.push({ type: 'call', pid, name, args: splitArgs(argsText), line, ...(start !== line ? { start } : {}), ...parseResult(eq[1]) });
   }
   return out;
 }

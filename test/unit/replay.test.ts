@@ -184,6 +184,78 @@ describe('descriptors across threads and processes (found replaying chromium --h
     expect(r.replayed).toBe(3);
   });
 
+  describe('concurrent calls of one address space (each begun before the other ended)', () => {
+    const clone = '6770  clone3({flags=0x3d0f00, child_tid=0x7fffe24ba990, parent_tid=0x7fffe24ba990, exit_signal=0, stack=0x7fffe1cba000, stack_size=0x7ff3c0, tls=0x7fffe24ba6c0} => {parent_tid=[6771]}, 88) = 6771';
+
+    it('the parser keeps where an unfinished call began', () => {
+      const recs = parseStrace(['100 mmap(NULL, 4096, 0x3, 0x22, -1, 0 <unfinished ...>', '101 munmap(0x7000, 4096) = 0', '100 <... mmap resumed>) = 0x7000'].join('\n'));
+      expect(recs.map((r) => r.type === 'call' && [r.name, r.start ?? r.line, r.line])).toEqual([['munmap', 2, 2], ['mmap', 1, 3]]);
+    });
+
+    it('two threads\' mmaps: replayed in the order that gives each the kernel\'s address', () => {
+      const log = (a: string, b: string) => [clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
+        `6771  mmap(NULL, 16384, 0x3, 0x22, -1, 0) = ${b}`,
+        `6770  <... mmap resumed>) = ${a}`,
+      ];
+      // The log's order (6771 ended first) is the kernel's: nothing to reorder.
+      expect(replay(log('0x7ffff7fbc000', '0x7ffff7fbe000'))).toMatchObject({ divergences: [], reordered: 0 });
+      // 6770 took the lock first: its 8 KiB went on top.
+      const r = replay(log('0x7ffff7fc0000', '0x7ffff7fbc000'));
+      expect(r).toMatchObject({ divergences: [], reordered: 1, replayed: 2 });
+      r.system.checkFrames();
+      // The same answers from calls one after the other: no other order was possible.
+      const serial = replay([clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fbc000',
+        '6771  mmap(NULL, 16384, 0x3, 0x22, -1, 0) = 0x7ffff7fbe000',
+      ]);
+      expect(serial.reordered).toBe(0);
+      expect(serial.divergences).toHaveLength(2);
+    });
+
+    it('an mmap that ran before a concurrent munmap freed its range', () => {
+      const r = replay([clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+        '6771  munmap(0x7ffff7fc0000, 8192 <unfinished ...>',
+        '6770  mmap(NULL, 8192, 0x1, 0x22, -1, 0 <unfinished ...>',
+        '6771  <... munmap resumed>) = 0',
+        '6770  <... mmap resumed>) = 0x7ffff7fbe000',
+      ]);
+      expect(r).toMatchObject({ divergences: [], reordered: 1, replayed: 3 });
+      expect(r.main.proc.maps().filter((l) => l.startsWith('7ffff7fbe000-'))).toHaveLength(1);
+    });
+
+    it('an mmap of a descriptor moves before a descriptor call only when that call leaves its descriptor alone', () => {
+      const log = (between: string) => [clone,
+        '6770  clone3({flags=0x3d0f00, child_tid=0x7fffe1cba990, parent_tid=0x7fffe1cba990, exit_signal=0, stack=0x7fffe14ba000, stack_size=0x7ff3c0, tls=0x7fffe1cba6c0} => {parent_tid=[6772]}, 88) = 6772',
+        '6770  memfd_create("a", 0)              = 5</memfd:a>',
+        '6770  ftruncate(5</memfd:a>, 65536)     = 0',
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+        '6771  munmap(0x7ffff7fc0000, 8192 <unfinished ...>',
+        '6770  mmap(NULL, 8192, 0x3, 0x1, 5</memfd:a>, 0 <unfinished ...>',
+        '6771  <... munmap resumed>) = 0',
+        between,
+        '6770  <... mmap resumed>) = 0x7ffff7fbe000',
+      ];
+      // Sealing the memfd (F_ADD_SEALS) does not change what descriptor 5 is.
+      expect(replay(log('6772  fcntl(5</memfd:a>, 0x409, 0x7) = 0'))).toMatchObject({ divergences: [], reordered: 1 });
+      // A dup2 onto 5 does: the mmap keeps its place after it, and the log's order stands.
+      const r = replay(log('6772  dup2(0</dev/null>, 5</memfd:a>) = 5</dev/null>'));
+      expect(r.reordered).toBe(0);
+      expect(r.divergences.map((d) => d.kernel)).toEqual(['0x7ffff7fbe000']);
+    });
+
+    it('when no order gives the kernel\'s answers, the log\'s order and its divergence stand', () => {
+      const r = replay([clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
+        '6771  mmap(NULL, 16384, 0x3, 0x22, -1, 0) = 0x7ffff7fbe000',
+        '6770  <... mmap resumed>) = 0x10000000',
+      ]);
+      expect(r.reordered).toBe(0);
+      expect(r.divergences.map((d) => d.kernel)).toEqual(['0x10000000']);
+    });
+  });
+
   it('a file opened read-write maps shared and writable; one opened read-only does not (EACCES)', () => {
     const r = replay([
       '6770  openat(-100</tmp>, "/tmp/cache/index", 0x80042, 0600) = 3</tmp/cache/index>',
