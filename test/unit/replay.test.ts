@@ -19,6 +19,15 @@ import { argNumber, parseStrace, splitArgs } from '../../scenario/strace.js';
 const DIR = new URL('../replay/', import.meta.url);
 const programs = readdirSync(DIR).filter((f) => f.endsWith('.strace')).map((f) => f.slice(0, -'.strace'.length)).sort();
 const read = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
+/** Run `fn` with a fresh temporary directory, removed afterwards. */
+function withTempDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-replay-'));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('strace log parsing', () => {
   it('pid prefixes, timestamps, durations, results and errno', () => {
@@ -321,13 +330,17 @@ describe('descriptors across threads and processes (found replaying chromium --h
   });
 });
 
+/** ls's start state, and the first lines of a log of it that runs another program. */
+const lsStart = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+const lsHead = [
+  '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+  '6770  brk(NULL)                         = 0x55555557a000',
+  '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+];
+
 describe('a program that runs another with execve', () => {
-  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
-  const head = [
-    '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
-    '6770  brk(NULL)                         = 0x55555557a000',
-    '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
-  ];
+  const start = lsStart;
+  const head = lsHead;
 
   it('itself (a wrapper\'s exec): it is followed no further, and its final maps are not compared', () => {
     const log = [...head,
@@ -338,8 +351,7 @@ describe('a program that runs another with execve', () => {
     expect(r.mainReplaced).toBe(true);
     expect(r.replayed).toBe(2); // brk and mmap, before the execve
     expect(r.untracked).toBe(1);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-replay-'));
-    try {
+    withTempDir((dir) => {
       writeFileSync(path.join(dir, 'w.strace'), log);
       writeFileSync(path.join(dir, 'w.maps'), read('ls.maps'));
       writeFileSync(path.join(dir, 'w.final-maps'), '00400000-00401000 r--p 00000000 00:00 0\n'); // date's, not ls's
@@ -347,9 +359,7 @@ describe('a program that runs another with execve', () => {
       expect(rep.status).toBe(0);
       expect(rep.out).toMatch(/final maps not compared: the program ran another with execve\)\n$/);
       expect(JSON.parse(replayCommand(path.join(dir, 'w.strace'), { json: true }).out)).toMatchObject({ mainReplaced: true, finalMaps: null });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a vfork child (posix_spawn) or a thread: only an execve by the first process\'s own threads counts', () => {
@@ -372,13 +382,9 @@ describe('a program that runs another with execve', () => {
 });
 
 describe('an execve followed with the start state the capture copied', () => {
-  const start = { startMaps: read('ls.maps').split('\n'), startSmaps: read('ls.smaps') };
+  const start = lsStart;
+  const head = lsHead;
   const date = { maps: read('date.maps').split('\n'), smaps: read('date.smaps') };
-  const head = [
-    '6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
-    '6770  brk(NULL)                         = 0x55555557a000',
-    '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
-  ];
   const dateLines = date.maps.filter((l) => l.trim() !== '');
 
   it('a vfork child: it runs the new program from its start state, its parent goes on unchanged', () => {
@@ -449,8 +455,7 @@ describe('an execve followed with the start state the capture copied', () => {
   });
 
   it.skipIf(process.platform !== 'linux' || !existsSync('/bin/sh'))('inferExecStart: an ELF file, a script\'s interpreter, nothing else', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmspace-exec-'));
-    try {
+    withTempDir((dir) => {
       writeFileSync(path.join(dir, 'job'), '#!/bin/sh -e\necho\n');
       writeFileSync(path.join(dir, 'text'), 'hello\n');
       const sh = inferExecStart('/bin/sh')!;
@@ -459,9 +464,7 @@ describe('an execve followed with the start state the capture copied', () => {
       expect(inferExecStart(path.join(dir, 'text'))).toBeUndefined();
       expect(inferExecStart('job')).toBeUndefined(); // relative: the traced program's directory
       expect(inferExecStart(path.join(dir, 'missing'))).toBeUndefined();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('descriptors carry over the execve, except those marked close-on-exec', () => {

@@ -50,7 +50,8 @@ static int copy_file(const char *from, const char *to) {
   return fclose(out);
 }
 
-static int traced_by_other(pid_t pid) {
+/** The pid tracing `pid` (its status's TracerPid), 0 for none or when it cannot be read. */
+static int tracer_of(pid_t pid) {
   char path[64], line[256];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
   FILE *f = fopen(path, "r");
@@ -58,13 +59,18 @@ static int traced_by_other(pid_t pid) {
   int tracer = 0;
   while (fgets(line, sizeof line, f)) if (sscanf(line, "TracerPid: %d", &tracer) == 1) break;
   fclose(f);
+  return tracer;
+}
+
+static int traced_by_other(pid_t pid) {
+  int tracer = tracer_of(pid);
   return tracer != 0 && tracer != getpid();
 }
 
-/** The first line of /proc/<pid>/syscall ("" when it cannot be read). */
-static void read_syscall(pid_t pid, char *buf, size_t size) {
+/** The first line of /proc/<pid>/<what> into buf ("" when it cannot be read). */
+static void read_proc_line(pid_t pid, const char *what, char *buf, size_t size) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
   buf[0] = '\0';
   FILE *f = fopen(path, "r");
   if (!f) return;
@@ -74,29 +80,11 @@ static void read_syscall(pid_t pid, char *buf, size_t size) {
 
 /** Whether `pid` is in a tracing stop (state 't'). */
 static int trace_stopped(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  char state = 0;
+  char buf[512];
+  read_proc_line(pid, "stat", buf, sizeof buf);
   // pid (comm) state ...: comm may hold spaces and parentheses, the state follows the last ')'.
-  if (fgets(buf, sizeof buf, f)) {
-    char *p = strrchr(buf, ')');
-    if (p && p[1] == ' ') state = p[2];
-  }
-  fclose(f);
-  return state == 't';
-}
-
-static int traced_by(pid_t pid, pid_t tracer) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  FILE *f = fopen(path, "r");
-  int tracer_pid = 0;
-  if (!f) return 0;
-  while (fgets(line, sizeof line, f)) if (sscanf(line, "TracerPid: %d", &tracer_pid) == 1) break;
-  fclose(f);
-  return tracer_pid == tracer;
+  char *p = strrchr(buf, ')');
+  return p != NULL && p[1] == ' ' && p[2] == 't';
 }
 
 /** The pids (thread-group leaders) under /proc from `from` up. */
@@ -144,11 +132,11 @@ static void copy_holds(const char *prefix, pid_t tracer, pid_t from) {
     pid_t p = pids[i];
     if (p <= 0 || p >= MAX_TRACKED) continue;
     char sc[128];
-    read_syscall(p, sc, sizeof sc);
+    read_proc_line(p, "syscall", sc, sizeof sc);
     int hold = strncmp(sc, "59 0x0 0x0 0x0 0x0 0x0 0x0 ", 27) == 0 || strncmp(sc, "322 0x0 0x0 0x0 0x0 0x0 0x0 ", 28) == 0 ? 1
              : strncmp(sc, "231 ", 4) == 0 ? 2 : 0;
     if (hold == 0) { in_hold[p] = 0; continue; }
-    if (in_hold[p] == hold || !trace_stopped(p) || !traced_by(p, tracer)) continue;
+    if (in_hold[p] == hold || !trace_stopped(p) || tracer_of(p) != tracer) continue;
     in_hold[p] = (char)hold;
     if (hold == 1) {
       int k = ++exec_count[p];
