@@ -164,7 +164,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
     // A plain strace log's start states all come from the ELF files; a capture's from its copies.
     inferExec: (flags.inferExecs ?? start.inferred !== null) ? (p) => inferExecStart(p) : undefined,
   });
-  const finalMaps = r.main.proc.maps();
+  const finalMaps = r.mainMapsAtExit ?? r.main.proc.maps();
   // After the program itself ran another (execve), the kernel's final maps are of a program the
   // replay did not follow: nothing to compare them with.
   const diff = finalPath === undefined || r.mainReplaced ? null : diffMaps(readFileSync(finalPath, 'utf8').split('\n'), finalMaps);

@@ -60,6 +60,11 @@ export interface ReplayResult {
   /** The first process's task (its final state; after an execve followed, the new program's). */
   main: Task;
   /**
+   * The first process's maps where its exit_group began, which is when the capture copies the
+   * kernel's (its other threads may map more while strace holds that call); null without one.
+   */
+  mainMapsAtExit: string[] | null;
+  /**
    * The first process ran another program (a successful execve after its first call, as a shell
    * wrapper's `exec` does) without a start state for it: the kernel's final maps are that
    * program's, which vmspace did not follow.
@@ -287,6 +292,10 @@ class Replayer {
   private readonly doneEarly = new Set<number>();
   /** Concurrent calls carried out in another order than the log's, to get the kernel's answers. */
   reordered = 0;
+  /** exit_group calls begun, whose process's maps are compared before its next call. */
+  private readonly pendingExits: { task: Task; call: StraceCall }[] = [];
+  /** The first process's maps where its exit_group began (null: it did not call it). */
+  mainMapsAtExit: string[] | null = null;
   /** Processes that share a task's mm (CLONE_VM) but have descriptors of their own (no CLONE_FILES). */
   private readonly ownFds = new Set<number>();
   /** Clone calls already carried out at their child's first call (run()). */
@@ -342,8 +351,24 @@ class Replayer {
     for (const r of this.records) {
       if (r.type === 'call' && CLONES.has(r.name) && r.errno === null && r.ret !== null && r.ret > 0n) creators.set(Number(r.ret), r);
     }
+    // exit_group calls by where they began: the capture copies a process's maps while strace
+    // holds the call there, so calls of its other threads that begin after it are not in them.
+    const exits = this.records.filter((r): r is StraceRecord & StraceCall => r.type === 'call' && r.name === 'exit_group')
+      .sort((a, b) => (a.start ?? a.line) - (b.start ?? b.line));
+    let nextExit = 0;
     for (this.at = 0; this.at < this.records.length; this.at++) {
       const r = this.records[this.at];
+      const began = r.type === 'call' ? r.start ?? r.line : r.line;
+      while (nextExit < exits.length && (exits[nextExit].start ?? exits[nextExit].line) <= began) {
+        const e = exits[nextExit++];
+        const t = this.taskOf(e.pid);
+        if (t !== undefined) this.pendingExits.push({ task: t, call: e });
+      }
+      // A call of an exiting process that began after its exit_group: compare the maps first.
+      if (r.type === 'call' && this.pendingExits.length > 0) {
+        const t = this.taskOf(r.pid);
+        for (const p of this.pendingExits.filter((x) => x.task === t || x.call === r)) this.exitMaps(p);
+      }
       if (r.type === 'event') {
         if (r.kind === 'exit' || r.kind === 'killed') this.exited(r.pid);
         continue;
@@ -366,7 +391,6 @@ class Replayer {
         this.untracked++;
         continue;
       }
-      if (r.name === 'exit_group') this.compareFinalMaps(t, r);
       if (this.doneEarly.has(this.at)) continue;
       const order = this.ops === null && LAYOUT_CALLS.has(r.name) ? this.concurrentOrder(t, this.at) : null;
       if (order === null) {
@@ -432,9 +456,19 @@ class Replayer {
     return null;
   }
 
+  /**
+   * At the point of the log where a process called exit_group (pendingExits): its maps against
+   * the kernel's copy (opts.finalMaps), and the first process's kept for the final comparison.
+   */
+  private exitMaps(p: { task: Task; call: StraceCall }): void {
+    this.pendingExits.splice(this.pendingExits.indexOf(p), 1);
+    if (p.task.exited) return;
+    if (p.task === this.main) this.mainMapsAtExit = p.task.proc.maps();
+    else this.compareFinalMaps(p.task, p.call);
+  }
+
   /** A process's maps at its exit_group against the kernel's, when the capture copied them. */
   private compareFinalMaps(t: Task, r: StraceCall): void {
-    if (t === this.main || t.exited) return;
     const kernel = this.finalMaps.get(`${r.pid}-${this.execCounts.get(r.pid) ?? 0}`);
     if (kernel === undefined) return;
     this.finalMapsCompared++;
@@ -791,6 +825,7 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
     replayed: r.replayed, divergences: r.divergences, untracked: r.untracked, execsFollowed: r.execsFollowed,
     execsInferred: r.execsInferred, finalMapsCompared: r.finalMapsCompared, reordered: r.reordered,
     unsupported: r.unsupported, system: r.system, main: r.main, mainReplaced: r.mainReplaced,
+    mainMapsAtExit: r.mainMapsAtExit,
   };
 }
 

@@ -415,6 +415,30 @@ describe('an execve followed with the start state the capture copied', () => {
     expect(other).toMatchObject({ execsFollowed: 0, untracked: 3 }); // its two mmaps and exit_group
   });
 
+  it('a process\'s maps are taken where its exit_group began, before its other threads\' later calls', () => {
+    const log = [...head,
+      '6770  fork()                            = 6771',
+      '6771  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  clone3({flags=0x3d0f00, child_tid=0x7fffe24ba990, parent_tid=0x7fffe24ba990, exit_signal=0, stack=0x7fffe1cba000, stack_size=0x7ff3c0, tls=0x7fffe24ba6c0} => {parent_tid=[6772]}, 88) = 6772',
+      '6771  exit_group(0 <unfinished ...>',
+      '6772  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+      '6771  <... exit_group resumed>)         = ?',
+      '6772  +++ exited with 0 +++',
+      '6771  +++ exited with 0 +++',
+      '6770  clone3({flags=0x3d0f00, child_tid=0x7fffe24ba990, parent_tid=0x7fffe24ba990, exit_signal=0, stack=0x7fffe1cba000, stack_size=0x7ff3c0, tls=0x7fffe24ba6c0} => {parent_tid=[6773]}, 88) = 6773',
+      '6770  exit_group(0 <unfinished ...>',
+      '6773  munmap(0x7ffff7fc0000, 8192)      = 0',
+      '6770  <... exit_group resumed>)         = ?',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), {
+      ...start, execs: new Map([['6771-1', { ...date, argv: ['date'] }]]), finalMaps: new Map([['6771-1', dateLines]]),
+    });
+    expect(r).toMatchObject({ divergences: [], finalMapsCompared: 1 });
+    // The first process: its maps where exit_group began keep the mapping a later call removed.
+    expect(r.mainMapsAtExit!.some((l) => l.startsWith('7ffff7fc0000-'))).toBe(true);
+    expect(r.main.proc.maps().some((l) => l.startsWith('7ffff7fc0000-'))).toBe(false);
+  });
+
   it('the first process itself: the replay follows it, and main is the new program', () => {
     const log = [...head,
       '6770  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
