@@ -224,6 +224,33 @@ function placement(r: StraceCall): boolean {
   return false;
 }
 
+/**
+ * What a start state's maps show of its layout beyond its VMAs, where the defaults (the oracle
+ * executor's, without address-space randomization) do not fit: a program started with
+ * randomization on (a log taken without setarch -R, or a process that turned it back on).
+ * - mmap_base: load_elf_binary() maps the interpreter first, top-down from mmap_base, so its
+ *   highest mapping ends there (a program without an interpreter keeps the default: its
+ *   highest file mapping is the executable, far below the mmap area). Every later placement
+ *   starts from it.
+ * - start_stack: an address in the [stack] VMA, which /proc/<pid>/maps names by it.
+ */
+function layoutOf(maps: string[]): { mmap_base?: string; start_stack?: string } {
+  let top = 0;
+  let stack: [number, number] | null = null;
+  for (const line of maps) {
+    const f = MAPS_FIELDS.exec(line.trimEnd());
+    if (f === null) continue;
+    const [start, end] = f[1].split(/[- ]/).slice(0, 2).map((x) => parseInt(x, 16));
+    if (f[5] === '[stack]') stack = [start, end];
+    else if (f[5].startsWith('/') && end > top) top = end;
+  }
+  const out: { mmap_base?: string; start_stack?: string } = {};
+  if (top >= 0x700000000000) out.mmap_base = '0x' + top.toString(16);
+  const def = parseInt(String(DEFAULT_INIT.start_stack), 16);
+  if (stack !== null && !(stack[0] <= def && def < stack[1])) out.start_stack = '0x' + (stack[1] - 8).toString(16);
+  return out;
+}
+
 /** The program a task runs: the file of its lowest mapping (where execve put the executable). */
 function programOf(t: Task): string | undefined {
   for (const line of t.proc.maps()) {
@@ -323,7 +350,7 @@ class Replayer {
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
     this.firstPid = firstCall?.pid ?? 0;
     this.mainThreads.add(this.firstPid);
-    const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: opts.startMaps.filter((l) => l.trim() !== '') };
+    const init: Record<string, unknown> = { ...DEFAULT_INIT, ...layoutOf(opts.startMaps), maps: opts.startMaps.filter((l) => l.trim() !== '') };
     init.smaps = opts.startSmaps !== undefined ? parseSmapsText(opts.startSmaps) : [];
     init.oracle = 'vmspace replay: the start state of an strace log (its maps after execve)';
     delete init.status;
@@ -511,7 +538,7 @@ class Replayer {
       if (isMain) this.mainReplaced = true;
       return;
     }
-    const init: Record<string, unknown> = { ...DEFAULT_INIT, maps: start.maps.filter((l) => l.trim() !== '') };
+    const init: Record<string, unknown> = { ...DEFAULT_INIT, ...layoutOf(start.maps), maps: start.maps.filter((l) => l.trim() !== '') };
     init.smaps = start.smaps !== undefined ? parseSmapsText(start.smaps) : [];
     delete init.status;
     // The break: what the new program's first brk(NULL) saw.
@@ -647,9 +674,14 @@ class Replayer {
       case 'mremap':
         this.emitCall(t, r, 'mremap', { old_addr: NUM(a[0]), old_len: NUM(a[1]), new_len: NUM(a[2]), flags: NUM(a[3], NAMES.mremapFlags), new_addr: NUM(a[4]) });
         return this.compare(r, sys.mremap(NUM(a[0]), NUM(a[1]), NUM(a[2]), NUM(a[3], NAMES.mremapFlags), NUM(a[4])));
-      case 'brk':
+      case 'brk': {
         this.emitCall(t, r, 'brk', { addr: NUM(a[0]) });
-        return this.compare(r, sys.brk(NUM(a[0])));
+        const old = t.mm.brk;
+        const got = sys.brk(NUM(a[0]));
+        this.compare(r, got);
+        if (got > old && this.ops === null) this.heapWritten(t);
+        return;
+      }
       case 'madvise':
         this.emitCall(t, r, 'madvise', { addr: NUM(a[0]), len: NUM(a[1]), advice: NUM(a[2], NAMES.advice) });
         return this.compare(r, sys.madvise(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.advice)));
@@ -739,6 +771,23 @@ class Replayer {
         return this.cloned(t, r);
       default:
         return;
+    }
+  }
+
+  /**
+   * The heap is written as soon as the break grows: malloc puts its top chunk's header at the
+   * heap's start at once (glibc, musl). A log has no page faults, but that write decides
+   * whether the heap VMA has an anon_vma, which later merges depend on (a forked child's heap
+   * inherits it, and brk then cannot merge into it: recorded, tmux's daemon). So the replay
+   * writes the heap's first byte when it has none yet (the same byte value, 0 on a new page).
+   */
+  private heapWritten(t: Task): void {
+    const v = t.mm.tree.findNext(t.mm.startBrk);
+    if (v === undefined || v.start > t.mm.startBrk || v.anonVma !== null) return;
+    try {
+      t.mem.store8(t.mm.startBrk, t.mem.load8(t.mm.startBrk));
+    } catch {
+      // not writable (a program that mprotect()ed its heap): nothing is written then either
     }
   }
 

@@ -440,6 +440,45 @@ describe('an execve followed with the start state the capture copied', () => {
     expect(r.main.proc.maps().some((l) => l.startsWith('7ffff7fc0000-'))).toBe(false);
   });
 
+  it('the heap is written when the break grows: a forked child\'s brk cannot merge into the heap it inherited', () => {
+    const log = [...head,
+      '6770  brk(0x55555559b000)               = 0x55555559b000',
+      '6770  fork()                            = 6771',
+      '6771  brk(0x5555555bc000)               = 0x5555555bc000',
+      '6770  brk(0x5555555bc000)               = 0x5555555bc000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), start);
+    expect(r.divergences).toEqual([]);
+    const heap = (t: { proc: { maps(): string[] } }) => t.proc.maps().filter((l) => l.endsWith('[heap]')).map((l) => l.split(' ')[0]);
+    const child = r.system.tasks().find((t) => t !== r.main)!;
+    // mm/vma.c is_mergeable_anon_vma(): the child's heap has an anon_vma from its parent.
+    expect(heap(child)).toEqual(['55555557a000-55555559b000', '55555559b000-5555555bc000']);
+    expect(heap(r.main)).toEqual(['55555557a000-5555555bc000']);
+  });
+
+  it('a start state with address-space randomization: mmap_base and [stack] come from its maps', () => {
+    // date's start maps with the mmap area and the stack moved down 64 GiB, as randomization does.
+    const shift = 0x1000000000;
+    const moved = date.maps.filter((l) => l.trim() !== '').map((l) => {
+      const [range, ...rest] = l.split(' ');
+      const [a, b] = range.split('-').map((x) => parseInt(x, 16));
+      if (a < 0x700000000000 || a >= 0xffffffffff600000) return l;
+      const hex = (x: number) => (x - shift).toString(16).padStart(12, '0');
+      return [`${hex(a)}-${hex(b)}`, ...rest].join(' ');
+    });
+    const log = [...head,
+      '6770  fork()                            = 6771',
+      '6771  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      `6771  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x${(0x7ffff7fc0000 - shift).toString(16)}`,
+      '6771  exit_group(0)                     = ?',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), {
+      ...start, execs: new Map([['6771-1', { maps: moved, smaps: date.smaps, argv: ['date'] }]]),
+      finalMaps: new Map([['6771-1', [...moved, `${(0x7ffff7fc0000 - shift).toString(16)}-${(0x7ffff7fc2000 - shift).toString(16)} rw-p 00000000 00:00 0`]]]),
+    });
+    expect(r).toMatchObject({ divergences: [], execsFollowed: 1, finalMapsCompared: 1 });
+  });
+
   it('the first process itself: the replay follows it, and main is the new program', () => {
     const log = [...head,
       '6770  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
