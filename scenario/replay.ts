@@ -17,6 +17,7 @@ import { errnoName } from '../src/abi/errno.js';
 import { NAMES } from '../src/abi/mman.js';
 import { DEFAULT_INIT } from '../src/kernel/default-init.js';
 import { createSystem, type System, type Task } from '../src/kernel/system.js';
+import { VM_DONTCOPY, type Vma } from '../src/mm/vma.js';
 import { type StraceCall, type StraceRecord, argNumber, argPath, splitArgs, structField } from './strace.js';
 
 const CLONE_VM = 0x100n;
@@ -276,6 +277,23 @@ function changesFd(c: StraceCall, fd: number): boolean {
   return c.ret !== null && Number(c.ret) === fd;
 }
 
+/**
+ * A fork of `t` with every VMA in it, for trying calls on: fork leaves out VM_DONTCOPY ones
+ * (MADV_DONTFORK), and a placement tried without them could land in their holes.
+ */
+function scratchCopy(t: Task): Task | number {
+  const dontcopy: Vma[] = [];
+  t.mm.tree.forEach((v) => {
+    if ((v.flags & VM_DONTCOPY) !== 0) dontcopy.push(v);
+  });
+  for (const v of dontcopy) v.flags &= ~VM_DONTCOPY;
+  try {
+    return t.fork();
+  } finally {
+    for (const v of dontcopy) v.flags |= VM_DONTCOPY;
+  }
+}
+
 /** `list` first, then its other orders. */
 function* permutations(list: number[]): Generator<number[]> {
   yield list;
@@ -464,7 +482,7 @@ class Replayer {
     }
     if (group.length < 2 || !group.some((k) => placement(this.records[k] as StraceCall))) return null;
     for (const order of permutations(group)) {
-      const trial = t.fork();
+      const trial = scratchCopy(t);
       if (typeof trial === 'number') return null;
       this.trial = { mismatches: 0 };
       try {

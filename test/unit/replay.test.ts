@@ -255,6 +255,19 @@ describe('descriptors across threads and processes (found replaying chromium --h
       expect(r.divergences.map((d) => d.kernel)).toEqual(['0x7ffff7fbe000']);
     });
 
+    it('the orders are tried on a copy with every VMA, MADV_DONTFORK ones too', () => {
+      const r = replay([clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+        '6770  madvise(0x7ffff7fc0000, 8192, 0xa) = 0',
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
+        '6771  mmap(NULL, 16384, 0x3, 0x22, -1, 0) = 0x7ffff7fba000',
+        '6770  <... mmap resumed>) = 0x7ffff7fbe000',
+      ]);
+      expect(r).toMatchObject({ divergences: [], reordered: 1 });
+      r.main.checkInvariants();
+      expect(String(r.main.proc.smaps().find((e) => e.line.startsWith('7ffff7fc0000-'))!.fields.VmFlags)).toContain('dc');
+    });
+
     it('when no order gives the kernel\'s answers, the log\'s order and its divergence stand', () => {
       const r = replay([clone,
         '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
