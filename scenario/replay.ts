@@ -261,6 +261,31 @@ function programOf(t: Task): string | undefined {
   return undefined;
 }
 
+/**
+ * An mmap that commits part of a reservation: MAP_FIXED, private, anonymous and writable, over
+ * a range that PROT_NONE mappings cover whole (how a JVM grows its heaps and code cache: it
+ * writes there at once, and the kernel then keeps each such chunk's anon_vma apart from a
+ * neighbour's). A commit by mprotect is not taken so: V8 commits several chunks before it
+ * writes any (recorded: chromium's kernel maps had them merged).
+ */
+function isCommit(t: Task, a: string[]): boolean {
+  const flags = NUM(a[3], NAMES.mmapFlags);
+  if ((flags & 0x33n) !== 0x32n || (NUM(a[2], NAMES.prot) & 2n) === 0n) return false; // FIXED|PRIVATE|ANONYMOUS, not SHARED
+  const start = Number(NUM(a[0]));
+  return reservedAnon(t, start, start + Number((NUM(a[1]) + 4095n) & ~4095n));
+}
+
+/** Whether PROT_NONE anonymous private mappings cover [start, end) whole (a reservation). */
+function reservedAnon(t: Task, start: number, end: number): boolean {
+  let at = start;
+  while (at < end) {
+    const v = t.mm.tree.findNext(at);
+    if (v === undefined || v.start > at || (v.flags & 7) !== 0 || v.file !== null || (v.flags & 8) !== 0) return false;
+    at = v.end;
+  }
+  return at > start;
+}
+
 /** The descriptor an mmap maps (null for anonymous memory and the other calls). */
 function mappedFd(r: StraceCall): number | null {
   if (r.name !== 'mmap') return null;
@@ -680,9 +705,14 @@ class Replayer {
     // dup2()s and close()s before execve must not reach the parent's table.
     if (this.ownFds.has(r.pid) && FD_CALLS.has(r.name)) return;
     switch (r.name) {
-      case 'mmap':
+      case 'mmap': {
         this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });
-        return this.compare(r, sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5])));
+        const commit = this.ops === null && this.trial === null && isCommit(t, a);
+        const got = sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5]));
+        this.compare(r, got);
+        if (commit && got === Number(NUM(a[0]))) this.written(t, got);
+        return;
+      }
       case 'munmap':
         this.emitCall(t, r, 'munmap', { addr: NUM(a[0]), len: NUM(a[1]) });
         return this.compare(r, sys.munmap(NUM(a[0]), NUM(a[1])));
@@ -800,12 +830,17 @@ class Replayer {
    * writes the heap's first byte when it has none yet (the same byte value, 0 on a new page).
    */
   private heapWritten(t: Task): void {
-    const v = t.mm.tree.findNext(t.mm.startBrk);
-    if (v === undefined || v.start > t.mm.startBrk || v.anonVma !== null) return;
+    this.written(t, t.mm.startBrk);
+  }
+
+  /** Write the byte at `addr` (its own value) when its VMA has no anon_vma yet. */
+  private written(t: Task, addr: number): void {
+    const v = t.mm.tree.findNext(addr);
+    if (v === undefined || v.start > addr || v.anonVma !== null) return;
     try {
-      t.mem.store8(t.mm.startBrk, t.mem.load8(t.mm.startBrk));
+      t.mem.store8(addr, t.mem.load8(addr));
     } catch {
-      // not writable (a program that mprotect()ed its heap): nothing is written then either
+      // not writable (a program that mprotect()ed it): nothing is written then either
     }
   }
 

@@ -469,6 +469,22 @@ describe('an execve followed with the start state the capture copied', () => {
     expect(heap(r.main)).toEqual(['55555557a000-5555555bc000']);
   });
 
+  it('a MAP_FIXED commit over a PROT_NONE reservation is written at once (a JVM\'s heap chunks)', () => {
+    const log = [...head,
+      '6770  mmap(0x10000000, 262144, 0, 0x4022, -1, 0) = 0x10000000',
+      '6770  mmap(0x10020000, 65536, 0x3, 0x32, -1, 0) = 0x10020000',
+      '6770  mmap(0x10000000, 65536, 0x3, 0x32, -1, 0) = 0x10000000',
+      '6770  mmap(0x10010000, 65536, 0x3, 0x32, -1, 0) = 0x10010000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), start);
+    expect(r.divergences).toEqual([]);
+    // Each chunk got its own anon_vma when it was written: the middle one joins only the chunk
+    // before it (is_mergeable_anon_vma(), can_vma_merge_right()).
+    expect(r.main.proc.maps().filter((l) => l.startsWith('100')).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      '10000000-10020000 rw-p', '10020000-10030000 rw-p', '10030000-10040000 ---p',
+    ]);
+  });
+
   it('a start state with address-space randomization: mmap_base and [stack] come from its maps', () => {
     // date's start maps with the mmap area and the stack moved down 64 GiB, as randomization does.
     const shift = 0x1000000000;
