@@ -510,17 +510,18 @@ class Replayer {
       const trial = scratchCopy(t);
       if (typeof trial === 'number') return null;
       this.trial = { mismatches: 0 };
+      let mismatches: number;
       try {
         for (const k of order) this.call(trial, this.records[k] as StraceCall);
       } finally {
-        const mismatches = this.trial.mismatches;
+        mismatches = this.trial.mismatches;
         this.trial = null;
         trial.exit();
-        if (mismatches === 0) {
-          if (order === group) return null;
-          this.reordered++;
-          return order;
-        }
+      }
+      if (mismatches === 0) {
+        if (order === group) return null;
+        this.reordered++;
+        return order;
       }
     }
     return null;
@@ -533,7 +534,9 @@ class Replayer {
   private exitMaps(p: { task: Task; call: StraceCall }): void {
     this.pendingExits.splice(this.pendingExits.indexOf(p), 1);
     if (p.task.exited) return;
-    if (p.task === this.main) this.mainMapsAtExit = p.task.proc.maps();
+    // A vfork child that exits without running a program (posix_spawn's failure path) shares
+    // the first process's task: its maps are compared, and the first process goes on.
+    if (this.mainThreads.has(p.call.pid)) this.mainMapsAtExit = p.task.proc.maps();
     else this.compareFinalMaps(p.task, p.call);
   }
 
@@ -727,7 +730,7 @@ class Replayer {
         const old = t.mm.brk;
         const got = sys.brk(NUM(a[0]));
         this.compare(r, got);
-        if (got > old && this.ops === null) this.heapWritten(t);
+        if (got > old && this.ops === null && this.trial === null) this.heapWritten(t);
         return;
       }
       case 'madvise':

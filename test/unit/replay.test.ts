@@ -400,6 +400,8 @@ describe('an execve followed with the start state the capture copied', () => {
   const head = lsHead;
   const date = { maps: read('date.maps').split('\n'), smaps: read('date.smaps') };
   const dateLines = date.maps.filter((l) => l.trim() !== '');
+  /** ls's start maps with the head's 8 KiB mmap: the first process's maps after the head. */
+  const lsLines = () => [...read('ls.maps').split('\n').filter((l) => l.trim() !== ''), '7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0'];
 
   it('a vfork child: it runs the new program from its start state, its parent goes on unchanged', () => {
     const log = [...head,
@@ -467,6 +469,18 @@ describe('an execve followed with the start state the capture copied', () => {
     // mm/vma.c is_mergeable_anon_vma(): the child's heap has an anon_vma from its parent.
     expect(heap(child)).toEqual(['55555557a000-55555559b000', '55555559b000-5555555bc000']);
     expect(heap(r.main)).toEqual(['55555557a000-5555555bc000']);
+  });
+
+  it('a vfork child that exits without running a program leaves the first process\'s final maps alone', () => {
+    const log = [...head,
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 6771',
+      '6771  exit_group(127)                   = ?',
+      '6771  +++ exited with 127 +++',
+      '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fbe000',
+      '6770  +++ killed by SIGKILL +++',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { ...start, finalMaps: new Map([['6771-0', lsLines()]]) });
+    expect(r).toMatchObject({ divergences: [], finalMapsCompared: 1, mainMapsAtExit: null });
   });
 
   it('a MAP_FIXED commit over a PROT_NONE reservation is written at once (a JVM\'s heap chunks)', () => {
