@@ -587,18 +587,22 @@ class Replayer {
     const init: Record<string, unknown> = { ...DEFAULT_INIT, ...layoutOf(start.maps), maps: start.maps.filter((l) => l.trim() !== '') };
     init.smaps = start.smaps !== undefined ? parseSmapsText(start.smaps) : [];
     delete init.status;
-    // The break: what the new program's first brk(NULL) saw.
+    // The break: what the new program's first brk(NULL) saw (before any later execve of it).
     for (let i = this.at + 1; i < this.records.length; i++) {
       const b = this.records[i];
-      if (b.type === 'call' && b.pid === r.pid && b.name === 'brk' && b.ret !== null) {
+      if (b.type !== 'call' || b.pid !== r.pid) continue;
+      if (b.name === 'execve' || b.name === 'execveat') break;
+      if (b.name === 'brk' && b.ret !== null) {
         init.start_brk = init.brk = '0x' + b.ret.toString(16);
         break;
       }
     }
     const shared = this.vmShared.has(r.pid);
     const t = old === undefined ? this.system.spawn(init) : this.system.spawn(init, { execing: old, keepOld: shared });
-    // Its other threads are gone with the old program (de_thread()).
-    if (old !== undefined && !shared) for (const [pid, task] of this.tasks) if (task === old) this.tasks.delete(pid);
+    // Its other threads are gone with the old program (de_thread()); a thread other than the
+    // leader that calls execve goes on under the leader's pid, so every pid of the old
+    // process names the new one (the dead threads make no more calls).
+    if (old !== undefined && !shared) for (const [pid, task] of this.tasks) if (task === old) this.tasks.set(pid, t);
     this.tasks.set(r.pid, t);
     this.untrackedPids.delete(r.pid);
     this.vmShared.delete(r.pid);
@@ -609,7 +613,7 @@ class Replayer {
     if (isMain) {
       this.main = t;
       this.mainThreads.clear();
-      this.mainThreads.add(r.pid);
+      for (const [pid, task] of this.tasks) if (task === t) this.mainThreads.add(pid);
     }
   }
 

@@ -534,6 +534,17 @@ describe('an execve followed with the start state the capture copied', () => {
     r.system.checkFrames();
   });
 
+  it('a thread that runs another program: the process goes on under its leader\'s pid', () => {
+    const log = [...head,
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 6772',
+      '6772  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0) = 0x7ffff7fc0000',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { ...start, execs: new Map([['6772-1', { ...date, argv: ['date'] }]]) });
+    expect(r).toMatchObject({ divergences: [], execsFollowed: 1, untracked: 0, mainReplaced: false, replayed: 3 });
+    expect(diffMaps([...dateLines, '7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0'], r.main.proc.maps())).toEqual([]);
+  });
+
   it('a script: the kernel put its interpreter before the script\'s path (binfmt_script)', () => {
     const log = [...head,
       '6770  execve("/tmp/job", ["/tmp/job", "x"], 0x7ffe0 /* 20 vars */) = 0',
