@@ -368,6 +368,12 @@ class Replayer {
   mainMapsAtExit: string[] | null = null;
   /** Processes that share a task's mm (CLONE_VM) but have descriptors of their own (no CLONE_FILES). */
   private readonly ownFds = new Set<number>();
+  /**
+   * Their descriptor tables, made at their first descriptor call: a fork of the task they share
+   * (its address space unused), whose table is the parent's as it was (vfork: the parent waits).
+   * Their execve carries these descriptors to the new program.
+   */
+  private readonly fdTasks = new Map<number, Task>();
   /** Clone calls already carried out at their child's first call (run()). */
   private readonly clonedEarly = new Set<StraceCall>();
   /** The thread ids of the first process (not the vfork/posix_spawn children sharing its mm). */
@@ -598,7 +604,11 @@ class Replayer {
       }
     }
     const shared = this.vmShared.has(r.pid);
-    const t = old === undefined ? this.system.spawn(init) : this.system.spawn(init, { execing: old, keepOld: shared });
+    const fdTask = this.fdTasks.get(r.pid);
+    this.fdTasks.delete(r.pid);
+    const t = old === undefined ? this.system.spawn(init)
+      : fdTask !== undefined ? this.system.spawn(init, { execing: fdTask })
+        : this.system.spawn(init, { execing: old, keepOld: shared });
     // Its other threads are gone with the old program (de_thread()); a thread other than the
     // leader that calls execve goes on under the leader's pid, so every pid of the old
     // process names the new one (the dead threads make no more calls).
@@ -620,6 +630,8 @@ class Replayer {
   private exited(pid: number): void {
     const t = this.tasks.get(pid);
     this.tasks.delete(pid);
+    this.fdTasks.get(pid)?.exit();
+    this.fdTasks.delete(pid);
     // The process is gone when no thread of it is left (the main task stays for the final maps).
     if (t !== undefined && t !== this.main && ![...this.tasks.values()].includes(t) && !t.exited) {
       this.emit(t, { op: 'exit' });
@@ -709,8 +721,15 @@ class Replayer {
     const a = r.args;
     const sys = t.sys;
     // A vfork/posix_spawn child shares its parent's task (the mm) but not its descriptors: its
-    // dup2()s and close()s before execve must not reach the parent's table.
-    if (this.ownFds.has(r.pid) && FD_CALLS.has(r.name)) return;
+    // dup2()s and close()s before execve go to a table of its own.
+    if (this.ownFds.has(r.pid) && FD_CALLS.has(r.name) && !this.fdTasks.has(r.pid)) {
+      if (this.ops !== null) return;
+      const own = t.fork();
+      if (typeof own === 'number') return;
+      this.fdTasks.set(r.pid, own);
+    }
+    const fdTask = this.fdTasks.get(r.pid);
+    if (fdTask !== undefined && FD_CALLS.has(r.name) && fdTask !== t) return this.call(fdTask, r);
     switch (r.name) {
       case 'mmap': {
         this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });

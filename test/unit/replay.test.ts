@@ -555,6 +555,24 @@ describe('an execve followed with the start state the capture copied', () => {
     expect(run(['/bin/sh', '/tmp/job', 'y']).execsFollowed).toBe(0);
   });
 
+  it('a vfork child\'s own dup2 before its execve reaches the new program, not the parent', () => {
+    const log = [...head,
+      '6770  openat(AT_FDCWD</tmp>, "/usr/lib/locale/C.utf8/LC_TIME", 0x80000) = 3</usr/lib/locale/C.utf8/LC_TIME>',
+      '6770  clone(child_stack=0x7ffff7fb8ff0, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 6771',
+      '6771  dup2(3</usr/lib/locale/C.utf8/LC_TIME>, 5) = 5</usr/lib/locale/C.utf8/LC_TIME>',
+      '6771  execve("/usr/bin/date", ["date"], 0x7ffe0 /* 20 vars */) = 0',
+      '6771  mmap(NULL, 4096, 0x1, 0x2, 5</usr/lib/locale/C.utf8/LC_TIME>, 0) = 0x7ffff7fc1000',
+      '6771  mmap(NULL, 4096, 0x1, 0x2, 3, 0)  = -1 EBADF (Bad file descriptor)',
+      '6770  mmap(NULL, 4096, 0x1, 0x2, 5, 0)  = -1 EBADF (Bad file descriptor)',
+      '6771  exit_group(0)                     = ?',
+      '6771  +++ exited with 0 +++',
+    ].join('\n');
+    const r = replayStrace(parseStrace(log), { ...start, execs: new Map([['6771-1', { ...date, argv: ['date'] }]]) });
+    expect(r).toMatchObject({ divergences: [], execsFollowed: 1, replayed: 5 });
+    expect(r.system.tasks()).toHaveLength(1); // the child's table went with it
+    r.system.checkFrames();
+  });
+
   it('without a copy, a start state inferred another way (inferExec), and counted as such', () => {
     const log = [...head,
       '6770  fork()                            = 6771',
