@@ -18,15 +18,15 @@ import { NAMES } from '../src/abi/mman.js';
 import { DEFAULT_INIT } from '../src/kernel/default-init.js';
 import { createSystem, type System, type Task } from '../src/kernel/system.js';
 import { VM_DONTCOPY, type Vma } from '../src/mm/vma.js';
-import { type StraceCall, type StraceRecord, argNumber, argPath, splitArgs, structField } from './strace.js';
+import { type StraceCall, type StraceRecord, argPath } from './strace.js';
+import {
+  CLONE_FILES, CLONE_THREAD, CLONE_VM, CLONES, F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD, FCNTL_NAMES, FD_CALLS, type Identity,
+  LAYOUT_CALLS, NUM, O_CLOEXEC, argvMatches, changesFd, cloneFlags, directories, identities, mappedFd, openFlags,
+  placement,
+} from './replay-facts.js';
+import { diffMaps, layoutOf, parseSmapsText, programOf, unknownIdentity } from './replay-maps.js';
 
-const CLONE_VM = 0x100n;
-const CLONE_VFORK = 0x4000n;
-const CLONE_THREAD = 0x10000n;
-const CLONES = new Set(['clone', 'clone3', 'fork', 'vfork']);
-const CLONE_FILES = 0x400n;
-/** The calls the replay mirrors into a descriptor table. */
-const FD_CALLS = new Set(['open', 'openat', 'openat2', 'creat', 'recvmsg', 'recvmmsg', 'memfd_create', 'close', 'dup', 'dup2', 'dup3', 'fcntl']);
+export { diffMaps, parseSmapsText, unknownIdentity };
 
 /** One syscall whose answer differed from the kernel's. */
 export interface Divergence {
@@ -101,164 +101,11 @@ export interface ReplayOptions {
   finalMaps?: ReadonlyMap<string, string[]>;
 }
 
-/** smaps text → the init record's smaps entries (line, VmFlags, Rss, Anonymous). */
-export function parseSmapsText(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let cur: Record<string, unknown> | null = null;
-  for (const line of text.split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-      cur = { line };
-      out.push(cur);
-    } else if (cur !== null) {
-      const m = /^(\w+):\s+(.*?)\s*(kB)?$/.exec(line);
-      if (m === null) continue;
-      if (m[1] === 'VmFlags') cur.VmFlags = m[2];
-      else if (m[1] === 'Rss' || m[1] === 'Anonymous') cur[m[1]] = Number(m[2]);
-    }
-  }
-  return out;
-}
-
-/** A file's identity from the log: device, inode and size. */
-interface Identity {
-  major: number;
-  minor: number;
-  ino: number;
-  size: number;
-  /** st_mode (0 when the log did not show it). */
-  mode: number;
-}
-
-/** st_dev as strace prints it: `makedev(0xfe, 0)`, or the raw new_encode_dev() number. */
-function decodeDev(text: string): [number, number] | null {
-  const m = /^makedev\((0x[0-9a-f]+|\d+),\s*(0x[0-9a-f]+|\d+)\)$/.exec(text);
-  if (m !== null) return [Number(m[1]), Number(m[2])];
-  const n = argNumber(text);
-  if (n === null) return null;
-  const x = Number(n);
-  return [(x >> 8) & 0xfff, (x & 0xff) | ((x >> 12) & 0xfff00)];
-}
-
-/** Every file identity the log's fstat calls show, by `-y` path. */
-function identities(records: StraceRecord[]): Map<string, Identity> {
-  const ids = new Map<string, Identity>();
-  for (const r of records) {
-    if (r.type !== 'call' || r.errno !== null) continue;
-    if (r.name !== 'fstat' && r.name !== 'newfstatat' && r.name !== 'fstat64' && r.name !== 'stat') continue;
-    const path = argPath(r.args[0] ?? '');
-    const st = r.args.find((a) => a.startsWith('{'));
-    if (path === null || st === undefined) continue;
-    const dev = structField(st, 'st_dev');
-    const ino = structField(st, 'st_ino');
-    const size = structField(st, 'st_size');
-    const mode = structField(st, 'st_mode');
-    const d = dev === null ? null : decodeDev(dev);
-    if (d === null || ino === null) continue;
-    ids.set(path, {
-      major: d[0], minor: d[1], ino: Number(ino), size: size === null ? 2 ** 40 : Number(size),
-      mode: Number(argNumber(mode ?? '0', { S_IFREG: 0o100000, S_IFDIR: 0o40000, S_IFCHR: 0o20000 }) ?? 0n),
-    });
-  }
-  return ids;
-}
-
 /** Put the descriptor the replay got (`got`, or -errno) at the number the kernel gave (`fd`). */
 function moveFd(t: Task, got: number, fd: number): void {
   if (got < 0 || got === fd) return;
   t.sys.dup3(BigInt(got), BigInt(fd), 0n);
   t.sys.close(BigInt(got));
-}
-
-/** open(2) flag names as strace prints them (x86-64). */
-const OPEN_NAMES: Record<string, number> = {
-  O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
-  O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, O_ASYNC: 0o20000, O_DIRECT: 0o40000,
-  O_LARGEFILE: 0o100000, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000,
-  O_CLOEXEC: 0o2000000, O_SYNC: 0o4010000, O_PATH: 0o10000000, O_TMPFILE: 0o20200000,
-};
-const O_CLOEXEC = 0o2000000n;
-
-/** An open call's flags (creat() is O_WRONLY|O_CREAT|O_TRUNC). */
-function openFlags(r: StraceCall): bigint {
-  const a = r.args;
-  if (r.name === 'creat') return 0o1101n;
-  const text = r.name === 'openat' ? a[2] : r.name === 'open' ? a[1] : r.name === 'openat2' ? structField(a[2] ?? '', 'flags') ?? undefined : undefined;
-  return argNumber(text ?? '0', OPEN_NAMES) ?? 0n;
-}
-
-/**
- * The paths the log shows to be directories without an fstat: every ancestor of a path some call
- * returned a descriptor for (a program opens a directory with plain O_RDONLY, e.g. fontconfig's
- * font directories, and only fstatfs()es it).
- */
-function directories(records: StraceRecord[]): Set<string> {
-  const dirs = new Set<string>();
-  for (const r of records) {
-    if (r.type !== 'call' || r.retPath === null || !r.retPath.startsWith('/')) continue;
-    for (let i = r.retPath.lastIndexOf('/'); i > 0; i = r.retPath.lastIndexOf('/', i - 1)) {
-      const dir = r.retPath.slice(0, i);
-      if (dirs.has(dir)) break; // its ancestors are in too
-      dirs.add(dir);
-    }
-  }
-  return dirs;
-}
-
-const F_DUPFD = 0n;
-const F_SETFD = 2n;
-const F_DUPFD_CLOEXEC = 0x406n;
-const FCNTL_NAMES: Record<string, number> = { F_DUPFD: 0, F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, F_DUPFD_CLOEXEC: 0x406 };
-
-const NUM = (s: string | undefined, names: Readonly<Record<string, number>> = {}): bigint =>
-  BigInt.asUintN(64, argNumber(s ?? '0', names) ?? 0n);
-
-/** Calls that change the layout or depend on it (their order matters among threads). */
-const LAYOUT_CALLS = new Set(['mmap', 'munmap', 'mremap', 'mprotect', 'brk', 'mseal']);
-const MAP_FIXED = 0x10n;
-const MAP_FIXED_NOREPLACE = 0x100000n;
-const MREMAP_MAYMOVE = 1n;
-
-/** A call whose answer is a placement: mmap without a fixed address, mremap that may move. */
-function placement(r: StraceCall): boolean {
-  if (r.name === 'mmap') return (NUM(r.args[3], NAMES.mmapFlags) & (MAP_FIXED | MAP_FIXED_NOREPLACE)) === 0n;
-  if (r.name === 'mremap') return (NUM(r.args[3], NAMES.mremapFlags) & MREMAP_MAYMOVE) !== 0n;
-  return false;
-}
-
-/**
- * What a start state's maps show of its layout beyond its VMAs, where the defaults (the oracle
- * executor's, without address-space randomization) do not fit: a program started with
- * randomization on (a log taken without setarch -R, or a process that turned it back on).
- * - mmap_base: load_elf_binary() maps the interpreter first, top-down from mmap_base, so its
- *   highest mapping ends there (a program without an interpreter keeps the default: its
- *   highest file mapping is the executable, far below the mmap area). Every later placement
- *   starts from it.
- * - start_stack: an address in the [stack] VMA, which /proc/<pid>/maps names by it.
- */
-function layoutOf(maps: string[]): { mmap_base?: string; start_stack?: string } {
-  let top = 0;
-  let stack: [number, number] | null = null;
-  for (const line of maps) {
-    const f = MAPS_FIELDS.exec(line.trimEnd());
-    if (f === null) continue;
-    const [start, end] = f[1].split(/[- ]/).slice(0, 2).map((x) => parseInt(x, 16));
-    if (f[5] === '[stack]') stack = [start, end];
-    else if (f[5].startsWith('/') && end > top) top = end;
-  }
-  const out: { mmap_base?: string; start_stack?: string } = {};
-  if (top >= 0x700000000000) out.mmap_base = '0x' + top.toString(16);
-  const def = parseInt(String(DEFAULT_INIT.start_stack), 16);
-  if (stack !== null && !(stack[0] <= def && def < stack[1])) out.start_stack = '0x' + (stack[1] - 8).toString(16);
-  return out;
-}
-
-/** The program a task runs: the file of its lowest mapping (where execve put the executable). */
-function programOf(t: Task): string | undefined {
-  for (const line of t.proc.maps()) {
-    const path = MAPS_FIELDS.exec(line.trimEnd())?.[5];
-    if (path !== undefined && path.startsWith('/')) return path.replace(/ \(deleted\)$/, '');
-  }
-  return undefined;
 }
 
 /**
@@ -284,22 +131,6 @@ function reservedAnon(t: Task, start: number, end: number): boolean {
     at = v.end;
   }
   return at > start;
-}
-
-/** The descriptor an mmap maps (null for anonymous memory and the other calls). */
-function mappedFd(r: StraceCall): number | null {
-  if (r.name !== 'mmap') return null;
-  const fd = BigInt.asIntN(64, NUM(r.args[4]));
-  return fd >= 0n ? Number(fd) : null;
-}
-
-/** Whether a descriptor call may make `fd` name another file (or none): it must keep its place before an mmap of it. */
-function changesFd(c: StraceCall, fd: number): boolean {
-  if (c.errno !== null) return false;
-  if (c.name === 'close') return Number(NUM(c.args[0])) === fd;
-  if (c.name === 'recvmsg' || c.name === 'recvmmsg') return /SCM_RIGHTS|cmsg_type=0x1\b/.test(c.args.join(', '));
-  if (c.name === 'fcntl' && !/^(?:F_DUPFD|F_DUPFD_CLOEXEC|0|0x406)$/.test(c.args[1] ?? '')) return false;
-  return c.ret !== null && Number(c.ret) === fd;
 }
 
 /**
@@ -874,13 +705,7 @@ class Replayer {
   private cloned(t: Task, r: StraceCall): void {
     if (r.errno !== null || r.ret === null || r.ret <= 0n) return;
     const child = Number(r.ret);
-    let flags: bigint;
-    if (r.name === 'fork') flags = 0n;
-    else if (r.name === 'vfork') flags = CLONE_VM | CLONE_VFORK;
-    else {
-      const text = r.name === 'clone3' ? structField(r.args[0] ?? '', 'flags') ?? '0' : structField(r.args.join(', '), 'flags') ?? r.args[0] ?? '0';
-      flags = argNumber(text, CLONE_NAMES) ?? 0n;
-    }
+    const flags = cloneFlags(r);
     if ((flags & CLONE_VM) !== 0n) {
       this.tasks.set(child, t);
       if ((flags & CLONE_FILES) === 0n) this.ownFds.add(child);
@@ -911,41 +736,6 @@ class Replayer {
   }
 }
 
-/**
- * Whether the argv of an execve line (strace prints each string up to 32 characters, then `...`)
- * agrees with the program's /proc/<pid>/cmdline: a start state copied for another execve (one
- * the capture missed) must not be used. Strings with escapes are not compared.
- */
-function argvMatches(r: StraceCall, argv: string[] | undefined): boolean {
-  if (argv === undefined) return true;
-  const list = r.args[r.name === 'execveat' ? 2 : 1] ?? '';
-  if (!list.startsWith('[')) return true;
-  const items = splitArgs(list.slice(1, list.endsWith(']') ? -1 : undefined));
-  if (items.length === 0 || items[items.length - 1] === '...') return true;
-  const same = (item: string, arg: string | undefined): boolean => {
-    const m = /^"([^"\\]*)"(\.\.\.)?$/.exec(item);
-    if (m === null) return true;
-    return arg !== undefined && (m[2] === undefined ? arg === m[1] : arg.startsWith(m[1]));
-  };
-  if (items.length === argv.length) return items.every((item, i) => same(item, argv[i]));
-  // A script (#!): the kernel put the interpreter, its optional argument and the script's path
-  // in the place of argv[0] (binfmt_script), so the rest is the tail of the new cmdline.
-  const extra = argv.length - items.length;
-  if (extra < 1 || extra > 2) return false;
-  return items.every((item, i) => i === 0 || same(item, argv[i + extra]));
-}
-
-/** clone flag names as strace prints them (the low byte is the exit signal). */
-const CLONE_NAMES: Record<string, number> = {
-  CLONE_VM: 0x100, CLONE_FS: 0x200, CLONE_FILES: 0x400, CLONE_SIGHAND: 0x800, CLONE_PIDFD: 0x1000,
-  CLONE_PTRACE: 0x2000, CLONE_VFORK: 0x4000, CLONE_PARENT: 0x8000, CLONE_THREAD: 0x10000,
-  CLONE_NEWNS: 0x20000, CLONE_SYSVSEM: 0x40000, CLONE_SETTLS: 0x80000, CLONE_PARENT_SETTID: 0x100000,
-  CLONE_CHILD_CLEARTID: 0x200000, CLONE_DETACHED: 0x400000, CLONE_UNTRACED: 0x800000,
-  CLONE_CHILD_SETTID: 0x1000000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
-  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000,
-  CLONE_IO: 0x80000000, SIGCHLD: 17,
-};
-
 export function replayStrace(records: StraceRecord[], opts: ReplayOptions): ReplayResult {
   const r = new Replayer(records, opts);
   r.run();
@@ -955,44 +745,6 @@ export function replayStrace(records: StraceRecord[], opts: ReplayOptions): Repl
     unsupported: r.unsupported, system: r.system, main: r.main, mainReplaced: r.mainReplaced,
     mainMapsAtExit: r.mainMapsAtExit,
   };
-}
-
-/**
- * Compare final maps: the kernel's lines and vmspace's, as a list of differences (empty when
- * equal). The [stack] VMA's start is compared loosely: the kernel grows it on page faults, which
- * a syscall log does not record. Device and inode are not compared where the log cannot give
- * them (unknownIdentity()).
- */
-export function diffMaps(kernel: string[], mine: string[]): string[] {
-  const unknown = new Set(mine.filter(unknownIdentity).map((l) => MAPS_FIELDS.exec(l.trimEnd())![5]));
-  const norm = (l: string): string => {
-    let n = l.endsWith('[stack]') ? l.replace(/^[0-9a-f]+-/, '*-') : l.trimEnd();
-    const f = MAPS_FIELDS.exec(n);
-    if (f !== null && unknown.has(f[5])) n = `${f[1]} *:* * ${f[5]}`;
-    return n;
-  };
-  const k = kernel.filter((l) => l.trim() !== '').map(norm);
-  const m = mine.map(norm);
-  const out: string[] = [];
-  const ks = new Set(k);
-  const ms = new Set(m);
-  for (const l of k) if (!ms.has(l)) out.push(`- ${l}`);
-  for (const l of m) if (!ks.has(l)) out.push(`+ ${l}`);
-  return out;
-}
-
-/** A maps line: range, perms and offset; device; inode; the padding; the path. */
-const MAPS_FIELDS = /^(\S+ \S+ \S+) (\S+) (\d+)(\s+)(\S.*)$/;
-
-/**
- * Whether a vmspace maps line is of a file whose device and inode the replayed log did not show:
- * one of the kernel's internal shmem mount (00:01: memfds, shared anonymous memory), whose inode
- * numbers come from a global counter, or a file the program never fstat()ed (00:00 0).
- */
-export function unknownIdentity(line: string): boolean {
-  const f = MAPS_FIELDS.exec(line.trimEnd());
-  if (f === null || !f[5].startsWith('/')) return false;
-  return f[2] === '00:01' || (f[2] === '00:00' && f[3] === '0');
 }
 
 /**
