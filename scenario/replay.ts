@@ -95,6 +95,13 @@ export interface ReplayOptions {
    */
   inferExec?: (path: string) => ExecStart | undefined;
   /**
+   * The writes a real program makes that a log does not show, and that decide later merges
+   * (default true): the heap's first byte once the break grows, and the first byte of a
+   * MAP_FIXED writable anonymous mapping over a PROT_NONE reservation (a JVM's commit). False
+   * replays the calls alone (a synthetic log, whose "program" writes nothing).
+   */
+  assumeWrites?: boolean;
+  /**
    * Other processes' maps at their exit_group, by `PID-N` (N: the execves of PID before it, 0 for
    * a process that ran no new program): compared with vmspace's when the log reaches that call.
    */
@@ -178,6 +185,7 @@ class Replayer {
   execsInferred = 0;
   finalMapsCompared = 0;
   private readonly inferExec: ((path: string) => ExecStart | undefined) | undefined;
+  private readonly assumeWrites: boolean;
   mainReplaced = false;
   private readonly finalMaps: ReadonlyMap<string, string[]>;
   /** Successful execves seen per pid (after the log's first call). */
@@ -225,6 +233,7 @@ class Replayer {
     this.execs = opts.execs ?? new Map();
     this.finalMaps = opts.finalMaps ?? new Map();
     this.inferExec = opts.inferExec;
+    this.assumeWrites = opts.assumeWrites ?? true;
     this.ids = identities(records);
     this.dirs = directories(records);
     const firstCall = records.find((r) => r.type === 'call') as StraceCall | undefined;
@@ -564,7 +573,7 @@ class Replayer {
     switch (r.name) {
       case 'mmap': {
         this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });
-        const commit = this.ops === null && this.trial === null && isCommit(t, a);
+        const commit = this.assumeWrites && this.ops === null && this.trial === null && isCommit(t, a);
         const got = sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5]));
         this.compare(r, got);
         if (commit && got === Number(NUM(a[0]))) this.written(t, got);
@@ -584,7 +593,7 @@ class Replayer {
         const old = t.mm.brk;
         const got = sys.brk(NUM(a[0]));
         this.compare(r, got);
-        if (got > old && this.ops === null && this.trial === null) this.heapWritten(t);
+        if (got > old && this.assumeWrites && this.ops === null && this.trial === null) this.heapWritten(t);
         return;
       }
       case 'madvise':

@@ -469,6 +469,9 @@ describe('an execve followed with the start state the capture copied', () => {
     // mm/vma.c is_mergeable_anon_vma(): the child's heap has an anon_vma from its parent.
     expect(heap(child)).toEqual(['55555557a000-55555559b000', '55555559b000-5555555bc000']);
     expect(heap(r.main)).toEqual(['55555557a000-5555555bc000']);
+    // Without the write (assumeWrites: false), nothing keeps the child's heap apart.
+    const bare = replayStrace(parseStrace(log), { ...start, assumeWrites: false });
+    expect(heap(bare.system.tasks().find((t) => t !== bare.main)!)).toEqual(['55555557a000-5555555bc000']);
   });
 
   it('a vfork child that exits without running a program leaves the first process\'s final maps alone', () => {
