@@ -16,7 +16,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { devMajor, devMinor } from '../adapters/node/host-identity.js';
 import { type ElfHost, inferStart } from '../scenario/elf-start.js';
-import { type ExecStart, diffMaps, unknownIdentity, replayStrace, replayToScenario } from '../scenario/replay.js';
+import { type ExecStart, type ReplayOptions, diffMaps, unknownIdentity, replayStrace, replayToScenario } from '../scenario/replay.js';
 import { type StraceRecord, parseStrace } from '../scenario/strace.js';
 
 export interface ReplayFlags {
@@ -146,6 +146,21 @@ export function startState(log: string, records: StraceRecord[], flags: ReplayFl
     'or capture the log from the execve on, e.g. setarch -R strace -f -v -X raw -y -o LOG program)\n';
 }
 
+/**
+ * The replay's options for a log: its start state, the start states after later execves and the
+ * processes' final maps the capture copied beside it (PREFIX.execs/), and ELF inference for
+ * the execves it did not copy — always for a plain strace log, whose first start state was
+ * inferred too; for a capture, when asked (--infer-execs).
+ */
+export function replayOptions(log: string, start: { maps: string[]; smaps?: string; inferred: string | null },
+  flags: { inferExecs?: boolean } = {}): ReplayOptions {
+  const execDir = `${log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log}.execs`;
+  return {
+    startMaps: start.maps, startSmaps: start.smaps, execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+    inferExec: (flags.inferExecs ?? start.inferred !== null) ? (p) => inferExecStart(p) : undefined,
+  };
+}
+
 export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const finalPath = flags.kernelFinalMaps ?? beside(log, 'final-maps');
   let text: string;
@@ -158,12 +173,7 @@ export function replayCommand(log: string, flags: ReplayFlags): ReplayReport {
   const start = startState(log, records, flags);
   if (typeof start === 'string') return { status: 2, out: start };
   if (flags.scenario) return { status: 0, out: replayToScenario(records, { startMaps: start.maps, startSmaps: start.smaps }) };
-  const execDir = `${log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log}.execs`;
-  const r = replayStrace(records, {
-    startMaps: start.maps, startSmaps: start.smaps, execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
-    // A plain strace log's start states all come from the ELF files; a capture's from its copies.
-    inferExec: (flags.inferExecs ?? start.inferred !== null) ? (p) => inferExecStart(p) : undefined,
-  });
+  const r = replayStrace(records, replayOptions(log, start, flags));
   const finalMaps = r.mainMapsAtExit ?? r.main.proc.maps();
   // After the program itself ran another (execve), the kernel's final maps are of a program the
   // replay did not follow: nothing to compare them with.

@@ -9,7 +9,7 @@ import { parseScenario } from '../scenario/parse.js';
 import { replayStrace } from '../scenario/replay.js';
 import { runScenario, runScenarioText } from '../scenario/run.js';
 import { parseStrace } from '../scenario/strace.js';
-import { startState } from './replay.js';
+import { replayOptions, startState } from './replay.js';
 import type { Task } from '../src/kernel/system.js';
 import { type PmapFormat, renderPmap } from '../src/proc/pmap.js';
 import type { SmapsRecord } from '../src/proc/smaps.js';
@@ -28,7 +28,9 @@ export function stateOf(file: string, flags: StateFlags): Task {
     const records = parseStrace(text);
     const start = startState(file, records, flags);
     if (typeof start === 'string') throw new Error(start.replace(/^vmspace replay: /, '').trimEnd());
-    return replayStrace(records, { startMaps: start.maps, startSmaps: start.smaps }).main;
+    // The first process's final state: after an execve the capture (or the ELF file) gives a
+    // start state for, the program it ran then.
+    return replayStrace(records, replayOptions(file, start)).main;
   }
   const run = runScenario(parseScenario(text));
   const pid = flags.pid === undefined ? 0 : Number(flags.pid);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { runScenario } from '../../scenario/run.js';
 import { parseScenario } from '../../scenario/parse.js';
+import { diffMaps } from '../../scenario/replay.js';
 
 async function run(...args: string[]): Promise<{ status: number; out: string; err: string }> {
   let out = '';
@@ -51,6 +52,14 @@ describe('vmspace maps|smaps|status|pmap', () => {
     const X = (await run('pmap', '-X', log)).out.split('\n');
     expect(X[1]).toMatch(/^ +Address Perm +Offset Device +Inode Size +Rss +Pss/);
     expect(X[X.length - 2]).toMatch(/ KB $/);
+  });
+
+  it('maps over a log whose program runs another: the state of the program it ran last', async () => {
+    // cargo-build: rustup's cargo proxy execs the real cargo; the capture copied its start state.
+    const log = new URL('../replay/cargo-build.strace', import.meta.url).pathname;
+    const kernel = readFileSync(new URL('../replay/cargo-build.final-maps', import.meta.url), 'utf8').split('\n');
+    const mine = (await run('maps', log)).out.trimEnd().split('\n');
+    expect(diffMaps(kernel, mine)).toEqual([]);
   });
 
   it('a missing pid or file is an error with status 2', async () => {
