@@ -308,7 +308,7 @@ class Replayer {
         continue;
       }
       if (this.doneEarly.has(this.at)) continue;
-      const order = this.ops === null && LAYOUT_CALLS.has(r.name) ? this.concurrentOrder(t, this.at) : null;
+      const order = LAYOUT_CALLS.has(r.name) ? this.concurrentOrder(t, this.at) : null;
       if (order === null) {
         this.call(t, r);
       } else {
@@ -481,14 +481,14 @@ class Replayer {
 
   /** Record `op` (a scenario op of task t) when the replay is being written as a scenario. */
   private emit(t: Task, op: Record<string, unknown>): void {
-    if (this.ops === null) return;
+    if (this.ops === null || this.trial !== null) return;
     const pid = this.labels.get(t) ?? 0;
     this.ops.push(pid === 0 ? op : { ...op, pid });
   }
 
   /** A memory call as a scenario op, expecting the kernel's result. */
   private emitCall(t: Task, r: StraceCall, op: string, fields: Record<string, bigint>): void {
-    if (this.ops === null) return;
+    if (this.ops === null || this.trial !== null) return;
     const o: Record<string, unknown> = { op };
     for (const [k, v] of Object.entries(fields)) o[k] = '0x' + v.toString(16);
     if (r.errno !== null) o.expect = { errno: r.errno };
@@ -573,7 +573,7 @@ class Replayer {
     switch (r.name) {
       case 'mmap': {
         this.emitCall(t, r, 'mmap', { addr: NUM(a[0]), len: NUM(a[1]), prot: NUM(a[2], NAMES.prot), flags: NUM(a[3], NAMES.mmapFlags), fd: NUM(a[4]), offset: NUM(a[5]) });
-        const commit = this.assumeWrites && this.ops === null && this.trial === null && isCommit(t, a);
+        const commit = this.assumeWrites && this.trial === null && isCommit(t, a);
         const got = sys.mmap(NUM(a[0]), NUM(a[1]), NUM(a[2], NAMES.prot), NUM(a[3], NAMES.mmapFlags), NUM(a[4]), NUM(a[5]));
         this.compare(r, got);
         if (commit && got === Number(NUM(a[0]))) this.written(t, got);
@@ -593,7 +593,7 @@ class Replayer {
         const old = t.mm.brk;
         const got = sys.brk(NUM(a[0]));
         this.compare(r, got);
-        if (got > old && this.assumeWrites && this.ops === null && this.trial === null) this.heapWritten(t);
+        if (got > old && this.assumeWrites && this.trial === null) this.heapWritten(t);
         return;
       }
       case 'madvise':
@@ -704,7 +704,9 @@ class Replayer {
     const v = t.mm.tree.findNext(addr);
     if (v === undefined || v.start > addr || v.anonVma !== null) return;
     try {
-      t.mem.store8(addr, t.mem.load8(addr));
+      const b = t.mem.load8(addr);
+      t.mem.store8(addr, b);
+      this.emit(t, { op: 'store', addr: '0x' + addr.toString(16), data: b.toString(16).padStart(2, '0'), note: 'the write the program makes there (assumed)' });
     } catch {
       // not writable (a program that mprotect()ed it): nothing is written then either
     }

@@ -268,6 +268,18 @@ describe('descriptors across threads and processes (found replaying chromium --h
       expect(String(r.main.proc.smaps().find((e) => e.line.startsWith('7ffff7fc0000-'))!.fields.VmFlags)).toContain('dc');
     });
 
+    it('written as a scenario, the ops come in the order that gives the kernel\'s answers', () => {
+      const text = replayToScenario(parseStrace(['6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0', clone,
+        '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
+        '6771  mmap(NULL, 16384, 0x3, 0x22, -1, 0) = 0x7ffff7fbc000',
+        '6770  <... mmap resumed>) = 0x7ffff7fc0000',
+      ].join('\n')), start);
+      const ops = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as { op: string; len?: string; expect?: { ret: string } });
+      expect(ops.filter((o) => o.op === 'mmap').map((o) => [o.len, o.expect?.ret])).toEqual([['0x2000', '0x7ffff7fc0000'], ['0x4000', '0x7ffff7fbc000']]);
+      const out = runScenarioText(text).trim().split('\n').slice(1).map((l) => JSON.parse(l) as { ret?: string });
+      ops.forEach((o, i) => { if (o.expect) expect(out[i].ret).toBe(o.expect.ret); });
+    });
+
     it('when no order gives the kernel\'s answers, the log\'s order and its divergence stand', () => {
       const r = replay([clone,
         '6770  mmap(NULL, 8192, 0x3, 0x22, -1, 0 <unfinished ...>',
@@ -668,7 +680,7 @@ describe('the start state inferred from the ELF file', () => {
 });
 
 describe('a replay written as a scenario', () => {
-  for (const p of ['ls', 'node', 'bash', 'gcc']) {
+  for (const p of ['ls', 'node', 'bash', 'gcc', 'tmux', 'node-workers']) {
     it(`${p}: the runner gives every op the kernel's result it expects`, () => {
       const text = replayToScenario(parseStrace(read(`${p}.strace`)), { startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`) });
       const ops = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as { op: string; expect?: Record<string, string> });
