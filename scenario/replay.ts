@@ -541,16 +541,7 @@ class Replayer {
     // Directories are made on the way to the files under them; a file the log never fstat()s
     // gets no device or inode number (its maps lines will say so).
     if ((id !== undefined && (id.mode & 0o170000) === 0o40000) || this.dirs.has(path)) return;
-    if (this.ops !== null && path.startsWith('/')) {
-      const label = this.labels.get(t) ?? 0;
-      if (!this.fdPaths.has(label)) this.fdPaths.set(label, new Map());
-      this.fdPaths.get(label)!.set(fd, path);
-      const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
-      this.emit(t, {
-        op: 'open', path, flags: 'O_RDONLY', fd,
-        ...(id !== undefined ? { dev: `${hex2(id.major)}:${hex2(id.minor)}`, ino: '0x' + id.ino.toString(16), size: '0x' + id.size.toString(16) } : {}),
-      });
-    }
+    if (this.ops !== null && path.startsWith('/')) this.mirrorOpenOp(t, fd, path, cloexec);
     if (path.startsWith('/')) this.system.fs.addTraceFile(path, id?.major ?? 0, id?.minor ?? 0, id?.ino ?? 0, id?.size ?? 2 ** 40);
     // The access mode decides what mmap allows (MAP_SHARED with PROT_WRITE needs O_RDWR).
     moveFd(t, t.sys.openat(path, BigInt(accmode), 0n), fd);
@@ -733,16 +724,22 @@ class Replayer {
     this.emit(t, { op: 'fork', child: label });
   }
 
-  /** An open op for `path` at descriptor `fd` (no replay action: the dup already did it). */
-  private mirrorOpenOp(t: Task, fd: number, path: string): void {
+  /**
+   * The open op of a scenario for `path` at descriptor `fd` (the replay itself opened it, or a
+   * dup did): read-only, as the scenario format opens absolute paths, with the close-on-exec
+   * flag, and the identity the log gave the file, or none (00:00 0, as the replay shows it) for
+   * a file the log never fstat()s.
+   */
+  private mirrorOpenOp(t: Task, fd: number, path: string, cloexec = false): void {
     if (this.ops === null) return;
     const id = this.ids.get(path);
     const label = this.labels.get(t) ?? 0;
-    this.fdPaths.get(label)?.set(fd, path);
+    if (!this.fdPaths.has(label)) this.fdPaths.set(label, new Map());
+    this.fdPaths.get(label)!.set(fd, path);
     const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
     this.emit(t, {
-      op: 'open', path, flags: 'O_RDONLY', fd,
-      ...(id !== undefined ? { dev: `${hex2(id.major)}:${hex2(id.minor)}`, ino: '0x' + id.ino.toString(16), size: '0x' + id.size.toString(16) } : {}),
+      op: 'open', path, flags: cloexec ? 'O_RDONLY|O_CLOEXEC' : 'O_RDONLY', fd,
+      dev: `${hex2(id?.major ?? 0)}:${hex2(id?.minor ?? 0)}`, ino: '0x' + (id?.ino ?? 0).toString(16), size: '0x' + (id?.size ?? 2 ** 40).toString(16),
     });
   }
 }

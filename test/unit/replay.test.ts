@@ -680,6 +680,18 @@ describe('the start state inferred from the ELF file', () => {
 });
 
 describe('a replay written as a scenario', () => {
+  it('a file the log never fstat()s is opened with no identity (00:00 0), as the replay shows it', () => {
+    const text = replayToScenario(parseStrace(['6770  execve("/usr/bin/ls", ["ls"], 0x7ffe0 /* 20 vars */) = 0',
+      '6770  openat(AT_FDCWD</tmp>, "/opt/data.bin", 0x80000) = 3</opt/data.bin>',
+      '6770  mmap(NULL, 8192, 0x1, 0x2, 3</opt/data.bin>, 0) = 0x7ffff7fc0000',
+    ].join('\n')), lsStart);
+    const ops = text.trim().split('\n').slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(ops[0]).toMatchObject({ op: 'open', path: '/opt/data.bin', flags: 'O_RDONLY|O_CLOEXEC', dev: '00:00', ino: '0x0' });
+    const out = runScenarioText(text).trim().split('\n').slice(1).map((l) => JSON.parse(l) as { ret?: string });
+    expect(out.map((o) => o.ret)).toEqual(['0x3', '0x7ffff7fc0000']);
+  });
+
+
   for (const p of ['ls', 'node', 'bash', 'gcc', 'tmux', 'node-workers']) {
     it(`${p}: the runner gives every op the kernel's result it expects`, () => {
       const text = replayToScenario(parseStrace(read(`${p}.strace`)), { startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`) });
