@@ -179,8 +179,15 @@ class SystemImpl implements System {
     if (old !== undefined && (!(old instanceof TaskImpl) || old.exited || this.live.get(old.label) !== old)) {
       throw new RangeError('spawn: execing must be a live task of this system');
     }
+    if (typeof init !== 'object' || init === null) throw new TypeError('spawn: init must be an init record (an object)');
     const mm = new AddressSpace(this.mmSystem);
-    buildFromInit(mm, this.fs, init);
+    try {
+      buildFromInit(mm, this.fs, init);
+    } catch (e) {
+      // A bad record leaves nothing behind: the pages its good lines installed go back.
+      exitMm(mm);
+      throw e;
+    }
     let fds: FdTable;
     if (old === undefined) {
       fds = this.stdioFds();

@@ -76,6 +76,17 @@ describe('System.spawn', () => {
     expect(ldso(t)).toBe(ldso(sys.task(0)!));
   });
 
+  it('a bad init record is an error that leaves the system as it was', () => {
+    const sys = createSystem({ init: initOf('ls') });
+    const before = sys.mmSystem.frames.inUse;
+    const bad = { ...initOf('date'), maps: [...lines(read('date.maps')), 'not a maps line'] }; // after every good line
+    expect(() => sys.spawn(bad)).toThrow(/bad maps line/);
+    expect(() => sys.spawn(null as never)).toThrow(TypeError);
+    expect(sys.tasks()).toHaveLength(1);
+    expect(sys.mmSystem.frames.inUse).toBe(before);
+    sys.checkFrames();
+  });
+
   it('refuses a task that is not a live one of this system', () => {
     const sys = createSystem({ init: initOf('ls') });
     const other = createSystem().task(0)!;
