@@ -36,34 +36,45 @@ export interface ReplayReport {
   out: string;
 }
 
+/** A log's prefix: what the capture's other files are named after (PREFIX.strace → PREFIX). */
+function prefixOf(log: string): string {
+  return log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log;
+}
+
 function beside(log: string, ext: string): string | undefined {
-  const base = log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log;
-  const p = `${base}.${ext}`;
+  const p = `${prefixOf(log)}.${ext}`;
   return existsSync(p) ? p : undefined;
 }
 
 /**
- * The start states copied after the log's later execves: DIR/PID-N.maps (.smaps, .cmdline) for
- * process PID's N-th successful execve, by `PID-N`.
+ * What the capture copied into DIR for the processes after the first one's start: the start
+ * state after each later execve (PID-N.maps, .smaps, .cmdline for process PID's N-th successful
+ * execve) and each process's maps at exit_group (PID-N.final-maps), both by `PID-N`.
  */
-export function execStarts(dir: string): Map<string, ExecStart> {
-  const out = new Map<string, ExecStart>();
-  if (!existsSync(dir)) return out;
+export function capturedExecs(dir: string): { execs: Map<string, ExecStart>; finalMaps: Map<string, string[]> } {
+  const execs = new Map<string, ExecStart>();
+  const finalMaps = new Map<string, string[]>();
+  if (!existsSync(dir)) return { execs, finalMaps };
+  const at = (key: string, ext: string): string | undefined => {
+    const p = `${dir}/${key}.${ext}`;
+    return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+  };
   for (const f of readdirSync(dir)) {
-    const m = /^(\d+-\d+)\.maps$/.exec(f);
+    const m = /^(\d+-\d+)\.(maps|final-maps)$/.exec(f);
     if (m === null) continue;
-    const at = (ext: string): string | undefined => {
-      const p = `${dir}/${m[1]}.${ext}`;
-      return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    };
-    const cmdline = at('cmdline');
-    out.set(m[1], {
-      maps: at('maps')!.split('\n'),
-      smaps: at('smaps'),
+    const text = readFileSync(`${dir}/${f}`, 'utf8');
+    if (m[2] === 'final-maps') {
+      finalMaps.set(m[1], text.split('\n'));
+      continue;
+    }
+    const cmdline = at(m[1], 'cmdline');
+    execs.set(m[1], {
+      maps: text.split('\n'),
+      smaps: at(m[1], 'smaps'),
       argv: cmdline === undefined || cmdline === '' ? undefined : cmdline.replace(/\0$/, '').split('\0'),
     });
   }
-  return out;
+  return { execs, finalMaps };
 }
 
 /**
@@ -91,17 +102,6 @@ function loadedFile(path: string, host: ElfHost): string {
   return interp;
 }
 
-/** The other processes' maps at exit_group: DIR/PID-N.final-maps, by `PID-N`. */
-export function execFinalMaps(dir: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir)) {
-    const m = /^(\d+-\d+)\.final-maps$/.exec(f);
-    if (m !== null) out.set(m[1], readFileSync(`${dir}/${f}`, 'utf8').split('\n'));
-  }
-  return out;
-}
-
 /** The host's files for ELF inference: headers by positional read, identity by stat. */
 export const hostElf: ElfHost = {
   read(p) {
@@ -124,7 +124,14 @@ export const hostElf: ElfHost = {
  * The start state: the maps (and smaps) files when there are any; else, for a log that begins
  * with the program's own execve (strace started it), the state inferred from its ELF file.
  */
-export function startState(log: string, records: StraceRecord[], flags: ReplayFlags): { maps: string[]; smaps?: string; inferred: string | null } | string {
+/** A log's first start state: maps, smaps, and the program it was inferred from (null: copied). */
+export interface StartState {
+  maps: string[];
+  smaps?: string;
+  inferred: string | null;
+}
+
+export function startState(log: string, records: StraceRecord[], flags: ReplayFlags): StartState | string {
   const mapsPath = flags.startMaps ?? beside(log, 'maps');
   if (mapsPath !== undefined) {
     const smapsPath = flags.startSmaps ?? beside(log, 'smaps');
@@ -152,11 +159,9 @@ export function startState(log: string, records: StraceRecord[], flags: ReplayFl
  * the execves it did not copy — always for a plain strace log, whose first start state was
  * inferred too; for a capture, when asked (--infer-execs).
  */
-export function replayOptions(log: string, start: { maps: string[]; smaps?: string; inferred: string | null },
-  flags: { inferExecs?: boolean } = {}): ReplayOptions {
-  const execDir = `${log.endsWith('.strace') ? log.slice(0, -'.strace'.length) : log}.execs`;
+export function replayOptions(log: string, start: StartState, flags: { inferExecs?: boolean } = {}): ReplayOptions {
   return {
-    startMaps: start.maps, startSmaps: start.smaps, execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+    startMaps: start.maps, startSmaps: start.smaps, ...capturedExecs(`${prefixOf(log)}.execs`),
     inferExec: (flags.inferExecs ?? start.inferred !== null) ? (p) => inferExecStart(p) : undefined,
   };
 }

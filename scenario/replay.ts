@@ -584,7 +584,11 @@ class Replayer {
         const old = t.mm.brk;
         const got = sys.brk(NUM(a[0]));
         this.compare(r, got);
-        if (got > old && this.assumeWrites && this.trial === null) this.heapWritten(t);
+        // The heap is written as soon as the break grows: malloc puts its top chunk's header at
+        // the heap's start at once (glibc, musl). A log has no page faults, but that write
+        // decides whether the heap VMA has an anon_vma, which later merges depend on (a forked
+        // child's heap inherits it, and brk then cannot merge into it: recorded, tmux's daemon).
+        if (got > old && this.assumeWrites && this.trial === null) this.written(t, t.mm.startBrk);
         return;
       }
       case 'madvise':
@@ -677,17 +681,6 @@ class Replayer {
       default:
         return;
     }
-  }
-
-  /**
-   * The heap is written as soon as the break grows: malloc puts its top chunk's header at the
-   * heap's start at once (glibc, musl). A log has no page faults, but that write decides
-   * whether the heap VMA has an anon_vma, which later merges depend on (a forked child's heap
-   * inherits it, and brk then cannot merge into it: recorded, tmux's daemon). So the replay
-   * writes the heap's first byte when it has none yet (the same byte value, 0 on a new page).
-   */
-  private heapWritten(t: Task): void {
-    this.written(t, t.mm.startBrk);
   }
 
   /** Write the byte at `addr` (its own value) when its VMA has no anon_vma yet. */

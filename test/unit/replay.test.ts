@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { execFinalMaps, execStarts, hostElf, inferExecStart, replayCommand } from '../../cli/replay.js';
+import { capturedExecs, hostElf, inferExecStart, replayCommand } from '../../cli/replay.js';
 import { inferStart } from '../../scenario/elf-start.js';
 import { diffMaps, replayStrace, replayToScenario } from '../../scenario/replay.js';
 import { runScenarioText } from '../../scenario/run.js';
@@ -81,7 +81,7 @@ describe('replay of real programs (recorded on Linux 6.18, ASLR off)', () => {
       const execDir = new URL(`${p}.execs`, DIR).pathname;
       const r = replayStrace(parseStrace(read(`${p}.strace`)), {
         startMaps: read(`${p}.maps`).split('\n'), startSmaps: read(`${p}.smaps`),
-        execs: execStarts(execDir), finalMaps: execFinalMaps(execDir),
+        ...capturedExecs(execDir),
       });
       expect(r.replayed).toBeGreaterThan(10);
       expect(r.divergences).toEqual([]);

@@ -123,7 +123,7 @@ static void copy_proc(pid_t pid, const char *what, const char *prefix, int k, co
  * (PID-N.maps, .smaps, .cmdline for its N-th execve; the call's argument registers are the new
  * program's, all zero, where a failed call keeps its arguments); at exit_group (231), its final
  * maps (PID-N.final-maps, N = the execves copied before: 0 for a process still running the
- * program it was forked with).
+ * program it was forked with), except the first process's (`from`).
  */
 static void copy_holds(const char *prefix, pid_t tracer, pid_t from) {
   static pid_t pids[65536];
@@ -143,7 +143,8 @@ static void copy_holds(const char *prefix, pid_t tracer, pid_t from) {
       copy_proc(p, "maps", prefix, k, "maps");
       copy_proc(p, "smaps", prefix, k, "smaps");
       copy_proc(p, "cmdline", prefix, k, "cmdline");
-    } else {
+    } else if (p != from) {
+      // (The first process's are PREFIX.final-maps, copied by the main loop.)
       copy_proc(p, "maps", prefix, exec_count[p], "final-maps");
     }
   }
